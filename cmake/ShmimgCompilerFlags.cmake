@@ -1,0 +1,25 @@
+# Warnings and sanitizers, applied per target (never through CMAKE_C_FLAGS).
+#
+# SHMIMG_SANITIZE selects one sanitizer build for every shmimg target:
+#   ""                    none (default)
+#   "address;undefined"   AddressSanitizer + UndefinedBehaviorSanitizer
+#   "thread"              ThreadSanitizer
+
+set(SHMIMG_SANITIZE "" CACHE STRING
+    "Sanitizers for all shmimg targets: empty, 'address;undefined' or 'thread'")
+option(SHMIMG_WERROR "Treat warnings as errors" OFF)
+
+function(shmimg_target_flags target)
+  target_compile_options(${target} PRIVATE
+    -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+    -Wpointer-arith -Wformat=2 -Wvla)
+  if(SHMIMG_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+  if(SHMIMG_SANITIZE)
+    list(JOIN SHMIMG_SANITIZE "," san)
+    target_compile_options(${target} PRIVATE
+      -fsanitize=${san} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+    target_link_options(${target} PRIVATE -fsanitize=${san})
+  endif()
+endfunction()

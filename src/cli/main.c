@@ -1,0 +1,55 @@
+/* main.c - the shmimg executable: a subcommand, or the window.
+ *
+ * Where to start reading: cli.c for the subcommands, ../app/app.c for the
+ * window, ../lib/segment.h for the shared segment they both use.
+ */
+#include "app.h"
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#ifndef SHMIMG_VERSION
+#define SHMIMG_VERSION "0"
+#endif
+
+static const char help[] =
+    "shmimg - share an image between processes through shared memory\n"
+    "\n"
+    "Usage:\n"
+    "  shmimg [--key K] [--live] [IMAGE]   open a window; drop an image on it\n"
+    "                                      to publish it, press P to pull\n"
+    "  shmimg --pair [--live] [IMAGE]      two windows side by side\n"
+    "  shmimg publish [--key K] [--persist] IMAGE\n"
+    "                                      publish, stay attached until\n"
+    "                                      SIGINT/SIGTERM (--persist: exit and\n"
+    "                                      keep the segment until 'rm')\n"
+    "  shmimg pull [--key K] [--wait SECONDS] [-o OUT]\n"
+    "                                      save the image (.png, .bmp, .jpg;\n"
+    "                                      '-' is PNG on stdout; default\n"
+    "                                      KEY.png); --wait: the next image\n"
+    "  shmimg info [--key K] [--json]      the segment's header\n"
+    "  shmimg list [--json]                every segment, alive or stale\n"
+    "  shmimg rm [--key K]                 remove a segment\n"
+    "\n"
+    "Keys are 1-64 of A-Z a-z 0-9 . _ - (not starting with '.'); default\n"
+    "'shmimg'. Key K is the file $SHMIMG_DIR/shmimg-K (default /dev/shm).\n"
+    "SHMIMG_MAX_PIXELS limits decoded images (default 268435456).\n"
+    "Exit status: 0 success, 1 failure, 2 usage error.\n";
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && cli_is_command(argv[1]))
+        return cli_run(argc - 1, argv + 1);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(help, stdout);
+            return 0;
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("shmimg %s\n", SHMIMG_VERSION);
+            return 0;
+        }
+    }
+    return app_main(argc, argv);
+}

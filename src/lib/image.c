@@ -1,0 +1,202 @@
+/* image.c - decode with SDL_image, convert into the segment, copy out. */
+#include "image.h"
+
+#include "probe.h"
+
+#include <SDL_image.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+uint64_t image_max_pixels(void)
+{
+    const char *s = getenv("SHMIMG_MAX_PIXELS");
+    if (s && *s) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (errno == 0 && *end == '\0' && v > 0)
+            return v;
+    }
+    return IMAGE_DEFAULT_MAX_PIXELS;
+}
+
+static int check_pixels(const char *path, uint64_t w, uint64_t h,
+                        const char *when, shmimg_err *err)
+{
+    uint64_t limit = image_max_pixels();
+    if (w > SEG_MAX_DIMENSION || h > SEG_MAX_DIMENSION || w * h > limit)
+        return shmimg_fail(err, SHMIMG_ETOOBIG,
+                           "%s: image of %llux%llu pixels is over the limit of "
+                           "%llu pixels (SHMIMG_MAX_PIXELS)%s",
+                           path, (unsigned long long)w, (unsigned long long)h,
+                           (unsigned long long)limit, when);
+    return 0;
+}
+
+int image_load(const char *path, SDL_Surface **out, shmimg_err *err)
+{
+    *out = NULL;
+    /* Open first and check what we opened: O_NONBLOCK so that a FIFO
+     * cannot hang us, and fstat so the checks apply to the very file. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        int e = errno;
+        return shmimg_fail(err,
+                           e == EACCES ? SHMIMG_EPERM
+                           : e == ENOENT ? SHMIMG_ENOTIMAGE
+                                         : SHMIMG_ESYS,
+                           "%s: cannot read it: %s", path, strerror(e));
+    }
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) < 0)
+        rc = shmimg_fail(err, SHMIMG_ESYS, "%s: %s", path, strerror(errno));
+    else if (S_ISDIR(st.st_mode))
+        rc = shmimg_fail(err, SHMIMG_ENOTIMAGE,
+                         "%s is a directory, not an image", path);
+    else if (!S_ISREG(st.st_mode))
+        rc = shmimg_fail(err, SHMIMG_ENOTIMAGE,
+                         "%s is not a regular file, not an image", path);
+    else if (st.st_size == 0)
+        rc = shmimg_fail(err, SHMIMG_ENOTIMAGE,
+                         "%s is empty (0 bytes), not an image", path);
+    FILE *f = rc == 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        if (rc == 0)
+            rc = shmimg_fail(err, SHMIMG_ESYS, "%s: %s", path,
+                             strerror(errno));
+        close(fd);
+        return rc;
+    }
+
+    probe_size size;
+    if (probe_image_size(f, &size) == 0) {
+        rc = check_pixels(path, size.width, size.height,
+                          "; refused before decoding", err);
+        if (rc < 0) {
+            fclose(f);
+            return rc;
+        }
+    }
+    rewind(f);
+    SDL_RWops *rw = SDL_RWFromFP(f, SDL_TRUE);
+    if (!rw) {
+        fclose(f);
+        return shmimg_fail(err, SHMIMG_ESYS, "%s: %s", path, SDL_GetError());
+    }
+    SDL_Surface *surface = IMG_Load_RW(rw, 1);
+    if (!surface)
+        return shmimg_fail(err, SHMIMG_ENOTIMAGE,
+                           "%s is not an image SDL_image can decode (%s)",
+                           path, IMG_GetError());
+    rc = check_pixels(path, (uint64_t)surface->w, (uint64_t)surface->h, "",
+                      err);
+    if (rc < 0) {
+        SDL_FreeSurface(surface);
+        return rc;
+    }
+    *out = surface;
+    return 0;
+}
+
+/* Indexed and colour-keyed surfaces go through SDL_ConvertSurface, the
+ * reference for what every reader must see; the rest convert directly. */
+static bool needs_private_conversion(SDL_Surface *src)
+{
+    return SDL_ISPIXELFORMAT_INDEXED(src->format->format) ||
+           SDL_HasColorKey(src);
+}
+
+int image_publish(seg *s, SDL_Surface *src, const char *source_name,
+                  shmimg_err *err)
+{
+    SDL_Surface *converted = NULL;
+    if (needs_private_conversion(src)) {
+        converted = SDL_ConvertSurfaceFormat(src, SDL_PIXELFORMAT_RGBA32, 0);
+        if (!converted)
+            return shmimg_fail(err, SHMIMG_ESYS,
+                               "%s: cannot convert the image: %s",
+                               source_name, SDL_GetError());
+        src = converted;
+    }
+    if (SDL_MUSTLOCK(src) && SDL_LockSurface(src) < 0) {
+        SDL_FreeSurface(converted);
+        return shmimg_fail(err, SHMIMG_ESYS, "%s: %s", source_name,
+                           SDL_GetError());
+    }
+
+    uint8_t *dst;
+    uint32_t pitch;
+    int rc = seg_write_begin(s, (uint32_t)src->w, (uint32_t)src->h,
+                             source_name, &dst, &pitch, err);
+    if (rc == 0) {
+        if (SDL_ConvertPixels(src->w, src->h, src->format->format,
+                              src->pixels, src->pitch, SDL_PIXELFORMAT_RGBA32,
+                              dst, (int)pitch) < 0)
+            rc = shmimg_fail(err, SHMIMG_ESYS,
+                             "%s: cannot convert the pixels: %s; the segment "
+                             "is marked incomplete",
+                             source_name, SDL_GetError());
+        seg_write_end(s, rc == 0);
+    }
+    if (SDL_MUSTLOCK(src))
+        SDL_UnlockSurface(src);
+    SDL_FreeSurface(converted);
+    return rc;
+}
+
+int image_publish_file(seg *s, const char *path, shmimg_err *err)
+{
+    SDL_Surface *surface;
+    int rc = image_load(path, &surface, err);
+    if (rc < 0)
+        return rc;
+    rc = image_publish(s, surface, path, err);
+    SDL_FreeSurface(surface);
+    return rc;
+}
+
+static bool fits(const SDL_Surface *sf, const seg_image *img)
+{
+    return sf && sf->format->format == SDL_PIXELFORMAT_RGBA32 &&
+           (uint32_t)sf->w == img->width && (uint32_t)sf->h == img->height;
+}
+
+int image_pull(seg *s, SDL_Surface **io, seg_image *img, shmimg_err *err)
+{
+    /* Two rounds at most, unless the image changes size between them. */
+    for (int round = 0; round < 8; round++) {
+        seg_view v;
+        int rc = seg_read_begin(s, &v, err);
+        if (rc < 0)
+            return rc;
+        if (fits(*io, &v.image)) {
+            SDL_Surface *d = *io;
+            for (uint32_t y = 0; y < v.image.height; y++)
+                memcpy((uint8_t *)d->pixels + (size_t)y * (size_t)d->pitch,
+                       v.pixels + (size_t)y * v.image.pitch,
+                       (size_t)v.image.width * SHMIMG_BYTES_PER_PIXEL);
+            seg_read_end(s);
+            if (img)
+                *img = v.image;
+            return 0;
+        }
+        seg_image want = v.image;
+        seg_read_end(s);
+        SDL_Surface *fresh = SDL_CreateRGBSurfaceWithFormat(
+            0, (int)want.width, (int)want.height, 32, SDL_PIXELFORMAT_RGBA32);
+        if (!fresh)
+            return shmimg_fail(err, SHMIMG_ESYS,
+                               "cannot allocate a %ux%u image: %s", want.width,
+                               want.height, SDL_GetError());
+        SDL_FreeSurface(*io);
+        *io = fresh;
+    }
+    return shmimg_fail(err, SHMIMG_ESYS,
+                       "%s: the image kept changing size while pulling",
+                       seg_file(s));
+}

@@ -1,0 +1,54 @@
+/* image.h - images in and out of a segment, with SDL2 and SDL2_image.
+ *
+ * Contract:
+ *   - image_load decodes any format SDL_image reads (PNG, JPEG, BMP, GIF,
+ *     TGA, TIFF, WEBP, QOI, XPM, SVG, PNM, PCX, ...). It refuses, with a
+ *     message naming the file, a missing, unreadable, empty or non-regular
+ *     file, data SDL_image cannot decode, and any image over the pixel
+ *     limit (image_max_pixels), which it checks from the file's header
+ *     before decoding where the format allows, so that a small file that
+ *     declares a huge image is refused before the memory is allocated.
+ *   - image_publish converts the pixels into the segment's canonical
+ *     format (RGBA8, layout.h) straight into the shared payload, in one pass
+ *     under the lock. Indexed (palette) and colour-keyed images are first
+ *     converted privately, outside the lock, then copied.
+ *   - A failed load or publish leaves the published image as it was.
+ *   - image_pull returns a surface in SDL_PIXELFORMAT_RGBA32 that equals
+ *     SDL_ConvertSurfaceFormat(IMG_Load(file), SDL_PIXELFORMAT_RGBA32)
+ *     byte for byte.
+ */
+#ifndef SHMIMG_IMAGE_H
+#define SHMIMG_IMAGE_H
+
+#include "segment.h"
+
+#include <SDL.h>
+#include <stdint.h>
+
+/* Default of the pixel limit: 16384 x 16384 (a 1 GiB payload). */
+#define IMAGE_DEFAULT_MAX_PIXELS (UINT64_C(16384) * 16384)
+
+/* Returns: the pixel limit: $SHMIMG_MAX_PIXELS when it is a positive
+ * number, IMAGE_DEFAULT_MAX_PIXELS otherwise. */
+uint64_t image_max_pixels(void);
+
+/* Decodes path into *out (owned by the caller).
+ * Returns: 0; SHMIMG_ENOTIMAGE, ETOOBIG, EPERM, ESYS. */
+int image_load(const char *path, SDL_Surface **out, shmimg_err *err);
+
+/* Publishes src under source_name (only its base name is kept).
+ * Returns: 0 or the errors of seg_write_begin; ESYS if SDL fails. */
+int image_publish(seg *s, SDL_Surface *src, const char *source_name,
+                  shmimg_err *err);
+
+/* Loads path and publishes it.
+ * Returns: 0, or the errors of image_load and image_publish. */
+int image_publish_file(seg *s, const char *path, shmimg_err *err);
+
+/* Copies the current image into *io: a new RGBA32 surface, or *io itself
+ * when it already has the image's size and format. *img gets the metadata
+ * (may be NULL). Allocation happens outside the lock.
+ * Returns: 0, or the errors of seg_read_begin; ESYS if SDL fails. */
+int image_pull(seg *s, SDL_Surface **io, seg_image *img, shmimg_err *err);
+
+#endif

@@ -1,0 +1,120 @@
+/* probe.c - see probe.h. Each reader looks at a few header bytes only. */
+#include "probe.h"
+
+#include <ctype.h>
+#include <string.h>
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+           p[3];
+}
+static uint32_t be16(const uint8_t *p) { return (uint32_t)p[0] << 8 | p[1]; }
+static uint32_t le16(const uint8_t *p) { return (uint32_t)p[1] << 8 | p[0]; }
+static uint32_t le24(const uint8_t *p) { return le16(p) | (uint32_t)p[2] << 16; }
+static uint32_t le32(const uint8_t *p) { return le16(p) | le16(p + 2) << 16; }
+
+static int found(probe_size *size, uint64_t w, uint64_t h)
+{
+    size->width = w;
+    size->height = h;
+    return 0;
+}
+
+/* JPEG: walk the markers up to the first start-of-frame. */
+static int probe_jpeg(FILE *f, probe_size *size)
+{
+    for (int markers = 0; markers < 1000; markers++) {
+        int c = fgetc(f);
+        if (c != 0xFF)
+            return -1;
+        while ((c = fgetc(f)) == 0xFF)
+            ;
+        if (c == EOF)
+            return -1;
+        if (c == 0xD8 || (c >= 0xD0 && c <= 0xD7) || c == 0x01)
+            continue; /* markers without a length */
+        uint8_t len[2];
+        if (fread(len, 1, 2, f) != 2 || be16(len) < 2)
+            return -1;
+
+        if (c >= 0xC0 && c <= 0xCF && c != 0xC4 && c != 0xC8 && c != 0xCC) {
+            uint8_t sof[5];
+            if (fread(sof, 1, 5, f) != 5)
+                return -1;
+            return found(size, be16(sof + 3), be16(sof + 1));
+        }
+        if (fseek(f, (long)be16(len) - 2, SEEK_CUR) != 0)
+            return -1;
+    }
+    return -1;
+}
+
+/* PNM: "P1".."P7"-style text header: magic, width, height, '#' comments. */
+static int probe_pnm(FILE *f, probe_size *size)
+{
+    uint64_t v[2];
+    for (int i = 0; i < 2; i++) {
+        int c = fgetc(f);
+        for (;;) {
+            if (c == '#')
+                while (c != '\n' && c != EOF)
+                    c = fgetc(f);
+            else if (isspace(c))
+                c = fgetc(f);
+            else
+                break;
+        }
+        if (!isdigit(c))
+            return -1;
+        v[i] = 0;
+        for (int digits = 0; isdigit(c) && digits < 12; digits++) {
+            v[i] = v[i] * 10 + (uint64_t)(c - '0');
+            c = fgetc(f);
+        }
+    }
+    return found(size, v[0], v[1]);
+}
+
+int probe_image_size(FILE *f, probe_size *size)
+{
+    uint8_t h[32];
+    size_t n = fread(h, 1, sizeof h, f);
+    if (n >= 24 && memcmp(h, "\x89PNG\r\n\x1a\n", 8) == 0 &&
+        memcmp(h + 12, "IHDR", 4) == 0)
+        return found(size, be32(h + 16), be32(h + 20));
+    if (n >= 10 && (memcmp(h, "GIF87a", 6) == 0 || memcmp(h, "GIF89a", 6) == 0))
+        return found(size, le16(h + 6), le16(h + 8));
+    if (n >= 26 && h[0] == 'B' && h[1] == 'M') {
+        int32_t w = (int32_t)le32(h + 18), hh = (int32_t)le32(h + 22);
+        if (le32(h + 14) == 12) /* OS/2 BITMAPCOREHEADER: 16-bit sizes */
+            return found(size, le16(h + 18), le16(h + 20));
+        return found(size, w < 0 ? -(int64_t)w : w, hh < 0 ? -(int64_t)hh : hh);
+    }
+    if (n >= 12 && memcmp(h, "qoif", 4) == 0)
+        return found(size, be32(h + 4), be32(h + 8));
+    if (n >= 30 && memcmp(h, "RIFF", 4) == 0 && memcmp(h + 8, "WEBP", 4) == 0) {
+        if (memcmp(h + 12, "VP8X", 4) == 0)
+            return found(size, (uint64_t)le24(h + 24) + 1,
+                         (uint64_t)le24(h + 27) + 1);
+        if (memcmp(h + 12, "VP8L", 4) == 0 && h[20] == 0x2f) {
+            uint32_t b = le32(h + 21);
+            return found(size, (b & 0x3fff) + 1, ((b >> 14) & 0x3fff) + 1);
+        }
+        if (memcmp(h + 12, "VP8 ", 4) == 0)
+            return found(size, le16(h + 26) & 0x3fff, le16(h + 28) & 0x3fff);
+        return -1;
+    }
+    if (n >= 2 && h[0] == 0xFF && h[1] == 0xD8) {
+        if (fseek(f, 2, SEEK_SET) != 0)
+            return -1;
+        return probe_jpeg(f, size);
+    }
+    if (n >= 3 && h[0] == 'P' && h[1] >= '1' && h[1] <= '6' &&
+        isspace(h[2])) {
+        if (fseek(f, 2, SEEK_SET) != 0)
+            return -1;
+        return probe_pnm(f, size);
+    }
+    return -1;
+}

@@ -1,0 +1,185 @@
+/* segment.h - a named shared image segment: find, create, attach, publish
+ * into, read from, wait on, inspect and remove. No SDL here: pixels are
+ * bytes in the layout of layout.h.
+ *
+ * Contract:
+ *   - Keys are 1-64 characters of A-Z a-z 0-9 . _ - not starting with '.';
+ *     key K is the file $SHMIMG_DIR/shmimg-K (SHMIMG_DIR: /dev/shm).
+ *   - Every byte read from a segment is untrusted. A function that meets a
+ *     bad file returns a specific code and a message naming the file, and
+ *     writes nothing to that file.
+ *   - Lifetime: an attached process holds a shared flock on the file. The
+ *     last one to detach removes the file unless it was made persistent
+ *     (seg_set_persist). The kernel drops flocks of dead processes, so a
+ *     crash never leaks a segment for ever: the next publisher that finds a
+ *     segment nobody holds reclaims it (removes and recreates it).
+ *   - A failed publish (no space, bad size) leaves the previous image as it
+ *     was, readable.
+ *   - A seg handle may be shared by threads: seg_wait may run in one thread
+ *     while another reads or writes; reads and writes are serialised by the
+ *     segment lock.
+ *
+ * Usage, reader:
+ *       seg *s; seg_view v;
+ *       if (seg_attach("shmimg", 0, &s, &err) < 0) fail(err.msg);
+ *       if (seg_read_begin(s, &v, &err) == 0) {
+ *           memcpy(dst, v.pixels, v.image.payload_size);   lock held here
+ *           seg_read_end(s);
+ *       }
+ *       seg_detach(s);
+ */
+#ifndef SHMIMG_SEGMENT_H
+#define SHMIMG_SEGMENT_H
+
+#include "errors.h"
+#include "layout.h"
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SEG_KEY_MAX 64
+#define SEG_PATH_MAX 4096 /* bytes of a segment file name, NUL included */
+#define SEG_DEFAULT_KEY "shmimg"
+#define SEG_DEFAULT_DIR "/dev/shm"
+#define SEG_FILE_PREFIX "shmimg-"
+/* Largest width or height a segment may declare, in pixels. */
+#define SEG_MAX_DIMENSION (1u << 20)
+/* How long a read or write waits for a live lock holder by default. */
+#define SEG_DEFAULT_LOCK_TIMEOUT_MS 10000
+
+typedef struct seg seg;
+
+/* The metadata of a published image. */
+typedef struct seg_image {
+    uint32_t width;          /* pixels */
+    uint32_t height;         /* pixels */
+    uint32_t pitch;          /* bytes per row */
+    uint32_t pixel_format;   /* SHMIMG_FORMAT_RGBA8 */
+    uint64_t payload_size;   /* bytes: pitch * height */
+    uint32_t generation;     /* even: the image's generation number */
+    uint32_t publisher_pid;
+    int64_t publish_time_ns; /* CLOCK_REALTIME */
+    char source_name[SHMIMG_NAME_MAX];
+} seg_image;
+
+/* A locked image: valid only between seg_read_begin and seg_read_end. */
+typedef struct seg_view {
+    seg_image image;
+    const uint8_t *pixels; /* payload_size bytes, rows pitch bytes apart */
+} seg_view;
+
+enum seg_attach_flags {
+    SEG_CREATE = 1u << 0, /* create the segment when there is none */
+};
+
+/* Checks a key. Returns: 0 or SHMIMG_EKEY with the reason. */
+int seg_key_check(const char *key, shmimg_err *err);
+
+/* Writes the file name of key into buf.
+ * Returns: 0, SHMIMG_EKEY, or SHMIMG_EINVAL if buf is too small. */
+int seg_path(const char *key, char *buf, size_t size, shmimg_err *err);
+
+/* Returns: $SHMIMG_DIR, or SEG_DEFAULT_DIR when it is unset or empty. */
+const char *seg_dir(void);
+
+/* Attaches to the segment of key, creating it (empty) with SEG_CREATE.
+ * Returns: 0 and *out; or SHMIMG_ENOSEG, EKEY, ENOTFILE, EPERM, ECORRUPT,
+ * EVERSION, ENOSPACE, ETOOMANY, ESYS. */
+int seg_attach(const char *key, unsigned flags, seg **out, shmimg_err *err);
+
+/* Detaches; the last process out removes a non-persistent segment.
+ * Returns: 1 when this call removed the file, 0 otherwise. */
+int seg_detach(seg *s);
+
+/* Returns: the segment's file name. */
+const char *seg_file(const seg *s);
+
+/* Sets how long reads and writes wait for a live lock holder;
+ * < 0: as long as it lives. */
+void seg_set_lock_timeout(seg *s, int timeout_ms);
+
+/* Keeps the file after the last detach (until seg_remove), or not. */
+void seg_set_persist(seg *s, bool persist);
+
+/* Starts a publish of a width x height RGBA8 image: reserves the space
+ * (growing the file if needed), locks, marks the image as being written,
+ * and stores the metadata. source_name is cut to its base name.
+ * On success the caller writes *pitch-spaced rows into *pixels and must
+ * call seg_write_end. On failure nothing was changed.
+ * Returns: 0; SHMIMG_EINVAL, ETOOBIG, ENOSPACE, ETIMEDOUT, ECORRUPT, ESYS. */
+int seg_write_begin(seg *s, uint32_t width, uint32_t height,
+                    const char *source_name, uint8_t **pixels,
+                    uint32_t *pitch, shmimg_err *err);
+
+/* Ends a publish: complete = true makes the image visible and wakes every
+ * waiter; false leaves it marked incomplete. Releases the lock. */
+void seg_write_end(seg *s, bool complete);
+
+/* Locks and validates the current image; on success the lock stays held
+ * until seg_read_end, and v->pixels points into the mapping.
+ * Returns: 0; SHMIMG_EEMPTY, EINCOMPLETE, ECORRUPT, ETIMEDOUT, ESYS (and no
+ * lock held on failure). */
+int seg_read_begin(seg *s, seg_view *v, shmimg_err *err);
+
+/* Releases the lock taken by seg_read_begin. */
+void seg_read_end(seg *s);
+
+/* Copies the current image into dst (dst_size bytes) under the lock.
+ * Returns: 0 and *img; SHMIMG_EINVAL with *img filled when dst is too
+ * small; or the errors of seg_read_begin. */
+int seg_pull(seg *s, void *dst, size_t dst_size, seg_image *img,
+             shmimg_err *err);
+
+/* Takes and releases the segment lock alone, for callers that measure or
+ * test the lock itself.
+ * Returns: 0; SHLOCK_TAKEN_OVER (1) when a dead holder's lock was taken
+ * over; SHMIMG_ETIMEDOUT. */
+int seg_lock(seg *s, shmimg_err *err);
+void seg_unlock(seg *s);
+
+/* Returns: the generation counter now (even: complete; odd: writing). */
+uint32_t seg_generation(const seg *s);
+
+/* Sleeps until the generation differs from seen and is even, i.e. a new
+ * image is complete. timeout_ms < 0 waits for ever. No polling: a futex
+ * wait on the generation word.
+ * Returns: 0 and *now; SHMIMG_ETIMEDOUT. */
+int seg_wait(seg *s, uint32_t seen, int timeout_ms, uint32_t *now,
+             shmimg_err *err);
+
+/* What seg_inspect reads from a segment file without locking or writing. */
+typedef struct seg_status {
+    char path[SEG_PATH_MAX];
+    int64_t file_size;        /* bytes */
+    unsigned attached;        /* processes attached now */
+    int problem;              /* 0, or why the segment is unusable */
+    char problem_msg[SHMIMG_ERR_MSG_MAX];
+    bool header_read;         /* the fields below are from the file */
+    uint32_t layout_version;
+    uint32_t flags;
+    uint32_t generation;
+    uint32_t lock_word;
+    uint32_t lock_owner_pid;
+    uint64_t payload_offset;
+    uint64_t capacity;
+    seg_image image;
+} seg_status;
+
+/* Reads the segment at path as it is. Problems with its content go into
+ * st->problem; the file is never locked or written.
+ * Returns: 0; SHMIMG_ENOSEG, ENOTFILE, EPERM, ESYS when it cannot be read. */
+int seg_inspect(const char *path, seg_status *st, shmimg_err *err);
+
+/* Calls fn for each shmimg-* file in seg_dir(), in name order, until fn
+ * returns non-zero.
+ * Returns: 0, fn's non-zero value, or ESYS when the directory is unreadable. */
+int seg_list(int (*fn)(const seg_status *st, void *ctx), void *ctx,
+             shmimg_err *err);
+
+/* Removes the segment file of key; attached processes keep their mapping.
+ * Returns: 0; SHMIMG_ENOSEG, EKEY, ENOTFILE, EPERM, ESYS. */
+int seg_remove(const char *key, shmimg_err *err);
+
+#endif

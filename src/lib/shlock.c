@@ -1,0 +1,92 @@
+/* shlock.c - see shlock.h for the lock-word state table. */
+#include "shlock.h"
+
+#include "errors.h"
+#include "futex.h"
+
+#include <time.h>
+
+/* ~100 tries of a pause-and-load: about a microsecond or two, long enough
+ * to cover a short critical section on another core, far shorter than a
+ * futex round trip. */
+static const int spin_count = 100;
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static inline bool try_take(_Atomic uint32_t *word, uint32_t from,
+                            uint32_t to)
+{
+    return atomic_compare_exchange_strong_explicit(
+        word, &from, to, memory_order_acquire, memory_order_relaxed);
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int shlock_acquire(_Atomic uint32_t *word, uint32_t token, int timeout_ms,
+                   shlock_alive_fn owner_alive, void *ctx)
+{
+    if (try_take(word, 0, token))
+        return 0;
+
+    for (int i = 0; i < spin_count; i++) {
+        /* Invariant: we only CAS after seeing 0, so a held line is only
+         * read while spinning, never bounced between caches. */
+        if (atomic_load_explicit(word, memory_order_relaxed) == 0 &&
+            try_take(word, 0, token))
+            return 0;
+        cpu_relax();
+    }
+
+    const int64_t slice_ns = (int64_t)SHLOCK_CHECK_INTERVAL_MS * 1000000;
+    const int64_t deadline =
+        timeout_ms < 0 ? INT64_MAX : now_ns() + (int64_t)timeout_ms * 1000000;
+    for (;;) {
+        uint32_t cur = atomic_load_explicit(word, memory_order_relaxed);
+        if (cur == 0) {
+            if (try_take(word, 0, token | SHLOCK_WAITERS))
+                return 0;
+            continue;
+        }
+        if (!(cur & SHLOCK_WAITERS)) {
+            if (!try_take(word, cur, cur | SHLOCK_WAITERS))
+                continue;
+            cur |= SHLOCK_WAITERS;
+        }
+        int64_t left = deadline - now_ns();
+        if (left <= 0)
+            return SHMIMG_ETIMEDOUT;
+        int rc = futex_wait(word, cur, left < slice_ns ? left : slice_ns);
+        if (rc != -ETIMEDOUT)
+            continue;
+        /* Nobody woke us for a whole slice: is the owner still there? */
+        if (atomic_load_explicit(word, memory_order_relaxed) == cur &&
+            !owner_alive(ctx, cur & SHLOCK_TOKEN_MASK) &&
+            try_take(word, cur, token | SHLOCK_WAITERS))
+            return SHLOCK_TAKEN_OVER;
+    }
+}
+
+void shlock_release(_Atomic uint32_t *word)
+{
+    uint32_t old = atomic_exchange_explicit(word, 0, memory_order_release);
+    if (old & SHLOCK_WAITERS)
+        futex_wake(word, 1);
+}
+
+uint32_t shlock_owner(_Atomic uint32_t *word)
+{
+    return atomic_load_explicit(word, memory_order_relaxed) &
+           SHLOCK_TOKEN_MASK;
+}

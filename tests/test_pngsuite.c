@@ -1,0 +1,112 @@
+/* test_pngsuite.c - every valid PngSuite image survives publish + pull
+ * byte for byte (against SDL_ConvertSurfaceFormat of IMG_Load, the
+ * reference), and every corrupt one is refused with the previous image
+ * intact. Usage: test_pngsuite PNGSUITE_DIR */
+#include "check.h"
+#include "image.h"
+
+#include <SDL_image.h>
+#include <dirent.h>
+
+static shmimg_err err;
+
+static int is_png(const struct dirent *d)
+{
+    size_t n = strlen(d->d_name);
+    return n > 4 && strcmp(d->d_name + n - 4, ".png") == 0;
+}
+
+static SDL_Surface *reference(const char *path)
+{
+    SDL_Surface *raw = IMG_Load(path);
+    if (!raw)
+        return NULL;
+    SDL_Surface *ref = SDL_ConvertSurfaceFormat(raw, SDL_PIXELFORMAT_RGBA32, 0);
+    SDL_FreeSurface(raw);
+    CHECK(ref != NULL);
+    return ref;
+}
+
+/* Returns: the first differing byte's row, or -1 when a equals b. */
+static int differs(const SDL_Surface *a, const SDL_Surface *b)
+{
+    CHECK_EQ(a->w, b->w);
+    CHECK_EQ(a->h, b->h);
+    CHECK_EQ(a->format->format, b->format->format);
+    for (int y = 0; y < a->h; y++)
+        if (memcmp((const uint8_t *)a->pixels + (size_t)y * (size_t)a->pitch,
+                   (const uint8_t *)b->pixels + (size_t)y * (size_t)b->pitch,
+                   (size_t)a->w * 4) != 0)
+            return y;
+    return -1;
+}
+
+static void check_pull_equals(seg *s, const SDL_Surface *want,
+                              const char *what)
+{
+    SDL_Surface *got = NULL;
+    CHECK_RC(image_pull(s, &got, NULL, &err), 0, &err);
+    int row = differs(got, want);
+    if (row >= 0) {
+        fprintf(stderr, "%s: pulled pixels differ from the reference at row "
+                        "%d\n", what, row);
+        exit(1);
+    }
+    SDL_FreeSurface(got);
+}
+
+int main(int argc, char **argv)
+{
+    CHECK(argc == 2);
+    const char *dir = test_dir_create();
+    struct dirent **names;
+    int n = scandir(argv[1], &names, is_png, alphasort);
+    CHECK(n > 0);
+
+    seg *s;
+    CHECK_RC(seg_attach("suite", SEG_CREATE, &s, &err), 0, &err);
+    int valid = 0, corrupt = 0;
+    char path[4096];
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s", argv[1], names[i]->d_name);
+        if (names[i]->d_name[0] == 'x')
+            continue;
+        SDL_Surface *want = reference(path);
+        CHECK(want != NULL);
+        CHECK_RC(image_publish_file(s, path, &err), 0, &err);
+        check_pull_equals(s, want, path);
+        SDL_FreeSurface(want);
+        valid++;
+    }
+
+    /* The corrupt ones, each after a good image that must survive it. */
+    snprintf(path, sizeof path, "%s/basn6a08.png", argv[1]);
+    SDL_Surface *good = reference(path);
+    CHECK_RC(image_publish_file(s, path, &err), 0, &err);
+    for (int i = 0; i < n; i++) {
+        if (names[i]->d_name[0] != 'x')
+            continue;
+        char bad[4096];
+        snprintf(bad, sizeof bad, "%s/%s", argv[1], names[i]->d_name);
+        err.msg[0] = '\0';
+        int rc = image_publish_file(s, bad, &err);
+        if (rc != SHMIMG_ENOTIMAGE) {
+            fprintf(stderr, "%s: publish returned %d (%s), wanted "
+                            "SHMIMG_ENOTIMAGE\n", bad, rc, err.msg);
+            return 1;
+        }
+        CHECK_STR_HAS(err.msg, names[i]->d_name);
+        check_pull_equals(s, good, bad);
+        corrupt++;
+    }
+    SDL_FreeSurface(good);
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    CHECK_EQ(seg_detach(s), 1);
+    test_dir_remove(dir);
+    printf("%d valid PngSuite images round-tripped byte-exact; %d corrupt "
+           "ones refused, previous image intact\n", valid, corrupt);
+    CHECK(valid >= 150 && corrupt >= 14);
+    return 0;
+}

@@ -1,0 +1,429 @@
+/* test_segment.c - the segment protocol between real processes: keys,
+ * errors, lifetime (also after SIGKILL), timed waits and wake-ups, a
+ * publisher killed mid-write, growth under a looping reader, and several
+ * publishers and readers at once where every read is one whole image. */
+#include "check.h"
+#include "segment.h"
+
+#include <stdbool.h>
+#include <sys/stat.h>
+
+static shmimg_err err;
+
+/* ---- images whose every byte says which image they are ---------------- */
+
+static uint32_t pattern(uint32_t id, uint32_t x, uint32_t y)
+{
+    uint32_t v = id * 2654435761u ^ (x * 40503u + y * 2246822519u);
+    return v ^ (v >> 15);
+}
+
+/* Writes image id (w x h): pixel (0,0) holds id, the rest the pattern. */
+static void fill(uint8_t *px, uint32_t pitch, uint32_t w, uint32_t h,
+                 uint32_t id)
+{
+    for (uint32_t y = 0; y < h; y++) {
+        uint32_t *row = (uint32_t *)(px + (size_t)y * pitch);
+        for (uint32_t x = 0; x < w; x++)
+            row[x] = pattern(id, x, y);
+    }
+    memcpy(px, &id, 4);
+}
+
+/* Returns: the image's id when every pixel matches it, or -1 if torn. */
+static long verify(const uint8_t *px, uint32_t pitch, uint32_t w, uint32_t h)
+{
+    uint32_t id;
+    memcpy(&id, px, 4);
+    for (uint32_t y = 0; y < h; y++) {
+        const uint32_t *row = (const uint32_t *)(px + (size_t)y * pitch);
+        for (uint32_t x = (y == 0); x < w; x++)
+            if (row[x] != pattern(id, x, y))
+                return -1;
+    }
+    return id;
+}
+
+static void publish(seg *s, uint32_t w, uint32_t h, uint32_t id)
+{
+    uint8_t *px;
+    uint32_t pitch;
+    CHECK_RC(seg_write_begin(s, w, h, "pattern", &px, &pitch, &err), 0, &err);
+    fill(px, pitch, w, h, id);
+    seg_write_end(s, true);
+}
+
+/* ---- names and errors --------------------------------------------------- */
+
+static void test_keys(void)
+{
+    CHECK_RC(seg_key_check("shmimg", &err), 0, &err);
+    CHECK_RC(seg_key_check("A.b_c-9", &err), 0, &err);
+    CHECK_RC(seg_key_check("", &err), SHMIMG_EKEY, &err);
+    CHECK_RC(seg_key_check(".hidden", &err), SHMIMG_EKEY, &err);
+    CHECK_STR_HAS(err.msg, "starts with '.'");
+    CHECK_RC(seg_key_check("a/b", &err), SHMIMG_EKEY, &err);
+    CHECK_STR_HAS(err.msg, "0x2f");
+    CHECK_RC(seg_key_check("sp ace", &err), SHMIMG_EKEY, &err);
+    char long_key[66];
+    memset(long_key, 'k', 65);
+    long_key[65] = '\0';
+    CHECK_RC(seg_key_check(long_key, &err), SHMIMG_EKEY, &err);
+    long_key[64] = '\0';
+    CHECK_RC(seg_key_check(long_key, &err), 0, &err);
+    char path[4096];
+    CHECK_RC(seg_path("k1", path, sizeof path, &err), 0, &err);
+    CHECK_STR_HAS(path, "/shmimg-k1");
+}
+
+static void test_missing_and_empty(void)
+{
+    seg *s;
+    CHECK_RC(seg_attach("none", 0, &s, &err), SHMIMG_ENOSEG, &err);
+    CHECK_STR_HAS(err.msg, "Unable to attach to shared memory segment. "
+                           "Load an image first.");
+    CHECK_STR_HAS(err.msg, "'none'");
+    CHECK_RC(seg_attach("empty", SEG_CREATE, &s, &err), 0, &err);
+    seg_view v;
+    CHECK_RC(seg_read_begin(s, &v, &err), SHMIMG_EEMPTY, &err);
+    CHECK_STR_HAS(err.msg, "nothing has been published");
+    struct stat st;
+    CHECK(stat(seg_file(s), &st) == 0);
+    CHECK_EQ(st.st_mode & 0777, 0600);
+    publish(s, 3, 2, 7);
+    CHECK_RC(seg_read_begin(s, &v, &err), 0, &err);
+    CHECK_EQ(v.image.width, 3);
+    CHECK_EQ(v.image.height, 2);
+    CHECK_EQ(v.image.pitch, 12);
+    CHECK_EQ(v.image.generation % 2, 0);
+    CHECK_EQ(verify(v.pixels, v.image.pitch, 3, 2), 7);
+    CHECK(strcmp(v.image.source_name, "pattern") == 0);
+    seg_read_end(s);
+    CHECK_EQ(seg_detach(s), 1); /* the only user: the file goes */
+}
+
+/* ---- lifetime ----------------------------------------------------------- */
+
+static void test_last_detach_removes(void)
+{
+    seg *a, *b;
+    CHECK_RC(seg_attach("life", SEG_CREATE, &a, &err), 0, &err);
+    publish(a, 4, 4, 1);
+    CHECK_RC(seg_attach("life", 0, &b, &err), 0, &err);
+    char path[4096];
+    snprintf(path, sizeof path, "%s", seg_file(a));
+    CHECK_EQ(seg_detach(a), 0);
+    CHECK(test_file_exists(path));
+    CHECK_EQ(seg_detach(b), 1);
+    CHECK(!test_file_exists(path));
+
+    CHECK_RC(seg_attach("life", SEG_CREATE, &a, &err), 0, &err);
+    publish(a, 4, 4, 2);
+    seg_set_persist(a, true);
+    CHECK_EQ(seg_detach(a), 0);
+    CHECK(test_file_exists(path)); /* persistent: stays... */
+    CHECK_RC(seg_attach("life", 0, &a, &err), 0, &err);
+    CHECK_EQ(seg_detach(a), 0);
+    CHECK(test_file_exists(path));
+    CHECK_RC(seg_remove("life", &err), 0, &err); /* ...until removed */
+    CHECK(!test_file_exists(path));
+    CHECK_RC(seg_remove("life", &err), SHMIMG_ENOSEG, &err);
+}
+
+static int attach_publish_and_hang(void *arg)
+{
+    int fd = *(int *)arg;
+    seg *s;
+    CHECK_RC(seg_attach("crash", SEG_CREATE, &s, &err), 0, &err);
+    publish(s, 8, 8, 3);
+    CHECK(write(fd, "P", 1) == 1);
+    for (;;)
+        pause();
+}
+
+static pid_t spawn_and_wait_for_byte(int (*fn)(void *))
+{
+    int p[2];
+    CHECK(pipe(p) == 0);
+    pid_t pid = test_spawn(fn, &p[1]);
+    char c;
+    CHECK(read(p[0], &c, 1) == 1);
+    close(p[0]);
+    close(p[1]);
+    return pid;
+}
+
+static void test_sigkill_leaves_stale_then_reclaimed(void)
+{
+    pid_t pid = spawn_and_wait_for_byte(attach_publish_and_hang);
+    char path[4096];
+    CHECK_RC(seg_path("crash", path, sizeof path, &err), 0, &err);
+    seg_status st;
+    CHECK_RC(seg_inspect(path, &st, &err), 0, &err);
+    CHECK_EQ(st.attached, 1);
+    kill(pid, SIGKILL);
+    test_wait(pid);
+    CHECK_RC(seg_inspect(path, &st, &err), 0, &err);
+    CHECK_EQ(st.attached, 0); /* stale: the file is there, nobody holds it */
+    struct stat before;
+    CHECK(stat(path, &before) == 0);
+
+    /* The next publisher reclaims it: a fresh file, no old image. */
+    seg *s;
+    CHECK_RC(seg_attach("crash", SEG_CREATE, &s, &err), 0, &err);
+    struct stat after;
+    CHECK(stat(path, &after) == 0);
+    CHECK(after.st_ino != before.st_ino);
+    seg_view v;
+    CHECK_RC(seg_read_begin(s, &v, &err), SHMIMG_EEMPTY, &err);
+    publish(s, 2, 2, 4);
+    CHECK_EQ(seg_detach(s), 1);
+    CHECK(!test_file_exists(path));
+    printf("SIGKILLed publisher: segment stale, then reclaimed and removed\n");
+}
+
+static int attach_and_hang(void *arg)
+{
+    int fd = *(int *)arg;
+    seg *s;
+    CHECK_RC(seg_attach("crash2", 0, &s, &err), 0, &err);
+    CHECK(write(fd, "A", 1) == 1);
+    for (;;)
+        pause();
+}
+
+static void test_sigkilled_reader_does_not_keep_it(void)
+{
+    seg *s;
+    CHECK_RC(seg_attach("crash2", SEG_CREATE, &s, &err), 0, &err);
+    publish(s, 2, 2, 5);
+    pid_t reader = spawn_and_wait_for_byte(attach_and_hang);
+    kill(reader, SIGKILL);
+    test_wait(reader);
+    CHECK_EQ(seg_detach(s), 1);
+}
+
+/* ---- waiting ------------------------------------------------------------ */
+
+static void test_timed_wait(void)
+{
+    seg *s;
+    CHECK_RC(seg_attach("wait", SEG_CREATE, &s, &err), 0, &err);
+    double t0 = test_now();
+    CHECK_RC(seg_wait(s, seg_generation(s), 200, NULL, &err),
+             SHMIMG_ETIMEDOUT, &err);
+    double waited = test_now() - t0;
+    printf("timed wait of 200 ms returned after %.3f s\n", waited);
+    CHECK(waited >= 0.2);
+    CHECK(waited < 5.0);
+    seg_detach(s);
+}
+
+static int wait_for_next(void *arg)
+{
+    int ready_fd = *(int *)arg;
+    seg *s;
+    CHECK_RC(seg_attach("wait", 0, &s, &err), 0, &err);
+    uint32_t seen = seg_generation(s), now;
+    CHECK(write(ready_fd, "W", 1) == 1);
+    CHECK_RC(seg_wait(s, seen, 10000, &now, &err), 0, &err);
+    CHECK(now != seen && now % 2 == 0);
+    seg_view v;
+    CHECK_RC(seg_read_begin(s, &v, &err), 0, &err);
+    long id = verify(v.pixels, v.image.pitch, v.image.width, v.image.height);
+    seg_read_end(s);
+    seg_detach(s);
+    return id == 11 ? 0 : 1;
+}
+
+static void test_wait_is_woken(void)
+{
+    seg *s;
+    CHECK_RC(seg_attach("wait", SEG_CREATE, &s, &err), 0, &err);
+    int p[2];
+    CHECK(pipe(p) == 0);
+    pid_t waiters[3];
+    for (int i = 0; i < 3; i++)
+        waiters[i] = test_spawn(wait_for_next, &p[1]);
+    for (int i = 0; i < 3; i++) { /* each has read the generation */
+        char c;
+        CHECK(read(p[0], &c, 1) == 1);
+    }
+    close(p[0]);
+    close(p[1]);
+    test_sleep_ms(50); /* most likely asleep in the kernel by now */
+    publish(s, 16, 16, 11);
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ(test_wait(waiters[i]), 0);
+    seg_detach(s);
+}
+
+static void test_wake_without_waiters(void)
+{
+    seg *s;
+    CHECK_RC(seg_attach("nowait", SEG_CREATE, &s, &err), 0, &err);
+    uint32_t g0 = seg_generation(s);
+    for (uint32_t i = 0; i < 1000; i++)
+        publish(s, 2, 2, i);
+    CHECK_EQ(seg_generation(s) - g0, 2000);
+    seg_view v;
+    CHECK_RC(seg_read_begin(s, &v, &err), 0, &err);
+    CHECK_EQ(verify(v.pixels, v.image.pitch, 2, 2), 999);
+    seg_read_end(s);
+    seg_detach(s);
+}
+
+/* ---- a publisher killed while writing ----------------------------------- */
+
+static int die_mid_publish(void *arg)
+{
+    (void)arg;
+    seg *s;
+    uint8_t *px;
+    uint32_t pitch;
+    CHECK_RC(seg_attach("torn", 0, &s, &err), 0, &err);
+    CHECK_RC(seg_write_begin(s, 64, 64, "half.png", &px, &pitch, &err), 0,
+             &err);
+    memset(px, 0xAB, (size_t)pitch * 32); /* half the rows, then die */
+    raise(SIGKILL);
+    return 1;
+}
+
+static void test_killed_mid_publish(void)
+{
+    seg *s;
+    CHECK_RC(seg_attach("torn", SEG_CREATE, &s, &err), 0, &err);
+    publish(s, 64, 64, 21);
+    pid_t pid = test_spawn(die_mid_publish, NULL);
+    CHECK_EQ(test_wait(pid), 128 + SIGKILL);
+    double t0 = test_now();
+    seg_view v;
+    CHECK_RC(seg_read_begin(s, &v, &err), SHMIMG_EINCOMPLETE, &err);
+    CHECK_STR_HAS(err.msg, "the publisher stopped while writing; publish "
+                           "again");
+    printf("reader saw the incomplete image after %.3f s\n",
+           test_now() - t0);
+    CHECK_RC(seg_read_begin(s, &v, &err), SHMIMG_EINCOMPLETE, &err);
+    publish(s, 32, 32, 22); /* the next publish repairs it */
+    CHECK_RC(seg_read_begin(s, &v, &err), 0, &err);
+    CHECK_EQ(verify(v.pixels, v.image.pitch, 32, 32), 22);
+    CHECK_EQ(v.image.generation % 2, 0);
+    seg_read_end(s);
+    seg_detach(s);
+}
+
+/* ---- growth and concurrency --------------------------------------------- */
+
+typedef struct reader_args {
+    const char *key;
+    double seconds;
+    uint32_t max_id; /* ids above this one were never published */
+} reader_args;
+
+static int reader_loop(void *arg)
+{
+    reader_args *a = arg;
+    seg *s;
+    CHECK_RC(seg_attach(a->key, 0, &s, &err), 0, &err);
+    size_t cap = 4096;
+    uint8_t *buf = malloc(cap);
+    long reads = 0, empty = 0;
+    double end = test_now() + a->seconds;
+    while (test_now() < end) {
+        seg_image img;
+        int rc = seg_pull(s, buf, cap, &img, &err);
+        if (rc == SHMIMG_EINVAL) { /* grew: a bigger buffer, then again */
+            cap = (size_t)img.payload_size;
+            buf = realloc(buf, cap);
+            CHECK(buf);
+            continue;
+        }
+        if (rc == SHMIMG_EEMPTY) {
+            empty++;
+            continue;
+        }
+        CHECK_RC(rc, 0, &err);
+        long id = verify(buf, img.pitch, img.width, img.height);
+        if (id < 0 || (uint32_t)id > a->max_id) {
+            fprintf(stderr, "torn or foreign image %ux%u id %ld\n", img.width,
+                    img.height, id);
+            return 1;
+        }
+        reads++;
+    }
+    printf("reader %d: %ld whole images read, %ld empty\n", (int)getpid(),
+           reads, empty);
+    free(buf);
+    seg_detach(s);
+    return reads > 0 ? 0 : 1;
+}
+
+static void test_grow_while_reading(void)
+{
+    seg *s;
+    CHECK_RC(seg_attach("grow", SEG_CREATE, &s, &err), 0, &err);
+    publish(s, 4, 4, 0);
+    reader_args a = {"grow", 1.5, 1000};
+    pid_t reader = test_spawn(reader_loop, &a);
+    uint32_t id = 1;
+    for (uint32_t side = 8; side <= 2048; side *= 2)
+        for (int k = 0; k < 4; k++, id++) {
+            publish(s, side, side / 2 + 1, id);
+            test_sleep_ms(20);
+        }
+    CHECK_EQ(test_wait(reader), 0);
+    seg_detach(s);
+}
+
+static int publisher_loop(void *arg)
+{
+    uint32_t base = *(uint32_t *)arg;
+    seg *s;
+    CHECK_RC(seg_attach("busy", 0, &s, &err), 0, &err);
+    double end = test_now() + 1.5;
+    long n = 0;
+    while (test_now() < end) {
+        uint32_t id = base + (uint32_t)(n % 50);
+        publish(s, 64 + id % 7 * 32, 48 + id % 5 * 16, id);
+        n++;
+    }
+    printf("publisher %d: %ld images\n", (int)getpid(), n);
+    seg_detach(s);
+    return 0;
+}
+
+static void test_publishers_and_readers(void)
+{
+    seg *s;
+    CHECK_RC(seg_attach("busy", SEG_CREATE, &s, &err), 0, &err);
+    reader_args a = {"busy", 1.5, 2000};
+    uint32_t bases[2] = {1000, 1500};
+    pid_t pids[5];
+    for (int i = 0; i < 2; i++)
+        pids[i] = test_spawn(publisher_loop, &bases[i]);
+    for (int i = 2; i < 5; i++)
+        pids[i] = test_spawn(reader_loop, &a);
+    for (int i = 0; i < 5; i++)
+        CHECK_EQ(test_wait(pids[i]), 0);
+    seg_detach(s);
+}
+
+int main(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    const char *dir = test_dir_create();
+    test_keys();
+    test_missing_and_empty();
+    test_last_detach_removes();
+    test_sigkill_leaves_stale_then_reclaimed();
+    test_sigkilled_reader_does_not_keep_it();
+    test_timed_wait();
+    test_wait_is_woken();
+    test_wake_without_waiters();
+    test_killed_mid_publish();
+    test_grow_while_reading();
+    test_publishers_and_readers();
+    test_dir_remove(dir);
+    printf("all segment checks passed\n");
+    return 0;
+}

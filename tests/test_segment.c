@@ -203,6 +203,25 @@ static void test_sigkilled_reader_does_not_keep_it(void)
     CHECK_EQ(seg_detach(s), 1);
 }
 
+/* Every handle is an attach of its own; the count must see all of them,
+ * also when later attaches fill lower slots than earlier ones. */
+static void test_attached_count(void)
+{
+    enum { n = 10 };
+    seg *h[n];
+    for (int i = 0; i < n; i++)
+        CHECK_RC(seg_attach("count", SEG_CREATE, &h[i], &err), 0, &err);
+    for (int i = 0; i < n / 2; i++)
+        seg_detach(h[i]);
+    for (int i = 0; i < n / 2; i++)
+        CHECK_RC(seg_attach("count", 0, &h[i], &err), 0, &err);
+    seg_status st;
+    CHECK_RC(seg_inspect(seg_file(h[0]), &st, &err), 0, &err);
+    CHECK_EQ(st.attached, n);
+    for (int i = 0; i < n; i++)
+        seg_detach(h[i]);
+}
+
 /* ---- waiting ------------------------------------------------------------ */
 
 static void test_timed_wait(void)
@@ -210,7 +229,7 @@ static void test_timed_wait(void)
     seg *s;
     CHECK_RC(seg_attach("wait", SEG_CREATE, &s, &err), 0, &err);
     double t0 = test_now();
-    CHECK_RC(seg_wait(s, seg_generation(s), 200, NULL, &err),
+    CHECK_RC(seg_wait(s, seg_generation(s), 200, NULL, NULL, &err),
              SHMIMG_ETIMEDOUT, &err);
     double waited = test_now() - t0;
     printf("timed wait of 200 ms returned after %.3f s\n", waited);
@@ -226,7 +245,7 @@ static int wait_for_next(void *arg)
     CHECK_RC(seg_attach("wait", 0, &s, &err), 0, &err);
     uint32_t seen = seg_generation(s), now;
     CHECK(write(ready_fd, "W", 1) == 1);
-    CHECK_RC(seg_wait(s, seen, 10000, &now, &err), 0, &err);
+    CHECK_RC(seg_wait(s, seen, 10000, NULL, &now, &err), 0, &err);
     CHECK(now != seen && now % 2 == 0);
     seg_view v;
     CHECK_RC(seg_read_begin(s, &v, &err), 0, &err);
@@ -417,6 +436,7 @@ int main(void)
     test_last_detach_removes();
     test_sigkill_leaves_stale_then_reclaimed();
     test_sigkilled_reader_does_not_keep_it();
+    test_attached_count();
     test_timed_wait();
     test_wait_is_woken();
     test_wake_without_waiters();

@@ -1,2 +1,641 @@
-/* placeholder */
-int app_main(int argc, char **argv) { (void)argc; (void)argv; return 1; }
+/* app.c - the shmimg window: drop an image to publish it, press P to pull.
+ *
+ * What Qt's "IPC: Shared Memory" example does with two dialogs, with SDL2.
+ * Where to start reading: app_main (options, set-up, loop, tear-down), then
+ * on_event, which dispatches every event; the keys are in the table `keys`.
+ * Decoding runs on a thread (loader.c), live mode on another (live.c); both
+ * talk to the loop only through SDL user events. The segment is reached
+ * only through the library (image.h, segment.h).
+ */
+#include "app.h"
+
+#include "image.h"
+#include "live.h"
+#include "loader.h"
+#include "pair.h"
+#include "text.h"
+#include "view.h"
+
+#include <SDL_image.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Tunables. */
+static const int default_w = 480, default_h = 320; /* no image: pixels */
+/* The message line under the image, so that it never hides pixels. */
+static const int status_h = TEXT_CELL_H + 2 * TEXT_PADDING; /* pixels */
+/* Narrowest window: a status line of ~46 characters. */
+static const int min_w = 480; /* pixels */
+/* A message too long for the status line is shown whole, over the image,
+ * this long (SHMIMG_MESSAGE_MS overrides), then cut to one line. */
+static const Uint32 message_expanded_ms = 6000;
+static const SDL_Color background = {0x20, 0x22, 0x26, 0xff};
+
+typedef enum shown_kind {
+    SHOWN_NOTHING,
+    SHOWN_PUBLISHED,
+    SHOWN_PULLED,
+} shown_kind;
+
+typedef struct app {
+    const char *key;
+    SDL_Window *window;
+    SDL_Renderer *renderer;
+    view *view;
+    text *font;
+    loader *loader;
+    seg *seg;             /* NULL while detached */
+    live *live;           /* non-NULL in live mode */
+    SDL_Surface *shown;   /* private RGBA32 copy of what is on screen */
+    shown_kind kind;
+    char shown_name[SHMIMG_NAME_MAX];
+    char *pending;        /* the newest drop, waiting for the decoder */
+    char *drop_last;      /* last file of the drop batch in progress */
+    int drop_count;
+    int drop_note;        /* files in the batch that is being decoded */
+    bool sized_to_image;  /* fitted once; after that the size is the user's */
+    bool show_help;
+    bool dirty;
+    bool running;
+    Uint32 ev_loaded, ev_live, ev_collapse;
+    char message[SHMIMG_ERR_MSG_MAX + 128];
+    int message_serial;   /* which message the collapse timer is for */
+    bool message_expanded;
+} app;
+
+/* ---- messages and title --------------------------------------------- */
+
+static Uint32 ev_collapse_type; /* for the timer thread */
+
+/* SDL timer thread: tells the loop that message `serial` can shrink. */
+static Uint32 collapse_later(Uint32 interval, void *serial)
+{
+    (void)interval;
+    SDL_Event e = {.user = {.type = ev_collapse_type,
+                            .code = (int)(intptr_t)serial}};
+    SDL_PushEvent(&e);
+    return 0; /* once */
+}
+
+static Uint32 expanded_ms(void)
+{
+    const char *env = getenv("SHMIMG_MESSAGE_MS");
+    long ms = env ? strtol(env, NULL, 10) : 0;
+    return ms > 0 ? (Uint32)ms : message_expanded_ms;
+}
+
+static void say(app *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void say(app *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->message, sizeof a->message, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "shmimg: %s\n", a->message);
+    a->dirty = true;
+    a->message_serial++;
+    int w = min_w;
+    if (a->window)
+        SDL_GetWindowSize(a->window, &w, NULL);
+    a->message_expanded = !text_fits_line(a->message, w);
+    if (a->message_expanded)
+        SDL_AddTimer(expanded_ms(), collapse_later,
+                     (void *)(intptr_t)a->message_serial);
+}
+
+static void update_title(app *a)
+{
+    const char *what = a->kind == SHOWN_NOTHING   ? "no image"
+                       : a->kind == SHOWN_PUBLISHED ? "published"
+                       : a->live                    ? "live"
+                                                    : "pulled";
+    char title[SHMIMG_NAME_MAX + SEG_KEY_MAX + 64];
+    snprintf(title, sizeof title, "shmimg [%s] %s%s%s%s", a->key, what,
+             a->kind != SHOWN_NOTHING ? ": " : "",
+             a->kind != SHOWN_NOTHING ? a->shown_name : "",
+             a->live && a->kind != SHOWN_PULLED ? " (live)" : "");
+    SDL_SetWindowTitle(a->window, title);
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* ---- the segment ------------------------------------------------------ */
+
+static void stop_live(app *a)
+{
+    live_stop(a->live);
+    a->live = NULL;
+}
+
+static void detach(app *a)
+{
+    stop_live(a);
+    seg_detach(a->seg);
+    a->seg = NULL;
+}
+
+/* Attaches (again, if the key now names another file). */
+static int attach(app *a, unsigned flags, shmimg_err *err)
+{
+    if (a->seg && !seg_replaced(a->seg))
+        return 0;
+    bool was_live = a->live != NULL;
+    detach(a);
+    int rc = seg_attach(a->key, flags, &a->seg, err);
+    if (rc == 0) {
+        seg_set_lock_timeout(a->seg, 3000); /* never freeze the window */
+        if (was_live)
+            a->live = live_start(a->seg, a->ev_live);
+    }
+    return rc;
+}
+
+static void fit_window_once(app *a)
+{
+    if (a->sized_to_image || !a->shown)
+        return;
+    a->sized_to_image = true;
+    SDL_Rect usable;
+    int w = a->shown->w, h = a->shown->h + status_h;
+    if (SDL_GetDisplayUsableBounds(SDL_GetWindowDisplayIndex(a->window),
+                                   &usable) == 0) {
+        w = SDL_min(w, usable.w);
+        h = SDL_min(h, usable.h);
+    }
+    SDL_SetWindowSize(a->window, SDL_max(w, min_w), SDL_max(h, 120));
+}
+
+static void show(app *a, shown_kind kind, const char *name)
+{
+    if (view_set_image(a->view, a->shown) < 0)
+        say(a, "Cannot show the image: %s", SDL_GetError());
+    a->kind = kind;
+    snprintf(a->shown_name, sizeof a->shown_name, "%s", name);
+    fit_window_once(a);
+    update_title(a);
+    a->dirty = true;
+}
+
+/* P, Space and live mode: copy the image out of the segment and show it. */
+static void pull(app *a, bool quiet_when_empty)
+{
+    shmimg_err err;
+    if (attach(a, 0, &err) < 0) {
+        say(a, "%s", err.msg);
+        return;
+    }
+    seg_image img;
+    int rc = image_pull(a->seg, &a->shown, &img, &err);
+    if (rc == SHMIMG_EEMPTY && quiet_when_empty)
+        return;
+    if (rc < 0) {
+        say(a, "%s", err.msg);
+        return;
+    }
+    show(a, SHOWN_PULLED, img.source_name);
+    say(a, "%s %s (%ux%u) from key %s", a->live ? "Live:" : "Pulled",
+        img.source_name, img.width, img.height, a->key);
+}
+
+/* A decoded file: publish it and show it. */
+static void publish(app *a, loader_result *r)
+{
+    shmimg_err err;
+    if (attach(a, SEG_CREATE, &err) < 0) {
+        say(a, "Cannot publish %s: %s", base_name(r->path), err.msg);
+        return;
+    }
+    if (image_publish(a->seg, r->surface, r->path, &err) < 0) {
+        say(a, "Cannot publish %s: %s", base_name(r->path), err.msg);
+        return;
+    }
+    SDL_FreeSurface(a->shown);
+    a->shown = r->surface; /* already RGBA32: the loader converted it */
+    r->surface = NULL;
+    show(a, SHOWN_PUBLISHED, base_name(r->path));
+    char also[64] = "";
+    if (a->drop_note > 1)
+        snprintf(also, sizeof also, " (%d files dropped; the last one wins)",
+                 a->drop_note);
+    say(a, "Published %s (%dx%d) under key %s%s", base_name(r->path),
+        a->shown->w, a->shown->h, a->key, also);
+}
+
+/* ---- loading ---------------------------------------------------------- */
+
+static void start_loading(app *a, char *path, int files)
+{
+    if (loader_busy(a->loader)) {
+        /* The newest drop wins: it replaces any drop already waiting and
+         * starts as soon as the running decode ends (whose result is then
+         * dropped). A decoder cannot be interrupted, and running two at
+         * once would double the memory for nothing. */
+        SDL_free(a->pending);
+        a->pending = path;
+        a->drop_note = files;
+        say(a, "Loading %s ... (after the file being decoded now)",
+            base_name(path));
+        return;
+    }
+    a->drop_note = files;
+    if (loader_start(a->loader, path) < 0)
+        say(a, "Cannot start loading %s: %s", base_name(path), SDL_GetError());
+    else
+        say(a, "Loading %s ...", base_name(path));
+    SDL_free(path);
+}
+
+static void on_loaded(app *a, loader_result *r)
+{
+    loader_finished(a->loader);
+    if (a->pending) {
+        char *next = a->pending;
+        a->pending = NULL;
+        start_loading(a, next, a->drop_note);
+    } else if (r->rc < 0) {
+        say(a, "Dropped file is not an image: %s (%s)", r->path, r->err.msg);
+    } else {
+        publish(a, r);
+    }
+    loader_result_free(r);
+}
+
+/* ---- keys --------------------------------------------------------------- */
+
+static void key_pull(app *a) { pull(a, false); }
+
+static void key_live(app *a)
+{
+    if (a->live) {
+        stop_live(a);
+        say(a, "Live mode off");
+        update_title(a);
+        return;
+    }
+    shmimg_err err;
+    /* Like 'pull --wait': a live window may come first and wait. */
+    if (attach(a, SEG_CREATE, &err) < 0) {
+        say(a, "Cannot start live mode: %s", err.msg);
+        return;
+    }
+    a->live = live_start(a->seg, a->ev_live);
+    if (!a->live) {
+        say(a, "Cannot start live mode: %s", SDL_GetError());
+        return;
+    }
+    say(a, "Live mode on: each new image under key %s appears here", a->key);
+    pull(a, true);
+    update_title(a);
+}
+
+static void key_save(app *a)
+{
+    if (!a->shown) {
+        say(a, "Nothing to save: no image on screen");
+        return;
+    }
+    char name[PATH_MAX];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    for (int n = 0; n < 1000; n++) {
+        if (n == 0)
+            snprintf(name, sizeof name, "shmimg-%s-%s.png", a->key, stamp);
+        else
+            snprintf(name, sizeof name, "shmimg-%s-%s-%d.png", a->key, stamp,
+                     n);
+        if (access(name, F_OK) != 0)
+            break;
+    }
+    char dir[PATH_MAX];
+    if (!getcwd(dir, sizeof dir))
+        snprintf(dir, sizeof dir, ".");
+    if (IMG_SavePNG(a->shown, name) < 0)
+        say(a, "Cannot save %s/%s: %s", dir, name, SDL_GetError());
+    else
+        say(a, "Saved %s/%s (%dx%d)", dir, name, a->shown->w, a->shown->h);
+}
+
+static void key_detach(app *a)
+{
+    if (!a->seg) {
+        say(a, "Not attached to key %s", a->key);
+        return;
+    }
+    stop_live(a);
+    bool removed = seg_detach(a->seg) == 1;
+    a->seg = NULL;
+    update_title(a);
+    say(a, "Detached from key %s%s", a->key,
+        removed ? "; no other user, so the segment was removed" : "");
+}
+
+static void key_help(app *a)
+{
+    a->show_help = !a->show_help;
+    a->dirty = true;
+}
+
+static void key_quit(app *a) { a->running = false; }
+
+static const struct {
+    SDL_Keycode key;
+    void (*run)(app *a);
+    const char *help;
+} keys[] = {
+    {SDLK_p, key_pull, "P, Space  pull the image from the segment"},
+    {SDLK_SPACE, key_pull, NULL},
+    {SDLK_l, key_live, "L         live mode on/off"},
+    {SDLK_s, key_save, "S         save the image as PNG here"},
+    {SDLK_d, key_detach, "D         detach from the segment"},
+    {SDLK_h, key_help, "H, F1     this help"},
+    {SDLK_F1, key_help, NULL},
+    {SDLK_q, key_quit, "Q, Esc    quit"},
+    {SDLK_ESCAPE, key_quit, NULL},
+};
+
+static void on_key(app *a, SDL_Keycode key)
+{
+    for (size_t i = 0; i < SDL_arraysize(keys); i++)
+        if (keys[i].key == key) {
+            keys[i].run(a);
+            return;
+        }
+}
+
+/* ---- events and drawing ------------------------------------------------ */
+
+static void on_event(app *a, SDL_Event *e)
+{
+    switch (e->type) {
+    case SDL_QUIT: a->running = false; break;
+    case SDL_KEYDOWN: on_key(a, e->key.keysym.sym); break;
+    case SDL_DROPBEGIN: a->drop_count = 0; break;
+    case SDL_DROPFILE:
+        SDL_free(a->drop_last);
+        a->drop_last = e->drop.file; /* ours to free */
+        a->drop_count++;
+        break;
+    case SDL_DROPTEXT:
+        say(a, "Dropped text ignored: drop an image file to publish it");
+        SDL_free(e->drop.file);
+        break;
+    case SDL_DROPCOMPLETE:
+        if (a->drop_last) {
+            start_loading(a, a->drop_last, a->drop_count);
+            a->drop_last = NULL;
+        }
+        break;
+    case SDL_WINDOWEVENT: a->dirty = true; break;
+    default:
+        if (e->type == a->ev_loaded)
+            on_loaded(a, e->user.data1);
+        else if (e->type == a->ev_collapse) {
+            if (e->user.code == a->message_serial) {
+                a->message_expanded = false;
+                a->dirty = true;
+            }
+        }
+        else if (e->type == a->ev_live && a->live) {
+            if (e->user.code == LIVE_REPLACED) {
+                shmimg_err err;
+                if (attach(a, SEG_CREATE, &err) < 0)
+                    say(a, "Live mode: %s", err.msg);
+            }
+            pull(a, true);
+        }
+    }
+}
+
+static void draw(app *a)
+{
+    int w, h;
+    SDL_GetRendererOutputSize(a->renderer, &w, &h);
+    SDL_SetRenderDrawColor(a->renderer, background.r, background.g,
+                           background.b, background.a);
+    SDL_RenderClear(a->renderer);
+    view_draw(a->view, w, h - status_h);
+    if (a->font) {
+        if (a->message_expanded)
+            text_draw_box(a->font, a->message, w, h);
+        else if (a->message[0])
+            text_draw_status(a->font, a->message, w, h);
+        if (a->show_help) {
+            char help[1024] = "Keys\n";
+            for (size_t i = 0; i < SDL_arraysize(keys); i++)
+                if (keys[i].help) {
+                    strncat(help, keys[i].help, sizeof help - strlen(help) - 2);
+                    strcat(help, "\n");
+                }
+            strncat(help, "Drop an image file here to publish it.",
+                    sizeof help - strlen(help) - 1);
+            text_draw_centred(a->font, help, w, h);
+        }
+    }
+    SDL_RenderPresent(a->renderer);
+    a->dirty = false;
+}
+
+/* ---- set-up and tear-down ------------------------------------------------ */
+
+typedef struct options {
+    const char *key;
+    const char *image;
+    bool live;
+    bool pair;
+    bool has_geometry;
+    SDL_Rect geometry; /* --geometry WxH+X+Y */
+} options;
+
+static int usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "shmimg: ");
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (usage: shmimg [--key K] [--live] [--pair] "
+                    "[--geometry WxH+X+Y] [IMAGE]; shmimg --help)\n");
+    return 2;
+}
+
+static int parse_options(int argc, char **argv, options *o)
+{
+    static const struct option longopts[] = {
+        {"key", required_argument, NULL, 'k'},
+        {"live", no_argument, NULL, 'l'},
+        {"pair", no_argument, NULL, 'p'},
+        {"geometry", required_argument, NULL, 'g'},
+        {0},
+    };
+    *o = (options){.key = SEG_DEFAULT_KEY};
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, ":k:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'k': o->key = optarg; break;
+        case 'l': o->live = true; break;
+        case 'p': o->pair = true; break;
+        case 'g': {
+            SDL_Rect *g = &o->geometry;
+            char end;
+            if (sscanf(optarg, "%dx%d+%d+%d%c", &g->w, &g->h, &g->x, &g->y,
+                       &end) != 4 || g->w <= 0 || g->h <= 0)
+                return usage("--geometry wants WxH+X+Y, got '%s'", optarg);
+            o->has_geometry = true;
+            break;
+        }
+        case ':': return usage("option %s needs a value", argv[optind - 1]);
+        default: return usage("unknown option %s", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        o->image = argv[optind++];
+    if (optind < argc)
+        return usage("one IMAGE at most, got also '%s'", argv[optind]);
+    shmimg_err err;
+    if (seg_key_check(o->key, &err) < 0)
+        return usage("%s", err.msg);
+    return 0;
+}
+
+/* The first window opens sized to its image (read from the file's header,
+ * so before the decode), clamped to the usable display area. */
+static SDL_Rect initial_geometry(const options *o)
+{
+    if (o->has_geometry)
+        return o->geometry;
+    SDL_Rect r = {SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, default_w,
+                  default_h};
+    int w, h;
+    if (o->image && image_probe_file(o->image, &w, &h) == 0) {
+        r.w = w;
+        r.h = h + status_h;
+    }
+    SDL_Rect usable;
+    if (SDL_GetDisplayUsableBounds(0, &usable) == 0) {
+        r.w = SDL_min(r.w, usable.w);
+        r.h = SDL_min(r.h, usable.h);
+    }
+    r.w = SDL_max(r.w, min_w);
+    r.h = SDL_max(r.h, 120);
+    return r;
+}
+
+static int setup(app *a, const options *o)
+{
+    a->key = o->key;
+    a->running = true;
+    a->ev_loaded = SDL_RegisterEvents(3);
+    a->ev_live = a->ev_loaded + 1;
+    a->ev_collapse = ev_collapse_type = a->ev_loaded + 2;
+    SDL_Rect g = initial_geometry(o);
+    a->window = SDL_CreateWindow("shmimg", g.x, g.y, g.w, g.h,
+                                 SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
+    if (!a->window)
+        return -1;
+    a->sized_to_image = o->image != NULL || o->has_geometry;
+    /* Accelerated when there is one (Mesa's llvmpipe under Xvfb), else
+     * SDL's software renderer; SDL_RENDER_DRIVER=software forces it. */
+    a->renderer = SDL_CreateRenderer(a->window, -1, 0);
+    if (!a->renderer)
+        a->renderer = SDL_CreateRenderer(a->window, -1, SDL_RENDERER_SOFTWARE);
+    if (!a->renderer)
+        return -1;
+    a->view = view_create(a->renderer);
+    a->loader = loader_create(a->ev_loaded);
+    if (!a->view || !a->loader)
+        return SDL_OutOfMemory();
+    char atlas[PATH_MAX];
+    if (app_asset_path("font.png", atlas, sizeof atlas) == 0)
+        a->font = text_create(a->renderer, atlas);
+    if (!a->font)
+        fprintf(stderr, "shmimg: no font atlas (font.png): messages go to "
+                        "stderr and the title only\n");
+    SDL_RendererInfo info;
+    SDL_GetRendererInfo(a->renderer, &info);
+    fprintf(stderr, "shmimg: window for key %s, renderer %s\n", a->key,
+            info.name);
+    update_title(a);
+    say(a, "Drop an image to publish it under key %s; P pulls, H for help",
+        a->key);
+    if (o->image)
+        start_loading(a, SDL_strdup(o->image), 1);
+    if (o->live)
+        key_live(a);
+    return 0;
+}
+
+static void teardown(app *a)
+{
+    loader_destroy(a->loader);
+    detach(a);
+    SDL_FreeSurface(a->shown);
+    SDL_free(a->pending);
+    SDL_free(a->drop_last);
+    text_destroy(a->font);
+    view_destroy(a->view);
+    if (a->renderer)
+        SDL_DestroyRenderer(a->renderer);
+    if (a->window)
+        SDL_DestroyWindow(a->window);
+}
+
+int app_main(int argc, char **argv)
+{
+    options o;
+    int rc = parse_options(argc, argv, &o);
+    if (rc)
+        return rc;
+    if (o.pair)
+        return pair_run(o.key, o.live, o.image);
+
+    SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "linear");
+    if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_TIMER) < 0) {
+        fprintf(stderr, "shmimg: cannot open a window: %s (the subcommands "
+                        "work without a display: shmimg --help)\n",
+                SDL_GetError());
+        return 1;
+    }
+    app a = {0};
+    if (setup(&a, &o) < 0) {
+        fprintf(stderr, "shmimg: cannot set up the window: %s\n",
+                SDL_GetError());
+        teardown(&a);
+        SDL_Quit();
+        return 1;
+    }
+    /* Sleep until something happens; draw only when something changed. */
+    while (a.running) {
+        SDL_Event e;
+        if (!SDL_WaitEvent(&e)) {
+            fprintf(stderr, "shmimg: %s\n", SDL_GetError());
+            break;
+        }
+        do
+            on_event(&a, &e);
+        while (a.running && SDL_PollEvent(&e));
+        if (a.dirty && a.running)
+            draw(&a);
+    }
+    teardown(&a);
+    SDL_Quit();
+    return 0;
+}

@@ -1,1 +1,107 @@
-/* placeholder */
+/* view.c - see view.h. */
+#include "view.h"
+
+struct view {
+    SDL_Renderer *renderer;
+    SDL_Texture *image;
+    int w, h;               /* pixels */
+    SDL_Texture *checker;   /* one tile of the checkerboard */
+};
+
+enum { checker_square = 8, checker_tile = 64 }; /* pixels */
+
+static SDL_Texture *make_checker(SDL_Renderer *r)
+{
+    SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(
+        0, checker_tile, checker_tile, 32, SDL_PIXELFORMAT_RGBA32);
+    if (!s)
+        return NULL;
+    for (int y = 0; y < checker_tile; y++) {
+        Uint32 *row = (Uint32 *)((Uint8 *)s->pixels + y * s->pitch);
+        for (int x = 0; x < checker_tile; x++) {
+            bool light = ((x / checker_square) + (y / checker_square)) % 2;
+            Uint8 c = light ? 0xcc : 0x99;
+            row[x] = SDL_MapRGBA(s->format, c, c, c, 0xff);
+        }
+    }
+    SDL_Texture *t = SDL_CreateTextureFromSurface(r, s);
+    SDL_FreeSurface(s);
+    return t;
+}
+
+view *view_create(SDL_Renderer *renderer)
+{
+    view *v = SDL_calloc(1, sizeof *v);
+    if (!v)
+        return NULL;
+    v->renderer = renderer;
+    v->checker = make_checker(renderer);
+    return v;
+}
+
+void view_destroy(view *v)
+{
+    if (!v)
+        return;
+    if (v->image)
+        SDL_DestroyTexture(v->image);
+    if (v->checker)
+        SDL_DestroyTexture(v->checker);
+    SDL_free(v);
+}
+
+int view_set_image(view *v, const SDL_Surface *rgba)
+{
+    if (rgba->format->format != SDL_PIXELFORMAT_RGBA32)
+        return SDL_SetError("view_set_image: not an RGBA32 surface");
+    if (!v->image || v->w != rgba->w || v->h != rgba->h) {
+        SDL_Texture *t = SDL_CreateTexture(v->renderer, SDL_PIXELFORMAT_RGBA32,
+                                           SDL_TEXTUREACCESS_STREAMING,
+                                           rgba->w, rgba->h);
+        if (!t)
+            return -1;
+        SDL_SetTextureBlendMode(t, SDL_BLENDMODE_BLEND);
+        if (v->image)
+            SDL_DestroyTexture(v->image);
+        v->image = t;
+        v->w = rgba->w;
+        v->h = rgba->h;
+    }
+    return SDL_UpdateTexture(v->image, NULL, rgba->pixels, rgba->pitch);
+}
+
+bool view_has_image(const view *v) { return v->image != NULL; }
+
+SDL_Rect view_place(const view *v, int win_w, int win_h)
+{
+    if (v->w <= win_w && v->h <= win_h) /* fits: pixel exact */
+        return (SDL_Rect){(win_w - v->w) / 2, (win_h - v->h) / 2, v->w, v->h};
+    /* Scale by the tighter ratio; compare in 64 bits to avoid rounding. */
+    int w, h;
+    if ((long long)win_w * v->h <= (long long)win_h * v->w) {
+        w = win_w;
+        h = (int)((long long)v->h * win_w / v->w);
+    } else {
+        h = win_h;
+        w = (int)((long long)v->w * win_h / v->h);
+    }
+    w = SDL_max(w, 1);
+    h = SDL_max(h, 1);
+    return (SDL_Rect){(win_w - w) / 2, (win_h - h) / 2, w, h};
+}
+
+void view_draw(view *v, int win_w, int win_h)
+{
+    if (!v->image)
+        return;
+    SDL_Rect at = view_place(v, win_w, win_h);
+    if (v->checker) {
+        SDL_RenderSetClipRect(v->renderer, &at);
+        for (int y = at.y; y < at.y + at.h; y += checker_tile)
+            for (int x = at.x; x < at.x + at.w; x += checker_tile)
+                SDL_RenderCopy(v->renderer, v->checker, NULL,
+                               &(SDL_Rect){x, y, checker_tile, checker_tile});
+        SDL_RenderSetClipRect(v->renderer, NULL);
+    }
+    SDL_RenderCopy(v->renderer, v->image, NULL, &at);
+}

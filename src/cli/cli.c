@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +23,16 @@
 enum { EXIT_USAGE = 2 };
 
 static int usage_error(const char *cmd, const char *usage, const char *fmt,
-                       const char *arg)
+                       ...) __attribute__((format(printf, 3, 4)));
+static int usage_error(const char *cmd, const char *usage, const char *fmt,
+                       ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
     fprintf(stderr, "shmimg %s: ", cmd);
-    fprintf(stderr, fmt, arg);
+    vfprintf(stderr, fmt, ap);
     fprintf(stderr, " (usage: %s)\n", usage);
+    va_end(ap);
     return EXIT_USAGE;
 }
 
@@ -89,7 +95,7 @@ static int cmd_publish(int argc, char **argv)
     if (rc)
         return rc;
     if (optind >= argc)
-        return usage_error("publish", usage, "missing IMAGE%s", "");
+        return usage_error("publish", usage, "missing IMAGE");
     if (optind + 1 < argc)
         return usage_error("publish", usage, "one IMAGE only, got also '%s'",
                            argv[optind + 1]);
@@ -242,7 +248,7 @@ static int cmd_pull(int argc, char **argv)
         return failure(&err);
     if (o.wait_s >= 0)
         rc = seg_wait(s, seg_generation(s), (int)(o.wait_s * 1000), NULL,
-                      &err);
+                      NULL, &err);
     SDL_Surface *sf = NULL;
     seg_image img;
     if (rc == 0)
@@ -561,5 +567,5 @@ int cli_run(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[0], commands[i].name) == 0)
             return commands[i].run(argc, argv);
-    return usage_error(argv[0], "shmimg --help", "unknown command%s", "");
+    return usage_error(argv[0], "shmimg --help", "unknown command");
 }

@@ -25,6 +25,7 @@ const char *shmimg_strerror(int code)
     case SHMIMG_ETOOMANY: return "too many processes attached";
     case SHMIMG_ESYS: return "system error";
     case SHMIMG_EINVAL: return "invalid argument";
+    case SHMIMG_ECANCELED: return "cancelled";
     }
     return "unknown error";
 }

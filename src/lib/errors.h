@@ -25,6 +25,7 @@ enum shmimg_status {
     SHMIMG_ETOOMANY = -13,   /* every attach slot is taken */
     SHMIMG_ESYS = -14,       /* other system error; the message has errno */
     SHMIMG_EINVAL = -15,     /* bad argument from the caller */
+    SHMIMG_ECANCELED = -16,  /* a wait was cancelled by its owner */
 };
 
 #define SHMIMG_ERR_MSG_MAX 512

@@ -37,6 +37,22 @@ static int check_pixels(const char *path, uint64_t w, uint64_t h,
     return 0;
 }
 
+int image_probe_file(const char *path, int *width, int *height)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    probe_size size;
+    int rc = probe_image_size(f, &size);
+    fclose(f);
+    if (rc < 0 || size.width == 0 || size.height == 0 ||
+        size.width > SEG_MAX_DIMENSION || size.height > SEG_MAX_DIMENSION)
+        return -1;
+    *width = (int)size.width;
+    *height = (int)size.height;
+    return 0;
+}
+
 int image_load(const char *path, SDL_Surface **out, shmimg_err *err)
 {
     *out = NULL;

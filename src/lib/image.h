@@ -32,6 +32,10 @@
  * number, IMAGE_DEFAULT_MAX_PIXELS otherwise. */
 uint64_t image_max_pixels(void);
 
+/* Reads the image size declared in path's header, without decoding.
+ * Returns: 0 and *width, *height (pixels); -1 for unknown formats. */
+int image_probe_file(const char *path, int *width, int *height);
+
 /* Decodes path into *out (owned by the caller).
  * Returns: 0; SHMIMG_ENOTIMAGE, ETOOBIG, EPERM, ESYS. */
 int image_load(const char *path, SDL_Surface **out, shmimg_err *err);

@@ -397,17 +397,28 @@ static bool owner_alive(void *ctx, uint32_t token)
     return fl.l_type != F_UNLCK;
 }
 
+/* Counts the held slots in [first, first + count). F_OFD_GETLK reports
+ * one conflicting lock of the range, not necessarily the lowest, so count
+ * it and look on both sides of it: one call per held slot, plus one per
+ * empty range. */
+static unsigned count_held(int fd, uint32_t first, uint32_t count)
+{
+    if (count == 0)
+        return 0;
+    struct flock fl = slot_range(first, count, F_WRLCK);
+    if (fcntl(fd, F_OFD_GETLK, &fl) < 0 || fl.l_type == F_UNLCK)
+        return 0;
+    uint64_t at = (uint64_t)fl.l_start - SHMIMG_SLOT_LOCK_BASE;
+    if (at < first || at >= (uint64_t)first + count)
+        return 0; /* not a slot lock of ours: nothing sensible to count */
+    uint32_t i = (uint32_t)at;
+    return 1 + count_held(fd, first, i - first) +
+           count_held(fd, i + 1, first + count - i - 1);
+}
+
 static unsigned count_attached(int fd)
 {
-    unsigned n = 0;
-    for (uint32_t i = 0; i < SHMIMG_SLOTS;) {
-        struct flock fl = slot_range(i, SHMIMG_SLOTS - i, F_WRLCK);
-        if (fcntl(fd, F_OFD_GETLK, &fl) < 0 || fl.l_type == F_UNLCK)
-            break;
-        n++;
-        i = (uint32_t)(fl.l_start - (off_t)SHMIMG_SLOT_LOCK_BASE) + 1;
-    }
-    return n;
+    return count_held(fd, 0, SHMIMG_SLOTS);
 }
 
 /* Reads the image fields the way a reader without the lock must: between
@@ -783,8 +794,8 @@ static int64_t monotonic_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int seg_wait(seg *s, uint32_t seen, int timeout_ms, uint32_t *now,
-             shmimg_err *err)
+int seg_wait(seg *s, uint32_t seen, int timeout_ms,
+             const atomic_bool *cancel, uint32_t *now, shmimg_err *err)
 {
     int64_t deadline = timeout_ms < 0
                            ? INT64_MAX
@@ -796,6 +807,9 @@ int seg_wait(seg *s, uint32_t seen, int timeout_ms, uint32_t *now,
                 *now = g;
             return 0;
         }
+        if (cancel && atomic_load(cancel))
+            return shmimg_fail(err, SHMIMG_ECANCELED, "%s: wait cancelled",
+                               s->path);
         int64_t left = timeout_ms < 0 ? -1 : deadline - monotonic_ns();
         if (timeout_ms >= 0 && left <= 0)
             return shmimg_fail(err, SHMIMG_ETIMEDOUT,
@@ -804,6 +818,10 @@ int seg_wait(seg *s, uint32_t seen, int timeout_ms, uint32_t *now,
         futex_wait(&s->hdr->generation, g, left);
     }
 }
+
+void seg_wake_waiters(seg *s) { futex_wake(&s->hdr->generation, INT_MAX); }
+
+bool seg_replaced(const seg *s) { return !same_file(s->path, s->fd); }
 
 /* ---- looking without touching ------------------------------------------- */
 

@@ -144,10 +144,19 @@ uint32_t seg_generation(const seg *s);
 
 /* Sleeps until the generation differs from seen and is even, i.e. a new
  * image is complete. timeout_ms < 0 waits for ever. No polling: a futex
- * wait on the generation word.
- * Returns: 0 and *now; SHMIMG_ETIMEDOUT. */
-int seg_wait(seg *s, uint32_t seen, int timeout_ms, uint32_t *now,
-             shmimg_err *err);
+ * wait on the generation word. cancel (may be NULL) is checked after every
+ * wake-up; seg_wake_waiters wakes the sleepers so they check it.
+ * Returns: 0 and *now; SHMIMG_ETIMEDOUT; SHMIMG_ECANCELED. */
+int seg_wait(seg *s, uint32_t seen, int timeout_ms,
+             const atomic_bool *cancel, uint32_t *now, shmimg_err *err);
+
+/* Wakes every process and thread sleeping in seg_wait on this segment,
+ * without a new image: they recheck their cancel flag and sleep again. */
+void seg_wake_waiters(seg *s);
+
+/* Returns: true when the segment's file name no longer leads to the file
+ * we are attached to (removed with 'shmimg rm', or replaced since). */
+bool seg_replaced(const seg *s);
 
 /* What seg_inspect reads from a segment file without locking or writing. */
 typedef struct seg_status {

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# bootstrap.sh - from a fresh Debian 12 machine to a running shmimg.
+#
+#   bash cmake/bootstrap.sh test    install what is missing, build, run every test
+#   bash cmake/bootstrap.sh pair    install what is missing, build, open two windows
+#   bash cmake/bootstrap.sh build   install what is missing, build
+#
+# Installs with apt-get (as root, or through sudo) only the packages that
+# are not there yet. Builds into ./build (BUILD_DIR to change it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-test}
+build=${BUILD_DIR:-build}
+
+packages=(
+  build-essential cmake pkg-config           # the build
+  libsdl2-dev libsdl2-image-dev              # the only runtime dependencies
+  xvfb xdotool x11-utils libx11-dev libxtst-dev imagemagick  # GUI tests
+  python3 procps                             # test scripts
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+    missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bootstrap: installing ${missing[*]}"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHMIMG_WERROR=ON
+cmake --build "$build" -j"$(nproc)"
+
+case $mode in
+  build) ;;
+  pair) exec "$build/shmimg" --pair "${@:2}" ;;
+  test)
+    cd "$build"
+    ctest -j"$(nproc)" --output-on-failure
+    ;;
+  *) echo "usage: bootstrap.sh test|pair|build" >&2; exit 2 ;;
+esac

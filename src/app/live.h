@@ -1,0 +1,34 @@
+/* live.h - live mode: a helper thread sleeps on the segment's generation
+ * word (a futex wait with a timeout, never a poll) and posts an SDL user
+ * event whenever a new image is complete. The window then pulls it.
+ *
+ * The timeout (LIVE_CHECK_MS) only serves to notice that the segment file
+ * was removed or replaced ('shmimg rm', or every user detached), so that
+ * the window can follow the key to the new file. Idle, the thread wakes
+ * once per timeout and uses no measurable CPU.
+ */
+#ifndef SHMIMG_LIVE_H
+#define SHMIMG_LIVE_H
+
+#include "segment.h"
+
+#include <SDL.h>
+
+#define LIVE_CHECK_MS 2000
+
+enum live_event_code {
+    LIVE_NEW_IMAGE = 1, /* a new image is complete */
+    LIVE_REPLACED = 2,  /* the key now names another file: reattach */
+};
+
+typedef struct live live;
+
+/* Starts watching s, which must stay attached until live_stop.
+ * event_type: an SDL_RegisterEvents type; the event's code is a
+ * live_event_code. Returns: the watcher, or NULL (SDL_GetError). */
+live *live_start(seg *s, Uint32 event_type);
+
+/* Wakes the thread, waits for it to end, frees it. */
+void live_stop(live *l);
+
+#endif

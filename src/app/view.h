@@ -1,0 +1,28 @@
+/* view.h - the image on screen: a streaming texture in the segment's
+ * canonical format (SDL_PIXELFORMAT_RGBA32), drawn 1:1 when it fits,
+ * otherwise scaled to fit with its aspect ratio kept, centred, over a
+ * checkerboard that shows through transparent pixels. */
+#ifndef SHMIMG_VIEW_H
+#define SHMIMG_VIEW_H
+
+#include <SDL.h>
+#include <stdbool.h>
+
+typedef struct view view;
+
+view *view_create(SDL_Renderer *renderer);
+void view_destroy(view *v);
+
+/* Uploads an RGBA32 surface (no conversion), replacing the texture when
+ * the size changed. Returns: 0, or -1 (SDL_GetError says why). */
+int view_set_image(view *v, const SDL_Surface *rgba);
+
+bool view_has_image(const view *v);
+
+/* Returns: where the image goes in a win_w x win_h window. */
+SDL_Rect view_place(const view *v, int win_w, int win_h);
+
+/* Draws the image (and the checkerboard under it). */
+void view_draw(view *v, int win_w, int win_h);
+
+#endif

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# gui_test.sh - the windows as a person uses them, under a real X server
+# (Xvfb, started here with -displayfd): real XDND drops from a drag-source
+# process (xdnd_drop), real key presses through XTEST (xdotool key), and
+# screenshots (ImageMagick import) whose pixels are compared exactly.
+#
+# Usage: gui_test.sh SHMIMG XDND_DROP IMGCMP RENDERER
+#   RENDERER: opengl (Mesa's llvmpipe under Xvfb) or software (SDL's own)
+set -u
+shmimg=$(realpath "$1") xdnd=$(realpath "$2") imgcmp=$(realpath "$3")
+export SDL_RENDER_DRIVER=$4
+# Long messages cover the image for this long, then shrink to one line.
+export SHMIMG_MESSAGE_MS=500
+export SHMIMG_DIR=$(mktemp -d /dev/shm/shmimg-guitest.XXXXXX)
+work=$(mktemp -d)
+cd "$work"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+  rm -rf "$SHMIMG_DIR" "$work"
+}
+trap cleanup EXIT
+checks=0
+fail() {
+  echo "FAIL (line ${BASH_LINENO[0]}): $*" >&2
+  for f in "$work"/*.log; do echo "--- $f" >&2; cat "$f" >&2; done
+  exit 1
+}
+ok() { checks=$((checks + 1)); }
+
+# ---- the X server ---------------------------------------------------------
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3> display.txt > xvfb.log 2>&1 &
+pids+=($!)
+display=""
+for _ in $(seq 100); do
+  display=$(tr -d '\n' < display.txt)
+  [ -n "$display" ] && break
+  sleep 0.05
+done
+[ -n "$display" ] || fail "Xvfb did not start"
+export DISPLAY=:$display
+echo "Xvfb on $DISPLAY, renderer $SDL_RENDER_DRIVER"
+
+# ---- test images ------------------------------------------------------------
+convert -size 300x200 gradient:'#ff2000-#0030ff' -fill '#10e040' \
+  -draw 'circle 150,100 190,100' PNG24:opaque1.png
+convert -size 220x140 gradient:'#ffff00-#8000ff' -fill '#000000' \
+  -draw 'rectangle 20,20 60,120' PNG24:opaque2.png
+convert -size 64x64 xc:none -fill '#ff0000' -draw 'rectangle 0,0 31,63' \
+  PNG32:half.png
+convert -size 3840x2160 xc: +noise Random PNG24:big.png
+printf 'not an image' > notes.png
+
+# ---- helpers ----------------------------------------------------------------
+# wait_log FILE PATTERN: the window printed PATTERN (grep -E) after what
+# the previous wait_log on FILE matched; 20 s at most.
+declare -A seen_lines
+wait_log() {
+  local from=${seen_lines[$1]:-0} n
+  for _ in $(seq 400); do
+    n=$(tail -n +$((from + 1)) "$1" | grep -En -m1 -- "$2" | cut -d: -f1)
+    if [ -n "$n" ]; then seen_lines[$1]=$((from + n)); return 0; fi
+    sleep 0.05
+  done
+  fail "no /$2/ in $1 after line $from"
+}
+# window_of PID: the X window of that process.
+window_of() {
+  local w
+  for _ in $(seq 400); do
+    w=$(xdotool search --pid "$1" 2>/dev/null | head -1)
+    [ -n "$w" ] && xwininfo -id "$w" 2>/dev/null | grep -q IsViewable && { echo "$w"; return; }
+    sleep 0.05
+  done
+  fail "no window for pid $1"
+}
+press() { xdotool windowfocus --sync "$1" && xdotool key "$2"; }   # XTEST
+drop() { "$xdnd" "$@" || fail "xdnd_drop $* failed"; }
+# shows WINDOW IMAGE: the window's view shows IMAGE 1:1, centred above the
+# 36-pixel status line, pixel for pixel.
+shows() {
+  local win=$1 img=$2 ww wh iw ih
+  import -window "$win" shot.png || fail "screenshot of $win"
+  read -r ww wh < <(identify -format '%w %h' shot.png)
+  read -r iw ih < <(identify -format '%w %h' "$img")
+  convert shot.png -crop "${iw}x${ih}+$(((ww - iw) / 2))+$(((wh - 36 - ih) / 2))" +repage view.png
+  "$imgcmp" view.png "$img" || { cp shot.png "/tmp/gui-fail-$$.png"; fail "window $win does not show $img (screenshot kept in /tmp/gui-fail-$$.png)"; }
+  ok
+}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# ---- two windows on one key: the publisher A and the reader B ---------------
+"$shmimg" --key gui --geometry 480x356+0+0 > a.log 2>&1 & pids+=($!); A=$!
+"$shmimg" --key gui --geometry 480x356+500+0 > b.log 2>&1 & pids+=($!); B=$!
+WA=$(window_of $A); WB=$(window_of $B)
+wait_log a.log 'renderer'
+grep -q "renderer $SDL_RENDER_DRIVER" a.log || fail "not the $SDL_RENDER_DRIVER renderer: $(head -1 a.log)"; ok
+
+# P before anything was published.
+press "$WB" p
+wait_log b.log 'Unable to attach to shared memory segment. Load an image first.'; ok
+
+# A real drop on A publishes; P in B pulls; both show it exactly.
+drop "$WA" opaque1.png
+wait_log a.log 'Published opaque1.png \(300x200\) under key gui'
+shows "$WA" opaque1.png
+press "$WB" p
+wait_log b.log 'Pulled opaque1.png \(300x200\) from key gui'
+shows "$WB" opaque1.png
+xdotool getwindowname "$WB" | grep -q 'shmimg \[gui\] pulled: opaque1.png' || fail "title of B: $(xdotool getwindowname "$WB")"; ok
+
+# A file that is not an image, text, and a directory change nothing.
+drop "$WA" notes.png
+wait_log a.log 'Dropped file is not an image: .*notes.png'
+drop "$WA" --text "just some text"
+wait_log a.log 'Dropped text ignored'
+drop "$WA" "$work"
+wait_log a.log "Dropped file is not an image: .*is a directory"
+sleep 1   # the long message has shrunk to the status line
+shows "$WA" opaque1.png
+press "$WB" p
+wait_log b.log 'Pulled opaque1.png.*' 
+shows "$WB" opaque1.png
+
+# Transparent pixels show the checkerboard (only its two greys).
+drop "$WA" half.png
+wait_log a.log 'Published half.png'
+import -window "$WA" shot.png
+convert shot.png -crop 32x64+$(((480 - 64) / 2 + 32))+$(((356 - 36 - 64) / 2)) +repage -unique-colors txt:- | grep -o '#[0-9A-F]\{6\}' | sort -u > colours.txt
+[ "$(tr '\n' ' ' < colours.txt)" = "#999999 #CCCCCC " ] || fail "transparent area shows $(cat colours.txt)"; ok
+
+# Several files at once: the last one wins, and the message says so.
+drop "$WA" half.png opaque2.png
+wait_log a.log 'Published opaque2.png \(220x140\) under key gui \(2 files dropped; the last one wins\)'
+shows "$WA" opaque2.png
+
+# A big image decodes off the event loop: a key pressed during the decode is
+# handled before it ends; a drop during the decode wins over it.
+drop "$WA" big.png
+press "$WA" s
+wait_log a.log 'Published big.png \(3840x2160\)'
+awk '/Loading big.png/ {l=NR} /Saved .*shmimg-gui-/ {s=NR} /Published big.png/ {p=NR} END {exit !(l && s && p && l < s && s < p)}' a.log ||
+  fail "the key pressed while decoding was not handled before the decode ended"; ok
+ls shmimg-gui-*.png > /dev/null 2>&1 || fail "S saved no file"; ok
+"$imgcmp" "$(ls shmimg-gui-*.png | head -1)" opaque2.png || fail "S saved another image than the one on screen"; ok
+drop "$WA" big.png
+drop "$WA" opaque1.png
+wait_log a.log 'Loading opaque1.png ... \(after the file being decoded now\)'
+wait_log a.log 'Published opaque1.png'
+[ "$(grep -c 'Published big.png' a.log)" = 1 ] || fail "the superseded big.png was published too"; ok
+shows "$WA" opaque1.png
+
+# Live mode: a new drop on A appears in B without any key press in B.
+press "$WB" l
+wait_log b.log 'Live mode on'
+drop "$WA" opaque2.png
+wait_log b.log 'Live: opaque2.png \(220x140\)'
+shows "$WB" opaque2.png
+xdotool getwindowname "$WB" | grep -q 'live' || fail "title of B says nothing of live mode"; ok
+
+# Idle windows use (next to) no CPU: they sleep in SDL_WaitEvent and futex.
+sleep 0.5
+a0=$(cpu_ticks $A) b0=$(cpu_ticks $B)
+sleep 3
+a1=$(cpu_ticks $A) b1=$(cpu_ticks $B)
+tick=$(getconf CLK_TCK)
+echo "idle CPU over 3 s: A $(( (a1 - a0) * 1000 / tick )) ms, B (live) $(( (b1 - b0) * 1000 / tick )) ms"
+[ $((a1 - a0)) -le 3 ] && [ $((b1 - b0)) -le 3 ] || fail "idle windows used CPU: A $((a1 - a0)) ticks, B $((b1 - b0)) ticks"; ok
+
+# Closing both windows detaches both; the last one out removes the segment.
+[ -e "$SHMIMG_DIR/shmimg-gui" ] || fail "no segment while the windows are open"; ok
+drop "$WA" --close
+wait $A; [ $? = 0 ] || fail "A did not exit 0"; ok
+[ -e "$SHMIMG_DIR/shmimg-gui" ] || fail "segment removed while B is attached"; ok
+drop "$WB" --close
+wait $B; [ $? = 0 ] || fail "B did not exit 0"; ok
+[ ! -e "$SHMIMG_DIR/shmimg-gui" ] || fail "segment left after both windows closed"; ok
+
+# ---- --pair: two processes side by side on the sample image -----------------
+"$shmimg" --pair --key pair opaque1.png > pair.log 2>&1 & pids+=($!); P=$!
+for _ in $(seq 100); do
+  mapfile -t wins < <(xdotool search --name '^shmimg \[pair\]' 2>/dev/null)
+  [ ${#wins[@]} = 2 ] && break; sleep 0.05
+done
+[ ${#wins[@]} = 2 ] || fail "--pair did not open two windows"; ok
+wait_log pair.log 'Published opaque1.png'
+read -r x0 y0 < <(xdotool getwindowgeometry "${wins[0]}" | awk -F'[ ,]' '/Position/ {print $4, $5}')
+read -r x1 y1 < <(xdotool getwindowgeometry "${wins[1]}" | awk -F'[ ,]' '/Position/ {print $4, $5}')
+[ "$y0" = "$y1" ] && [ "$x0" != "$x1" ] || fail "windows not side by side: $x0,$y0 and $x1,$y1"; ok
+if [ "$x0" -lt "$x1" ]; then left=${wins[0]} right=${wins[1]}; else left=${wins[1]} right=${wins[0]}; fi
+shows "$left" opaque1.png
+press "$right" p
+wait_log pair.log 'Pulled opaque1.png'
+shows "$right" opaque1.png
+drop "$left" --close
+drop "$right" --close
+wait $P; [ $? = 0 ] || fail "--pair did not exit 0"; ok
+[ ! -e "$SHMIMG_DIR/shmimg-pair" ] || fail "--pair left its segment"; ok
+
+echo "gui ($SDL_RENDER_DRIVER): $checks checks passed"

@@ -60,11 +60,11 @@ expect 0 '^\[\]$' -- "$shmimg" list --json
 
 # ---- bad images: clear message, nothing created --------------------------
 printf 'hello' > text.png
-expect 1 'text.png is not an image SDL_image can decode' -- "$shmimg" publish --persist text.png
+expect 1 'not an image: text.png \(SDL_image cannot decode it: ' -- "$shmimg" publish --persist text.png
 : > empty.png
-expect 1 'empty.png is empty \(0 bytes\)' -- "$shmimg" publish --persist empty.png
-expect 1 'is a directory, not an image' -- "$shmimg" publish --persist "$work"
-expect 1 'nothere.png: cannot read it: No such file' -- "$shmimg" publish --persist nothere.png
+expect 1 'not an image: empty.png \(empty: 0 bytes\)' -- "$shmimg" publish --persist empty.png
+expect 1 'not an image: .* \(a directory\)' -- "$shmimg" publish --persist "$work"
+expect 1 '^shmimg: nothere.png: cannot read it: No such file' -- "$shmimg" publish --persist nothere.png
 [ ! -e "$(seg_file)" ] || fail "a failed publish created a segment"; ok
 
 # ---- publish --persist, info, list, pull in every format, rm ------------

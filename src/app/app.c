@@ -32,7 +32,7 @@
 static const int default_w = 480, default_h = 320; /* no image: pixels */
 /* The message line under the image, so that it never hides pixels. */
 static const int status_h = TEXT_CELL_H + 2 * TEXT_PADDING; /* pixels */
-/* Narrowest window: a status line of ~46 characters. */
+/* Narrowest window: a status line of 51 characters. */
 static const int min_w = 480; /* pixels */
 /* A message too long for the status line is shown whole, over the image,
  * this long (SHMIMG_MESSAGE_MS overrides), then cut to one line. */
@@ -266,7 +266,10 @@ static void on_loaded(app *a, loader_result *r)
         a->pending = NULL;
         start_loading(a, next, a->drop_note);
     } else if (r->rc < 0) {
-        say(a, "Dropped file is not an image: %s (%s)", r->path, r->err.msg);
+        say(a, "%s%s", r->rc == SHMIMG_ENOTIMAGE ? "Dropped file is not an "
+                                                   "image: "
+                                                 : "Cannot publish: ",
+            r->err.msg);
     } else {
         publish(a, r);
     }

@@ -42,8 +42,18 @@ int app_asset_path(const char *name, char *buf, size_t size)
 
 static pid_t spawn(char *const argv[])
 {
+    /* The resolved path, not /proc/self/exe, so that ps and top name the
+     * windows "shmimg" rather than "exe". */
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+        fprintf(stderr, "shmimg: cannot find my own executable: %s\n",
+                strerror(errno));
+        return -1;
+    }
+    self[n] = '\0';
     pid_t pid;
-    int e = posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ);
+    int e = posix_spawn(&pid, self, NULL, NULL, argv, environ);
     if (e != 0) {
         fprintf(stderr, "shmimg: cannot start a window: %s\n", strerror(e));
         return -1;

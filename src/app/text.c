@@ -38,7 +38,7 @@ void text_destroy(text *t)
 
 static void draw_line(text *t, const char *s, size_t n, int x, int y)
 {
-    for (size_t i = 0; i < n; i++, x += TEXT_CELL_W) {
+    for (size_t i = 0; i < n; i++, x += TEXT_ADVANCE) {
         unsigned char c = (unsigned char)s[i];
         if (c < 32 || c > 126)
             c = '?';
@@ -99,7 +99,7 @@ void text_draw_box(text *t, const char *msg, int w, int bottom)
 
 static size_t line_columns(int w)
 {
-    return (size_t)SDL_max(8, (w - 2 * padding) / TEXT_CELL_W);
+    return (size_t)SDL_max(8, (w - 2 * padding) / TEXT_ADVANCE);
 }
 
 bool text_fits_line(const char *msg, int w)
@@ -128,12 +128,12 @@ void text_draw_status(text *t, const char *msg, int w, int bottom)
 void text_draw_centred(text *t, const char *msg, int w, int h)
 {
     line lines[32];
-    size_t cols = (size_t)SDL_max(8, (w - 4 * padding) / TEXT_CELL_W);
+    size_t cols = (size_t)SDL_max(8, (w - 4 * padding) / TEXT_ADVANCE);
     int n = wrap(msg, cols, lines, 32);
     size_t widest = 0;
     for (int i = 0; i < n; i++)
         widest = SDL_max(widest, lines[i].len);
-    int bw = (int)widest * TEXT_CELL_W + 2 * padding;
+    int bw = (int)widest * TEXT_ADVANCE + 2 * padding;
     int bh = n * TEXT_CELL_H + 2 * padding;
     draw_lines(t, lines, n, (SDL_Rect){(w - bw) / 2, (h - bh) / 2, bw, bh});
 }

@@ -13,6 +13,7 @@
 
 #define TEXT_CELL_W 10 /* pixels */
 #define TEXT_CELL_H 20 /* pixels */
+#define TEXT_ADVANCE 9 /* pixels from one character to the next */
 #define TEXT_PADDING 8 /* pixels around the text in a box */
 
 typedef struct text text;

@@ -38,7 +38,8 @@ static int usage_error(const char *cmd, const char *usage, const char *fmt,
 
 static int failure(const shmimg_err *err)
 {
-    fprintf(stderr, "shmimg: %s\n", err->msg);
+    fprintf(stderr, "shmimg: %s%s\n",
+            err->code == SHMIMG_ENOTIMAGE ? "not an image: " : "", err->msg);
     return EXIT_FAILURE;
 }
 

@@ -61,10 +61,7 @@ int image_load(const char *path, SDL_Surface **out, shmimg_err *err)
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
-        return shmimg_fail(err,
-                           e == EACCES ? SHMIMG_EPERM
-                           : e == ENOENT ? SHMIMG_ENOTIMAGE
-                                         : SHMIMG_ESYS,
+        return shmimg_fail(err, e == EACCES ? SHMIMG_EPERM : SHMIMG_ESYS,
                            "%s: cannot read it: %s", path, strerror(e));
     }
     struct stat st;
@@ -72,14 +69,12 @@ int image_load(const char *path, SDL_Surface **out, shmimg_err *err)
     if (fstat(fd, &st) < 0)
         rc = shmimg_fail(err, SHMIMG_ESYS, "%s: %s", path, strerror(errno));
     else if (S_ISDIR(st.st_mode))
-        rc = shmimg_fail(err, SHMIMG_ENOTIMAGE,
-                         "%s is a directory, not an image", path);
+        rc = shmimg_fail(err, SHMIMG_ENOTIMAGE, "%s (a directory)", path);
     else if (!S_ISREG(st.st_mode))
-        rc = shmimg_fail(err, SHMIMG_ENOTIMAGE,
-                         "%s is not a regular file, not an image", path);
+        rc = shmimg_fail(err, SHMIMG_ENOTIMAGE, "%s (not a regular file)",
+                         path);
     else if (st.st_size == 0)
-        rc = shmimg_fail(err, SHMIMG_ENOTIMAGE,
-                         "%s is empty (0 bytes), not an image", path);
+        rc = shmimg_fail(err, SHMIMG_ENOTIMAGE, "%s (empty: 0 bytes)", path);
     FILE *f = rc == 0 ? fdopen(fd, "rb") : NULL;
     if (!f) {
         if (rc == 0)
@@ -107,8 +102,8 @@ int image_load(const char *path, SDL_Surface **out, shmimg_err *err)
     SDL_Surface *surface = IMG_Load_RW(rw, 1);
     if (!surface)
         return shmimg_fail(err, SHMIMG_ENOTIMAGE,
-                           "%s is not an image SDL_image can decode (%s)",
-                           path, IMG_GetError());
+                           "%s (SDL_image cannot decode it: %s)", path,
+                           IMG_GetError());
     rc = check_pixels(path, (uint64_t)surface->w, (uint64_t)surface->h, "",
                       err);
     if (rc < 0) {

@@ -36,7 +36,8 @@ uint64_t image_max_pixels(void);
  * Returns: 0 and *width, *height (pixels); -1 for unknown formats. */
 int image_probe_file(const char *path, int *width, int *height);
 
-/* Decodes path into *out (owned by the caller).
+/* Decodes path into *out (owned by the caller). For SHMIMG_ENOTIMAGE the
+ * message is "PATH (why)", to follow a "not an image: " of the caller's.
  * Returns: 0; SHMIMG_ENOTIMAGE, ETOOBIG, EPERM, ESYS. */
 int image_load(const char *path, SDL_Surface **out, shmimg_err *err);
 

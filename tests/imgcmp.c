@@ -23,24 +23,12 @@ static SDL_Surface *load(const char *path)
     return s;
 }
 
-int main(int argc, char **argv)
+static int compare(SDL_Surface *a, SDL_Surface *b, const char *na,
+                   const char *nb)
 {
-    if (argc == 5 && strcmp(argv[1], "--size") == 0) {
-        SDL_Surface *a = load(argv[2]);
-        int ok = a->w == atoi(argv[3]) && a->h == atoi(argv[4]);
-        if (!ok)
-            fprintf(stderr, "imgcmp: %s is %dx%d, wanted %sx%s\n", argv[2],
-                    a->w, a->h, argv[3], argv[4]);
-        return ok ? 0 : 1;
-    }
-    if (argc != 3) {
-        fprintf(stderr, "usage: imgcmp A B | imgcmp --size A W H\n");
-        return 2;
-    }
-    SDL_Surface *a = load(argv[1]), *b = load(argv[2]);
     if (a->w != b->w || a->h != b->h) {
-        fprintf(stderr, "imgcmp: %s is %dx%d, %s is %dx%d\n", argv[1], a->w,
-                a->h, argv[2], b->w, b->h);
+        fprintf(stderr, "imgcmp: %s is %dx%d, %s is %dx%d\n", na, a->w, a->h,
+                nb, b->w, b->h);
         return 1;
     }
     for (int y = 0; y < a->h; y++)
@@ -57,4 +45,28 @@ int main(int argc, char **argv)
             }
         }
     return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int rc;
+    if (argc == 5 && strcmp(argv[1], "--size") == 0) {
+        SDL_Surface *a = load(argv[2]);
+        rc = a->w == atoi(argv[3]) && a->h == atoi(argv[4]) ? 0 : 1;
+        if (rc)
+            fprintf(stderr, "imgcmp: %s is %dx%d, wanted %sx%s\n", argv[2],
+                    a->w, a->h, argv[3], argv[4]);
+        SDL_FreeSurface(a);
+    } else if (argc == 3) {
+        SDL_Surface *a = load(argv[1]), *b = load(argv[2]);
+        rc = compare(a, b, argv[1], argv[2]);
+        SDL_FreeSurface(a);
+        SDL_FreeSurface(b);
+    } else {
+        fprintf(stderr, "usage: imgcmp A B | imgcmp --size A W H\n");
+        rc = 2;
+    }
+    IMG_Quit();
+    SDL_Quit();
+    return rc;
 }

@@ -4,6 +4,8 @@
 #   bash cmake/bootstrap.sh test    install what is missing, build, run every test
 #   bash cmake/bootstrap.sh pair    install what is missing, build, open two windows
 #   bash cmake/bootstrap.sh build   install what is missing, build
+#   bash cmake/bootstrap.sh sanitize  ... then the whole suite under ASan+UBSan
+#                                   and the lock and multi-process tests under TSan
 #
 # Installs with apt-get (as root, or through sudo) only the packages that
 # are not there yet. Builds into ./build (BUILD_DIR to change it).
@@ -33,6 +35,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# sanitized BUILD_DIR SANITIZERS CTEST_ARGS...: build and test with them.
+sanitized() {
+  local dir=$1 san=$2; shift 2
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHMIMG_WERROR=ON \
+    -DSHMIMG_SANITIZE="$san"
+  cmake --build "$dir" -j"$(nproc)"
+  (cd "$dir" && ctest -j"$(nproc)" --output-on-failure "$@")
+}
+
+if [ "$mode" = sanitize ]; then
+  sanitized "$build-asan" "address;undefined"
+  sanitized "$build-tsan" thread -L 'lock|multiprocess'
+  exit
+fi
+
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHMIMG_WERROR=ON
 cmake --build "$build" -j"$(nproc)"
 
@@ -43,5 +60,5 @@ case $mode in
     cd "$build"
     ctest -j"$(nproc)" --output-on-failure
     ;;
-  *) echo "usage: bootstrap.sh test|pair|build" >&2; exit 2 ;;
+  *) echo "usage: bootstrap.sh test|pair|build|sanitize" >&2; exit 2 ;;
 esac

@@ -421,9 +421,12 @@ static unsigned count_attached(int fd)
     return count_held(fd, 0, SHMIMG_SLOTS);
 }
 
-/* Reads the image fields the way a reader without the lock must: between
- * two equal, even generations (a seqlock read). Returns the check's result,
- * or 0 when a writer kept the fields moving. */
+/* Screens the image fields before we write anything to the file (our
+ * attach slot), so that a corrupt file is refused untouched. Without the
+ * lock, fields are trusted only between two equal, even generations (a
+ * seqlock read; x86 keeps loads in order, and the authoritative check is
+ * repeated under the lock anyway). Returns ECORRUPT, or 0 when the fields
+ * look sound or a writer kept them moving. */
 static int check_image_unlocked(const shmimg_header *h, const char *path,
                                 shmimg_err *err)
 {
@@ -434,9 +437,8 @@ static int check_image_unlocked(const shmimg_header *h, const char *path,
         seg_image img;
         shmimg_err local;
         int rc = check_image(h, flags, &img, path, &local);
-        atomic_thread_fence(memory_order_acquire);
         if (g1 % 2 == 0 &&
-            atomic_load_explicit(&h->generation, memory_order_relaxed) == g1) {
+            atomic_load_explicit(&h->generation, memory_order_acquire) == g1) {
             if (rc == SHMIMG_ECORRUPT && err)
                 *err = local;
             return rc == SHMIMG_ECORRUPT ? rc : 0;

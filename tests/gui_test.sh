@@ -201,7 +201,7 @@ wait $B; [ $? = 0 ] || fail "B did not exit 0"; ok
 
 # ---- --pair: two processes side by side on the sample image -----------------
 "$shmimg" --pair --key pair opaque1.png > pair.log 2>&1 & pids+=($!); P=$!
-for _ in $(seq 100); do
+for _ in $(seq 400); do
   mapfile -t wins < <(xdotool search --name '^shmimg \[pair\]' 2>/dev/null)
   [ ${#wins[@]} = 2 ] && break; sleep 0.05
 done

@@ -181,6 +181,22 @@ wait_log b.log 'Live: opaque2.png \(220x140\)'
 shows "$WB" opaque2.png
 xdotool getwindowname "$WB" | grep -q 'live' || fail "title of B says nothing of live mode"; ok
 
+# Resizable: smaller than the image, it is scaled with its aspect ratio
+# and letterboxed (220x140 in a 240x120 view: 188x120 at x = 26); back to
+# full size, it is 1:1 again.
+pixel() { convert shot.png -crop "1x1+$1+$2" +repage -format '%[hex:u.p{0,0}]' info:; }
+xdotool windowsize --sync "$WB" 240 156
+for _ in $(seq 50); do
+  import -window "$WB" shot.png
+  [ "$(identify -format '%w' shot.png)" = 240 ] && [ "$(pixel 10 60)" = 202226 ] && break
+  sleep 0.2
+done
+[ "$(pixel 10 60)" = 202226 ] && [ "$(pixel 229 60)" = 202226 ] && [ "$(pixel 120 60)" != 202226 ] &&
+  [ "$(pixel 30 60)" != 202226 ] && [ "$(pixel 212 60)" != 202226 ] ||
+  fail "scaled image not letterboxed as expected: $(pixel 10 60) $(pixel 30 60) $(pixel 120 60) $(pixel 212 60) $(pixel 229 60)"; ok
+xdotool windowsize --sync "$WB" 480 356
+shows "$WB" opaque2.png
+
 # Idle windows use (next to) no CPU: they sleep in SDL_WaitEvent and futex.
 sleep 0.5
 a0=$(cpu_ticks $A) b0=$(cpu_ticks $B)
@@ -198,6 +214,16 @@ wait $A; [ $? = 0 ] || fail "A did not exit 0"; ok
 drop "$WB" --close
 wait $B; [ $? = 0 ] || fail "B did not exit 0"; ok
 [ ! -e "$SHMIMG_DIR/shmimg-gui" ] || fail "segment left after both windows closed"; ok
+
+# ---- a window closed while it decodes a big image quits at once, cleanly -----
+"$shmimg" --key gui2 --geometry 480x356+0+400 > c.log 2>&1 & pids+=($!); C=$!
+WC=$(window_of $C)
+drop "$WC" big.png
+press "$WC" q
+for _ in $(seq 200); do kill -0 $C 2>/dev/null || break; sleep 0.05; done
+kill -0 $C 2>/dev/null && fail "the window did not quit while decoding"
+wait $C; [ $? = 0 ] || fail "C did not exit 0"; ok
+grep -q 'Published big.png' c.log && fail "published after quit was asked"; ok
 
 # ---- --pair: two processes side by side on the sample image -----------------
 "$shmimg" --pair --key pair opaque1.png > pair.log 2>&1 & pids+=($!); P=$!

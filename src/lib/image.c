@@ -99,7 +99,11 @@ int image_load(const char *path, SDL_Surface **out, shmimg_err *err)
         fclose(f);
         return shmimg_fail(err, SHMIMG_ESYS, "%s: %s", path, SDL_GetError());
     }
-    SDL_Surface *surface = IMG_Load_RW(rw, 1);
+    /* The extension is a hint, as in IMG_Load: TGA has no magic number. */
+    const char *dot = strrchr(path, '.');
+    const char *slash = strrchr(path, '/');
+    const char *ext = dot && (!slash || dot > slash) ? dot + 1 : NULL;
+    SDL_Surface *surface = IMG_LoadTyped_RW(rw, 1, ext);
     if (!surface)
         return shmimg_fail(err, SHMIMG_ENOTIMAGE,
                            "%s (SDL_image cannot decode it: %s)", path,

@@ -191,14 +191,19 @@ int image_pull(seg *s, SDL_Surface **io, seg_image *img, shmimg_err *err)
             return rc;
         if (fits(*io, &v.image)) {
             SDL_Surface *d = *io;
-            for (uint32_t y = 0; y < v.image.height; y++)
-                memcpy((uint8_t *)d->pixels + (size_t)y * (size_t)d->pitch,
-                       v.pixels + (size_t)y * v.image.pitch,
-                       (size_t)v.image.width * SHMIMG_BYTES_PER_PIXEL);
+            size_t row = (size_t)v.image.width * SHMIMG_BYTES_PER_PIXEL;
+            if ((size_t)d->pitch == row && v.image.pitch == row)
+                rc = seg_copy_out(s, d->pixels, v.pixels,
+                                  (size_t)v.image.payload_size, err);
+            else
+                for (uint32_t y = 0; rc == 0 && y < v.image.height; y++)
+                    rc = seg_copy_out(
+                        s, (uint8_t *)d->pixels + (size_t)y * (size_t)d->pitch,
+                        v.pixels + (size_t)y * v.image.pitch, row, err);
             seg_read_end(s);
-            if (img)
+            if (rc == 0 && img)
                 *img = v.image;
-            return 0;
+            return rc;
         }
         seg_image want = v.image;
         seg_read_end(s);

@@ -8,6 +8,7 @@
 #include "segment.h"
 
 #include "futex.h"
+#include "guard.h"
 #include "shlock.h"
 
 #include <dirent.h>
@@ -184,8 +185,13 @@ static int check_header(const shmimg_header *h, uint64_t file_size,
                            "expected %u",
                            path, h->header_size, SHMIMG_HEADER_SIZE);
     if (h->payload_offset < SHMIMG_HEADER_SIZE ||
-        h->payload_offset % SHMIMG_HEADER_SIZE != 0 ||
-        h->payload_offset > file_size ||
+        h->payload_offset % SHMIMG_HEADER_SIZE != 0)
+        return shmimg_fail(err, SHMIMG_ECORRUPT,
+                           "%s: corrupt segment header: payload offset %llu "
+                           "is not a multiple of %u past the header",
+                           path, (unsigned long long)h->payload_offset,
+                           SHMIMG_HEADER_SIZE);
+    if (h->payload_offset > file_size ||
         h->capacity > file_size - h->payload_offset)
         return shmimg_fail(err, SHMIMG_ECORRUPT,
                            "%s: corrupt segment header: payload area "
@@ -779,9 +785,22 @@ int seg_pull(seg *s, void *dst, size_t dst_size, seg_image *img,
                          s->path, (unsigned long long)v.image.payload_size,
                          dst_size);
     else
-        memcpy(dst, v.pixels, (size_t)v.image.payload_size);
+        rc = seg_copy_out(s, dst, v.pixels, (size_t)v.image.payload_size,
+                          err);
     seg_read_end(s);
     return rc;
+}
+
+int seg_copy_out(seg *s, void *dst, const void *src, size_t n,
+                 shmimg_err *err)
+{
+    if (guard_copy(dst, src, n) == 0)
+        return 0;
+    s->untrusted = true;
+    return shmimg_fail(err, SHMIMG_ECORRUPT,
+                       "%s: the file was truncated by another process while "
+                       "being read (SIGBUS caught); publish again",
+                       s->path);
 }
 
 uint32_t seg_generation(const seg *s)

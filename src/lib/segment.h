@@ -126,6 +126,12 @@ int seg_read_begin(seg *s, seg_view *v, shmimg_err *err);
 /* Releases the lock taken by seg_read_begin. */
 void seg_read_end(seg *s);
 
+/* Copies n bytes of a view (between seg_read_begin and seg_read_end) to
+ * dst, surviving a file truncated under us by someone else.
+ * Returns: 0, or SHMIMG_ECORRUPT when the pages vanished (SIGBUS). */
+int seg_copy_out(seg *s, void *dst, const void *src, size_t n,
+                 shmimg_err *err);
+
 /* Copies the current image into dst (dst_size bytes) under the lock.
  * Returns: 0 and *img; SHMIMG_EINVAL with *img filled when dst is too
  * small; or the errors of seg_read_begin. */

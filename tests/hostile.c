@@ -1,0 +1,494 @@
+/* hostile.c - hostile and broken segments.
+ *
+ *   hostile cases           the case names, one a line
+ *   hostile make CASE       put CASE at $SHMIMG_DIR/shmimg-h
+ *   hostile expect CASE     what a reader must say of it (a grep -E regex)
+ *   hostile check           the library against every case: the reader gets
+ *                           the expected error, inspect and list report it,
+ *                           and the file is left exactly as it was; then a
+ *                           file truncated under a reader (no SIGBUS)
+ *
+ * tests/hostile_test.sh runs the command line and the window against the
+ * same cases.
+ */
+#include "check.h"
+#include "segment.h"
+
+#include <fcntl.h>
+#include <regex.h>
+#include <stdbool.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+static shmimg_err err;
+static char path[SEG_PATH_MAX];
+
+/* A valid header of a w x h image; the cases then break it. */
+static void valid_header(shmimg_header *h, uint32_t w, uint32_t hgt)
+{
+    memset(h, 0, sizeof *h);
+    memcpy(h->magic, SHMIMG_MAGIC, 8);
+    h->layout_version = SHMIMG_LAYOUT_VERSION;
+    h->header_size = SHMIMG_HEADER_SIZE;
+    atomic_store(&h->generation, 2);
+    atomic_store(&h->flags, SHMIMG_FLAG_HAS_IMAGE);
+    h->width = w;
+    h->height = hgt;
+    h->pitch = w * 4;
+    h->pixel_format = SHMIMG_FORMAT_RGBA8;
+    h->payload_offset = SHMIMG_HEADER_SIZE;
+    h->payload_size = (uint64_t)w * 4 * hgt;
+    h->capacity = h->payload_size;
+    h->publisher_pid = 1;
+    snprintf(h->source_name, sizeof h->source_name, "hostile.png");
+}
+
+static void write_file(const char *p, const void *data, size_t n, int mode)
+{
+    int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    CHECK(fd >= 0);
+    CHECK(write(fd, data, n) == (ssize_t)n);
+    CHECK(fchmod(fd, (mode_t)mode) == 0);
+    close(fd);
+}
+
+/* Writes header h and payload bytes of pixels after it. */
+static void write_segment(const char *p, const shmimg_header *h,
+                          size_t payload, int mode)
+{
+    size_t n = sizeof *h + payload;
+    uint8_t *buf = calloc(1, n);
+    CHECK(buf);
+    memcpy(buf, h, sizeof *h);
+    memset(buf + sizeof *h, 0x5a, payload);
+    write_file(p, buf, n, mode);
+    free(buf);
+}
+
+typedef struct hostile_case {
+    const char *name;
+    int expect;       /* what a reader (pull) must report */
+    const char *says; /* ... in words: an extended regex of its message */
+    void (*make)(const char *p);
+} hostile_case;
+
+static void make_short(const char *p) { write_file(p, "SHMIMG\r\n", 8, 0600); }
+static void make_empty(const char *p) { write_file(p, "", 0, 0600); }
+
+static void make_payload_past_end(const char *p)
+{
+    shmimg_header h;
+    valid_header(&h, 64, 64);
+    write_segment(p, &h, 1000, 0600); /* header says 16384 bytes */
+}
+
+static void make_payload_over_capacity(const char *p)
+{
+    shmimg_header h;
+    valid_header(&h, 64, 64);
+    h.capacity = 100;
+    write_segment(p, &h, 100, 0600);
+}
+
+static void make_overflow_dims(const char *p)
+{
+    shmimg_header h;
+    valid_header(&h, 2, 2);
+    h.width = 0xFFFFFFFFu;
+    h.height = 0xFFFFFFFFu;
+    h.pitch = 4; /* pitch * height wraps in 32 bits */
+    h.payload_size = (uint64_t)h.pitch * h.height;
+    write_segment(p, &h, 16, 0600);
+}
+
+static void make_overflow_pitch(const char *p)
+{
+    shmimg_header h;
+    valid_header(&h, 2, 2);
+    h.width = 1u << 20;
+    h.height = 1u << 20;
+    h.pitch = 0xFFFFFFFCu;
+    h.payload_size = (uint64_t)h.pitch * h.height; /* 2^52: fits u64 */
+    h.capacity = 16;
+    write_segment(p, &h, 16, 0600);
+}
+
+static void make_zero_size(const char *p)
+{
+    shmimg_header h;
+    valid_header(&h, 2, 2);
+    h.width = 0;
+    h.height = 0;
+    h.payload_size = 0;
+    write_segment(p, &h, 16, 0600);
+}
+
+static void make_negative_size(const char *p)
+{
+    shmimg_header h;
+    valid_header(&h, 2, 2);
+    h.width = (uint32_t)-2;  /* -2 as a signed 32-bit number */
+    h.height = (uint32_t)-8;
+    h.pitch = (uint32_t)-8;
+    write_segment(p, &h, 16, 0600);
+}
+
+static void make_bad_magic(const char *p)
+{
+    shmimg_header h;
+    valid_header(&h, 2, 2);
+    memcpy(h.magic, "SHMIMGXX", 8);
+    write_segment(p, &h, 16, 0600);
+}
+
+static void make_version(const char *p)
+{
+    shmimg_header h;
+    valid_header(&h, 2, 2);
+    h.layout_version = 99;
+    write_segment(p, &h, 16, 0600);
+}
+
+static void make_header_size(const char *p)
+{
+    shmimg_header h;
+    valid_header(&h, 2, 2);
+    h.header_size = 64;
+    write_segment(p, &h, 16, 0600);
+}
+
+static void make_unaligned_payload(const char *p)
+{
+    shmimg_header h;
+    valid_header(&h, 2, 2);
+    h.payload_offset = 4100;
+    h.capacity = 12;
+    write_segment(p, &h, 16, 0600);
+}
+
+static void make_pixel_format(const char *p)
+{
+    shmimg_header h;
+    valid_header(&h, 2, 2);
+    h.pixel_format = 7;
+    write_segment(p, &h, 16, 0600);
+}
+
+static void make_symlink(const char *p)
+{
+    char target[SEG_PATH_MAX + 16];
+    snprintf(target, sizeof target, "%s.target", p);
+    shmimg_header h;
+    valid_header(&h, 2, 2);
+    write_segment(target, &h, 16, 0600);
+    CHECK(symlink(target, p) == 0);
+}
+
+static void make_directory(const char *p) { CHECK(mkdir(p, 0700) == 0); }
+static void make_fifo(const char *p) { CHECK(mkfifo(p, 0600) == 0); }
+
+static void make_group_writable(const char *p)
+{
+    shmimg_header h;
+    valid_header(&h, 2, 2);
+    write_segment(p, &h, 16, 0620);
+}
+
+static void make_world_writable(const char *p)
+{
+    shmimg_header h;
+    valid_header(&h, 2, 2);
+    write_segment(p, &h, 16, 0602);
+}
+
+/* Made by uid 65534 (nobody) in a sticky, world-writable directory, as
+ * /dev/shm is. */
+static void make_other_user(const char *p)
+{
+    char dir[SEG_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", p);
+    *strrchr(dir, '/') = '\0';
+    CHECK(chmod(dir, 01777) == 0);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+            _exit(3);
+        shmimg_header h;
+        valid_header(&h, 2, 2);
+        write_segment(p, &h, 16, 0600);
+        _exit(0);
+    }
+    CHECK_EQ(test_wait(pid), 0);
+}
+
+static const hostile_case cases[] = {
+    {"short", SHMIMG_ECORRUPT,
+     "shorter than the 4096-byte segment header",
+     make_short},
+    {"empty", SHMIMG_ECORRUPT,
+     "shorter than the 4096-byte segment header",
+     make_empty},
+    {"payload-past-end", SHMIMG_ECORRUPT,
+     "corrupt segment header: payload area .* does not fit",
+     make_payload_past_end},
+    {"payload-over-capacity", SHMIMG_ECORRUPT,
+     "corrupt segment header: payload of .* exceeds",
+     make_payload_over_capacity},
+    {"overflow-dims", SHMIMG_ECORRUPT,
+     "corrupt segment header: image size 4294967295x4294967295",
+     make_overflow_dims},
+    {"overflow-pitch", SHMIMG_ECORRUPT,
+     "corrupt segment header: payload of 4503599623176192 bytes",
+     make_overflow_pitch},
+    {"zero-size", SHMIMG_ECORRUPT,
+     "corrupt segment header: image size 0x0",
+     make_zero_size},
+    {"negative-size", SHMIMG_ECORRUPT,
+     "corrupt segment header: image size 4294967294x4294967288",
+     make_negative_size},
+    {"bad-magic", SHMIMG_ECORRUPT,
+     "wrong magic, this is not a shmimg segment",
+     make_bad_magic},
+    {"unknown-version", SHMIMG_EVERSION,
+     "unsupported segment layout version 99",
+     make_version},
+    {"bad-header-size", SHMIMG_ECORRUPT,
+     "corrupt segment header: header size 64",
+     make_header_size},
+    {"unaligned-payload", SHMIMG_ECORRUPT,
+     "corrupt segment header: payload offset 4100",
+     make_unaligned_payload},
+    {"unknown-pixel-format", SHMIMG_ECORRUPT,
+     "corrupt segment header: unknown pixel format 7",
+     make_pixel_format},
+    {"symlink", SHMIMG_ENOTFILE,
+     "is a symbolic link; refusing to follow it",
+     make_symlink},
+    {"directory", SHMIMG_ENOTFILE,
+     "is a directory, not a segment file",
+     make_directory},
+    {"fifo", SHMIMG_ENOTFILE,
+     "is a FIFO, not a segment file",
+     make_fifo},
+    {"group-writable", SHMIMG_EPERM,
+     "writable by group or others \\(mode 0620\\)",
+     make_group_writable},
+    {"world-writable", SHMIMG_EPERM,
+     "writable by group or others \\(mode 0602\\)",
+     make_world_writable},
+    {"other-user", SHMIMG_EPERM,
+     "belongs to uid 65534, not to you",
+     make_other_user},
+};
+enum { ncases = sizeof cases / sizeof cases[0] };
+
+static const hostile_case *find(const char *name)
+{
+    for (int i = 0; i < ncases; i++)
+        if (strcmp(cases[i].name, name) == 0)
+            return &cases[i];
+    fprintf(stderr, "hostile: no case '%s'\n", name);
+    exit(2);
+}
+
+/* What must not change: type, inode, mode, owner, size, times, bytes. */
+typedef struct fingerprint {
+    struct stat st;
+    uint64_t hash;
+} fingerprint;
+
+static fingerprint fingerprint_of(const char *p)
+{
+    fingerprint f = {0};
+    CHECK(lstat(p, &f.st) == 0);
+    f.hash = 1469598103934665603u;
+    if (S_ISREG(f.st.st_mode)) {
+        FILE *in = fopen(p, "rb");
+        CHECK(in);
+        int c;
+        while ((c = fgetc(in)) != EOF)
+            f.hash = (f.hash ^ (uint64_t)c) * 1099511628211u;
+        fclose(in);
+    }
+    return f;
+}
+
+static void check_untouched(const fingerprint *a, const char *p,
+                            const char *name)
+{
+    fingerprint b = fingerprint_of(p);
+    if (a->st.st_ino != b.st.st_ino || a->st.st_mode != b.st.st_mode ||
+        a->st.st_uid != b.st.st_uid || a->st.st_size != b.st.st_size ||
+        a->st.st_mtim.tv_nsec != b.st.st_mtim.tv_nsec ||
+        a->st.st_mtim.tv_sec != b.st.st_mtim.tv_sec ||
+        a->st.st_ctim.tv_nsec != b.st.st_ctim.tv_nsec || a->hash != b.hash) {
+        fprintf(stderr, "%s: the file was touched\n", name);
+        exit(1);
+    }
+}
+
+/* Returns: whether msg matches the extended regular expression re. */
+static bool says(const char *msg, const char *re)
+{
+    regex_t r;
+    CHECK(regcomp(&r, re, REG_EXTENDED | REG_NOSUB) == 0);
+    bool match = regexec(&r, msg, 0, NULL, 0) == 0;
+    regfree(&r);
+    if (!match)
+        fprintf(stderr, "\"%s\" does not match /%s/\n", msg, re);
+    return match;
+}
+
+static int list_seen;
+static int count_h(const seg_status *st, void *ctx)
+{
+    (void)ctx;
+    if (strstr(st->path, "/shmimg-h") && st->problem != 0)
+        list_seen++;
+    return 0;
+}
+
+static void remove_case(const char *p)
+{
+    struct stat st;
+    if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+        rmdir(p);
+    else
+        unlink(p);
+    char target[SEG_PATH_MAX + 16];
+    snprintf(target, sizeof target, "%s.target", p);
+    unlink(target);
+}
+
+static void check_case(const hostile_case *c)
+{
+    c->make(path);
+    fingerprint before = fingerprint_of(path);
+    char target[SEG_PATH_MAX + 16];
+    snprintf(target, sizeof target, "%s.target", path);
+    fingerprint target_before = {0};
+    bool has_target = access(target, F_OK) == 0;
+    if (has_target)
+        target_before = fingerprint_of(target);
+
+    /* The reader: attach, then pull. */
+    seg *s = NULL;
+    err.msg[0] = '\0';
+    int rc = seg_attach("h", 0, &s, &err);
+    if (rc == 0) {
+        uint8_t buf[64];
+        seg_image img;
+        seg_set_lock_timeout(s, 2000);
+        rc = seg_pull(s, buf, sizeof buf, &img, &err);
+        seg_detach(s);
+    }
+    if (rc != c->expect) {
+        fprintf(stderr, "%s: reader got %d (%s: %s), wanted %d (%s)\n",
+                c->name, rc, shmimg_strerror(rc), err.msg, c->expect,
+                shmimg_strerror(c->expect));
+        exit(1);
+    }
+    CHECK_STR_HAS(err.msg, "/shmimg-h");
+    CHECK(says(err.msg, c->says));
+    char said[SHMIMG_ERR_MSG_MAX];
+    snprintf(said, sizeof said, "%s", err.msg);
+
+    /* info and list read it without touching it. */
+    seg_status *st = malloc(sizeof *st);
+    CHECK(st);
+    rc = seg_inspect(path, st, &err);
+    CHECK(rc < 0 || st->problem != 0);
+    free(st);
+    list_seen = 0;
+    CHECK_RC(seg_list(count_h, NULL, &err), 0, &err);
+    CHECK_EQ(list_seen, 1);
+
+    check_untouched(&before, path, c->name);
+    if (has_target)
+        check_untouched(&target_before, target, c->name);
+    printf("%-22s refused: %s\n", c->name, said);
+    remove_case(path);
+}
+
+/* A reader holds the mapping of a large image; another process cuts the
+ * file to its header. The next pull must report it, not die of SIGBUS. */
+static void check_truncated_under_reader(void)
+{
+    seg *s;
+    uint8_t *px;
+    uint32_t pitch;
+    CHECK_RC(seg_attach("cut", SEG_CREATE, &s, &err), 0, &err);
+    CHECK_RC(seg_write_begin(s, 1024, 1024, "big.png", &px, &pitch, &err), 0,
+             &err);
+    memset(px, 0x77, (size_t)pitch * 1024);
+    seg_write_end(s, true);
+    size_t size = 1024 * 1024 * 4;
+    uint8_t *buf = malloc(size);
+    seg_image img;
+    CHECK_RC(seg_pull(s, buf, size, &img, &err), 0, &err);
+
+    char cut[SEG_PATH_MAX];
+    snprintf(cut, sizeof cut, "%s", seg_file(s));
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(truncate(cut, SHMIMG_HEADER_SIZE) == 0 ? 0 : 1);
+    CHECK_EQ(test_wait(pid), 0);
+    CHECK_RC(seg_pull(s, buf, size, &img, &err), SHMIMG_ECORRUPT, &err);
+    CHECK_STR_HAS(err.msg, "truncated by another process");
+    printf("%-22s refused: %s\n", "truncated-under-reader", err.msg);
+    CHECK_EQ(seg_detach(s), 0); /* seen corrupt: not removed, not ours */
+    CHECK(test_file_exists(cut));
+    unlink(cut);
+    free(buf);
+}
+
+/* A lock word left by a process that never existed: taken over, and the
+ * (valid) image read. */
+static void check_garbage_lock_word(void)
+{
+    shmimg_header h;
+    valid_header(&h, 2, 2);
+    atomic_store(&h.lock_word, 0x7abcdef1u);
+    write_segment(path, &h, 16, 0600);
+    seg *s;
+    CHECK_RC(seg_attach("h", 0, &s, &err), 0, &err);
+    uint8_t buf[16];
+    seg_image img;
+    double t0 = test_now();
+    CHECK_RC(seg_pull(s, buf, sizeof buf, &img, &err), 0, &err);
+    printf("%-22s taken over after %.3f s, image read\n", "garbage-lock-word",
+           test_now() - t0);
+    seg_detach(s);
+    unlink(path);
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc == 2 && strcmp(argv[1], "cases") == 0) {
+        for (int i = 0; i < ncases; i++)
+            printf("%s\n", cases[i].name);
+        return 0;
+    }
+    if (argc == 3 && strcmp(argv[1], "expect") == 0) {
+        printf("%s\n", find(argv[2])->says);
+        return 0;
+    }
+    if (argc == 3 && strcmp(argv[1], "make") == 0) {
+        CHECK_RC(seg_path("h", path, sizeof path, &err), 0, &err);
+        find(argv[2])->make(path);
+        return 0;
+    }
+    CHECK(argc == 2 && strcmp(argv[1], "check") == 0);
+    const char *dir = test_dir_create();
+    CHECK_RC(seg_path("h", path, sizeof path, &err), 0, &err);
+    for (int i = 0; i < ncases; i++)
+        check_case(&cases[i]);
+    check_truncated_under_reader();
+    check_garbage_lock_word();
+    test_dir_remove(dir);
+    printf("%d hostile segments refused untouched, 1 truncation survived, "
+           "1 garbage lock taken over\n", ncases);
+    return 0;
+}

@@ -1,0 +1,98 @@
+# xsession.sh - sourced by the GUI tests: a private SHMIMG_DIR and work
+# directory, a real X server (Xvfb -displayfd), and the helpers that drive
+# windows as a person would. The caller sets shmimg, xdnd and imgcmp.
+
+# Long messages cover the image for this long, then shrink to one line.
+export SHMIMG_MESSAGE_MS=500
+# In sanitizer builds, leak checking is off for the windows: SDL loads the
+# X11 libraries (and Mesa) with dlopen and unloads them at SDL_Quit, so
+# their small leaks reach LeakSanitizer without a name to tell them from
+# ours. ASan and UBSan stay on; the library's leaks are checked by the
+# other tests. Mesa's own threads race as TSan sees it (tests/tsan.supp).
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+export TSAN_OPTIONS=${TSAN_OPTIONS:+$TSAN_OPTIONS:}suppressions=$(dirname "${BASH_SOURCE[0]}")/tsan.supp
+export SHMIMG_DIR=$(mktemp -d /dev/shm/shmimg-guitest.XXXXXX)
+work=$(mktemp -d)
+cd "$work" || exit 1
+
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+  rm -rf "$SHMIMG_DIR" "$work"
+}
+trap cleanup EXIT
+checks=0
+fail() {
+  echo "FAIL (line ${BASH_LINENO[0]}): $*" >&2
+  for f in "$work"/*.log; do echo "--- $f" >&2; cat "$f" >&2; done
+  exit 1
+}
+ok() { checks=$((checks + 1)); }
+
+# ---- the X server ---------------------------------------------------------
+: > display.txt
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3> display.txt > xvfb.log 2>&1 &
+pids+=($!)
+display=""
+for _ in $(seq 100); do
+  display=$(tr -d '\n' < display.txt)
+  [ -n "$display" ] && break
+  sleep 0.05
+done
+[ -n "$display" ] || fail "Xvfb did not start"
+export DISPLAY=:$display
+echo "Xvfb on $DISPLAY, renderer ${SDL_RENDER_DRIVER:-default}"
+
+# ---- helpers ----------------------------------------------------------------
+# wait_log FILE PATTERN: the window printed PATTERN (grep -E) after what
+# the previous wait_log on FILE matched; 20 s at most.
+declare -A seen_lines
+wait_log() {
+  local from=${seen_lines[$1]:-0} n
+  for _ in $(seq 400); do
+    n=$(tail -n +$((from + 1)) "$1" | grep -En -m1 -- "$2" | cut -d: -f1)
+    if [ -n "$n" ]; then seen_lines[$1]=$((from + n)); return 0; fi
+    sleep 0.05
+  done
+  fail "no /$2/ in $1 after line $from"
+}
+# window_of PID: the X window of that process.
+window_of() {
+  local w
+  for _ in $(seq 400); do
+    w=$(xdotool search --pid "$1" 2>/dev/null | head -1)
+    [ -n "$w" ] && xwininfo -id "$w" 2>/dev/null | grep -q IsViewable && { echo "$w"; return; }
+    sleep 0.05
+  done
+  fail "no window for pid $1"
+}
+press() { xdotool windowfocus --sync "$1" && xdotool key "$2"; }   # XTEST
+drop() { "$xdnd" "$@" || fail "xdnd_drop $* failed"; }
+# shows WINDOW IMAGE: the window's view shows IMAGE 1:1, centred above the
+# 36-pixel status line, pixel for pixel. The window logs before it draws,
+# so the screenshot is retried for up to 10 s until it matches.
+shows() {
+  local win=$1 img=$2 ww wh iw ih
+  read -r iw ih < <(identify -format '%w %h' "$img")
+  for _ in $(seq 50); do
+    import -window "$win" shot.png || fail "screenshot of $win"
+    read -r ww wh < <(identify -format '%w %h' shot.png)
+    convert shot.png -crop "${iw}x${ih}+$(((ww - iw) / 2))+$(((wh - 36 - ih) / 2))" +repage view.png
+    "$imgcmp" view.png "$img" 2> cmp.err && { ok; return; }
+    sleep 0.2
+  done
+  cp shot.png "/tmp/gui-fail-$$.png"
+  fail "window $win does not show $img: $(cat cmp.err) (screenshot kept in /tmp/gui-fail-$$.png)"
+}
+# checkerboard WINDOW X Y W H: that part of the window shows only the two
+# greys of the checkerboard (retried like shows).
+checkerboard() {
+  for _ in $(seq 50); do
+    import -window "$1" shot.png
+    convert shot.png -crop "$4x$5+$2+$3" +repage -unique-colors txt:- |
+      grep -o '#[0-9A-F]\{6\}' | sort -u > colours.txt
+    [ "$(tr '\n' ' ' < colours.txt)" = "#999999 #CCCCCC " ] && { ok; return; }
+    sleep 0.2
+  done
+  fail "transparent area shows $(tr '\n' ' ' < colours.txt)"
+}

@@ -26,7 +26,8 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # ---- two windows on one key: the publisher A and the reader B ---------------
 "$shmimg" --key gui --geometry 480x356+0+0 > a.log 2>&1 & pids+=($!); A=$!
 "$shmimg" --key gui --geometry 480x356+500+0 > b.log 2>&1 & pids+=($!); B=$!
-WA=$(window_of $A); WB=$(window_of $B)
+WA=$(window_of $A) || exit 1
+WB=$(window_of $B) || exit 1
 wait_log a.log 'renderer'
 grep -q "renderer $SDL_RENDER_DRIVER" a.log || fail "not the $SDL_RENDER_DRIVER renderer: $(head -1 a.log)"; ok
 
@@ -126,7 +127,7 @@ wait $B; [ $? = 0 ] || fail "B did not exit 0"; ok
 
 # ---- a window closed while it decodes a big image quits at once, cleanly -----
 "$shmimg" --key gui2 --geometry 480x356+0+400 > c.log 2>&1 & pids+=($!); C=$!
-WC=$(window_of $C)
+WC=$(window_of $C) || exit 1
 drop "$WC" big.png
 press "$WC" q
 for _ in $(seq 200); do kill -0 $C 2>/dev/null || break; sleep 0.05; done

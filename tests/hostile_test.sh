@@ -29,7 +29,7 @@ run_cli() {
 }
 
 "$shmimg" --key h --geometry 480x356+0+0 > app.log 2>&1 & pids+=($!); app=$!
-win=$(window_of $app)
+win=$(window_of $app) || exit 1
 n=0
 for case in $("$hostile" cases); do
   "$hostile" make "$case" || fail "cannot make $case"

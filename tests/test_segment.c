@@ -3,6 +3,7 @@
  * publisher killed mid-write, growth under a looping reader, and several
  * publishers and readers at once where every read is one whole image. */
 #include "check.h"
+#include "pattern.h"
 #include "segment.h"
 
 #include <stdbool.h>
@@ -10,46 +11,12 @@
 
 static shmimg_err err;
 
-/* ---- images whose every byte says which image they are ---------------- */
-
-static uint32_t pattern(uint32_t id, uint32_t x, uint32_t y)
-{
-    uint32_t v = id * 2654435761u ^ (x * 40503u + y * 2246822519u);
-    return v ^ (v >> 15);
-}
-
-/* Writes image id (w x h): pixel (0,0) holds id, the rest the pattern. */
-static void fill(uint8_t *px, uint32_t pitch, uint32_t w, uint32_t h,
-                 uint32_t id)
-{
-    for (uint32_t y = 0; y < h; y++) {
-        uint32_t *row = (uint32_t *)(px + (size_t)y * pitch);
-        for (uint32_t x = 0; x < w; x++)
-            row[x] = pattern(id, x, y);
-    }
-    memcpy(px, &id, 4);
-}
-
-/* Returns: the image's id when every pixel matches it, or -1 if torn. */
-static long verify(const uint8_t *px, uint32_t pitch, uint32_t w, uint32_t h)
-{
-    uint32_t id;
-    memcpy(&id, px, 4);
-    for (uint32_t y = 0; y < h; y++) {
-        const uint32_t *row = (const uint32_t *)(px + (size_t)y * pitch);
-        for (uint32_t x = (y == 0); x < w; x++)
-            if (row[x] != pattern(id, x, y))
-                return -1;
-    }
-    return id;
-}
-
 static void publish(seg *s, uint32_t w, uint32_t h, uint32_t id)
 {
     uint8_t *px;
     uint32_t pitch;
     CHECK_RC(seg_write_begin(s, w, h, "pattern", &px, &pitch, &err), 0, &err);
-    fill(px, pitch, w, h, id);
+    pattern_fill(px, pitch, w, h, id);
     seg_write_end(s, true);
 }
 
@@ -96,7 +63,7 @@ static void test_missing_and_empty(void)
     CHECK_EQ(v.image.height, 2);
     CHECK_EQ(v.image.pitch, 12);
     CHECK_EQ(v.image.generation % 2, 0);
-    CHECK_EQ(verify(v.pixels, v.image.pitch, 3, 2), 7);
+    CHECK_EQ(pattern_verify(v.pixels, v.image.pitch, 3, 2), 7);
     CHECK(strcmp(v.image.source_name, "pattern") == 0);
     seg_read_end(s);
     CHECK_EQ(seg_detach(s), 1); /* the only user: the file goes */
@@ -249,7 +216,7 @@ static int wait_for_next(void *arg)
     CHECK(now != seen && now % 2 == 0);
     seg_view v;
     CHECK_RC(seg_read_begin(s, &v, &err), 0, &err);
-    long id = verify(v.pixels, v.image.pitch, v.image.width, v.image.height);
+    long id = pattern_verify(v.pixels, v.image.pitch, v.image.width, v.image.height);
     seg_read_end(s);
     seg_detach(s);
     return id == 11 ? 0 : 1;
@@ -287,7 +254,7 @@ static void test_wake_without_waiters(void)
     CHECK_EQ(seg_generation(s) - g0, 2000);
     seg_view v;
     CHECK_RC(seg_read_begin(s, &v, &err), 0, &err);
-    CHECK_EQ(verify(v.pixels, v.image.pitch, 2, 2), 999);
+    CHECK_EQ(pattern_verify(v.pixels, v.image.pitch, 2, 2), 999);
     seg_read_end(s);
     seg_detach(s);
 }
@@ -325,7 +292,7 @@ static void test_killed_mid_publish(void)
     CHECK_RC(seg_read_begin(s, &v, &err), SHMIMG_EINCOMPLETE, &err);
     publish(s, 32, 32, 22); /* the next publish repairs it */
     CHECK_RC(seg_read_begin(s, &v, &err), 0, &err);
-    CHECK_EQ(verify(v.pixels, v.image.pitch, 32, 32), 22);
+    CHECK_EQ(pattern_verify(v.pixels, v.image.pitch, 32, 32), 22);
     CHECK_EQ(v.image.generation % 2, 0);
     seg_read_end(s);
     seg_detach(s);
@@ -362,7 +329,7 @@ static int reader_loop(void *arg)
             continue;
         }
         CHECK_RC(rc, 0, &err);
-        long id = verify(buf, img.pitch, img.width, img.height);
+        long id = pattern_verify(buf, img.pitch, img.width, img.height);
         if (id < 0 || (uint32_t)id > a->max_id) {
             fprintf(stderr, "torn or foreign image %ux%u id %ld\n", img.width,
                     img.height, id);

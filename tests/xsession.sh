@@ -56,12 +56,14 @@ wait_log() {
   done
   fail "no /$2/ in $1 after line $from"
 }
-# window_of PID: the X window of that process.
+# window_of PID: the visible X window of that process (SDL may own
+# unmapped helper windows too).
 window_of() {
   local w
   for _ in $(seq 400); do
-    w=$(xdotool search --pid "$1" 2>/dev/null | head -1)
-    [ -n "$w" ] && xwininfo -id "$w" 2>/dev/null | grep -q IsViewable && { echo "$w"; return; }
+    for w in $(xdotool search --pid "$1" 2>/dev/null); do
+      xwininfo -id "$w" 2>/dev/null | grep -q IsViewable && { echo "$w"; return; }
+    done
     sleep 0.05
   done
   fail "no window for pid $1"

@@ -5,6 +5,7 @@
  */
 #include "app.h"
 #include "cli.h"
+#include "image.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -39,6 +40,9 @@ static const char help[] =
 
 int main(int argc, char **argv)
 {
+    /* Before any thread uses SDL: the ceiling on SDL's allocations that
+     * stops decompression bombs in every format (image.h). */
+    image_limit_allocations();
     if (argc >= 2 && cli_is_command(argv[1]))
         return cli_run(argc - 1, argv + 1);
     for (int i = 1; i < argc; i++) {

@@ -6,6 +6,8 @@
 #include <SDL_image.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,6 +24,61 @@ uint64_t image_max_pixels(void)
             return v;
     }
     return IMAGE_DEFAULT_MAX_PIXELS;
+}
+
+/* ---- the allocation ceiling ---------------------------------------------- */
+
+static SDL_malloc_func real_malloc;
+static SDL_calloc_func real_calloc;
+static SDL_realloc_func real_realloc;
+static size_t ceiling;             /* bytes */
+static _Thread_local bool refused; /* an allocation of ours hit it */
+
+static void *capped_malloc(size_t n)
+{
+    if (n > ceiling) {
+        refused = true;
+        return NULL;
+    }
+    return real_malloc(n);
+}
+
+static void *capped_calloc(size_t count, size_t size)
+{
+    if (size && count > ceiling / size) {
+        refused = true;
+        return NULL;
+    }
+    return real_calloc(count, size);
+}
+
+static void *capped_realloc(void *p, size_t n)
+{
+    if (n > ceiling) {
+        refused = true;
+        return NULL;
+    }
+    return real_realloc(p, n);
+}
+
+static void install_ceiling(void)
+{
+    /* Surfaces are SIMD-aligned and may carry a palette: some slack. */
+    ceiling = (size_t)image_max_pixels() * SHMIMG_BYTES_PER_PIXEL + (1u << 20);
+    SDL_free_func real_free;
+    SDL_GetMemoryFunctions(&real_malloc, &real_calloc, &real_realloc,
+                           &real_free);
+    /* Ours only check and pass on, so memory from before is still freed
+     * by the same allocator. */
+    SDL_SetMemoryFunctions(capped_malloc, capped_calloc, capped_realloc,
+                           real_free);
+}
+
+size_t image_limit_allocations(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, install_ceiling);
+    return ceiling;
 }
 
 static int check_pixels(const char *path, uint64_t w, uint64_t h,
@@ -94,6 +151,15 @@ int image_load(const char *path, SDL_Surface **out, shmimg_err *err)
         }
     }
     rewind(f);
+    if (probe_truncated(f) == 1) {
+        fclose(f);
+        return shmimg_fail(err, SHMIMG_ENOTIMAGE,
+                           "%s (truncated: the JPEG data stops before its "
+                           "end-of-image marker)",
+                           path);
+    }
+    rewind(f);
+    image_limit_allocations();
     SDL_RWops *rw = SDL_RWFromFP(f, SDL_TRUE);
     if (!rw) {
         fclose(f);
@@ -103,7 +169,15 @@ int image_load(const char *path, SDL_Surface **out, shmimg_err *err)
     const char *dot = strrchr(path, '.');
     const char *slash = strrchr(path, '/');
     const char *ext = dot && (!slash || dot > slash) ? dot + 1 : NULL;
+    refused = false;
     SDL_Surface *surface = IMG_LoadTyped_RW(rw, 1, ext);
+    if (!surface && refused)
+        return shmimg_fail(err, SHMIMG_ETOOBIG,
+                           "%s: image too large: decoding it needs more than "
+                           "%zu bytes, over the limit of %llu pixels "
+                           "(SHMIMG_MAX_PIXELS); refused before allocating",
+                           path, ceiling,
+                           (unsigned long long)image_max_pixels());
     if (!surface)
         return shmimg_fail(err, SHMIMG_ENOTIMAGE,
                            "%s (SDL_image cannot decode it: %s)", path,

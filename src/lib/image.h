@@ -32,6 +32,15 @@
  * number, IMAGE_DEFAULT_MAX_PIXELS otherwise. */
 uint64_t image_max_pixels(void);
 
+/* Puts a ceiling on every allocation made through SDL (surfaces, decoder
+ * buffers): image_max_pixels() * 4 bytes and a little more. A decoder
+ * asked for more fails, and image_load reports SHMIMG_ETOOBIG, so a file
+ * that declares a huge image in a format whose header is not probed is
+ * still refused before the memory is taken. Idempotent; image_load calls
+ * it too, but call it first thing, before other threads use SDL.
+ * Returns: the ceiling, in bytes. */
+size_t image_limit_allocations(void);
+
 /* Reads the image size declared in path's header, without decoding.
  * Returns: 0 and *width, *height (pixels); -1 for unknown formats. */
 int image_probe_file(const char *path, int *width, int *height);

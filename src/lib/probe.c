@@ -76,6 +76,20 @@ static int probe_pnm(FILE *f, probe_size *size)
     return found(size, v[0], v[1]);
 }
 
+/* XPM: the first string after the signature starts "width height ...".
+ * SDL_image's XPM reader crashes when its surface cannot be allocated,
+ * so a too-large XPM must never reach it: this probe is a must. */
+static int probe_xpm(FILE *f, probe_size *size)
+{
+    int c;
+    while ((c = fgetc(f)) != EOF && c != '"')
+        ;
+    unsigned long long w, h;
+    if (c == EOF || fscanf(f, "%llu %llu", &w, &h) != 2)
+        return -1;
+    return found(size, w, h);
+}
+
 int probe_image_size(FILE *f, probe_size *size)
 {
     uint8_t h[32];
@@ -110,6 +124,11 @@ int probe_image_size(FILE *f, probe_size *size)
             return -1;
         return probe_jpeg(f, size);
     }
+    if (n >= 9 && memcmp(h, "/* XPM */", 9) == 0) {
+        if (fseek(f, 9, SEEK_SET) != 0)
+            return -1;
+        return probe_xpm(f, size);
+    }
     if (n >= 3 && h[0] == 'P' && h[1] >= '1' && h[1] <= '6' &&
         isspace(h[2])) {
         if (fseek(f, 2, SEEK_SET) != 0)
@@ -117,4 +136,56 @@ int probe_image_size(FILE *f, probe_size *size)
         return probe_pnm(f, size);
     }
     return -1;
+}
+
+/* The byte after 0xFF (and any fill 0xFFs), or EOF. */
+static int next_marker(FILE *f)
+{
+    int c = fgetc(f);
+    if (c != 0xFF)
+        return EOF;
+    while ((c = fgetc(f)) == 0xFF)
+        ;
+    return c;
+}
+
+/* Skips entropy-coded data, in which 0xFF is followed by 0x00 (a stuffed
+ * byte) or a restart marker 0xD0..0xD7. Returns the next real marker. */
+static int skip_scan(FILE *f)
+{
+    for (;;) {
+        int c = fgetc(f);
+        if (c == EOF)
+            return EOF;
+        if (c != 0xFF)
+            continue;
+        while ((c = fgetc(f)) == 0xFF)
+            ;
+        if (c != 0x00 && !(c >= 0xD0 && c <= 0xD7))
+            return c;
+    }
+}
+
+/* JPEG: segments with lengths; each start-of-scan is followed by
+ * entropy-coded data. Complete = we reach the end-of-image marker. */
+int probe_truncated(FILE *f)
+{
+    if (fgetc(f) != 0xFF || fgetc(f) != 0xD8)
+        return 0;
+    int marker = next_marker(f);
+    for (;;) {
+        if (marker == EOF)
+            return 1;
+        if (marker == 0xD9)
+            return 0;
+        if ((marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) {
+            marker = next_marker(f);
+            continue;
+        }
+        uint8_t len[2];
+        if (fread(len, 1, 2, f) != 2 || be16(len) < 2 ||
+            fseek(f, (long)be16(len) - 2, SEEK_CUR) != 0)
+            return 1;
+        marker = marker == 0xDA ? skip_scan(f) : next_marker(f);
+    }
 }

@@ -8,6 +8,15 @@
 set(SHMIMG_SANITIZE "" CACHE STRING
     "Sanitizers for all shmimg targets: empty, 'address;undefined' or 'thread'")
 option(SHMIMG_WERROR "Treat warnings as errors" OFF)
+# SHMIMG_FUZZ (clang only) adds the libFuzzer target tests/fuzz_segment and
+# builds everything with coverage for it, under ASan and UBSan.
+option(SHMIMG_FUZZ "Build the libFuzzer target (needs clang)" OFF)
+if(SHMIMG_FUZZ)
+  if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "SHMIMG_FUZZ needs clang (-DCMAKE_C_COMPILER=clang-14)")
+  endif()
+  set(SHMIMG_SANITIZE "address;undefined;fuzzer-no-link" CACHE STRING "" FORCE)
+endif()
 
 function(shmimg_target_flags target)
   target_compile_options(${target} PRIVATE

@@ -4,8 +4,9 @@
 #   bash cmake/bootstrap.sh test    install what is missing, build, run every test
 #   bash cmake/bootstrap.sh pair    install what is missing, build, open two windows
 #   bash cmake/bootstrap.sh build   install what is missing, build
-#   bash cmake/bootstrap.sh sanitize  ... then the whole suite under ASan+UBSan
-#                                   and the lock and multi-process tests under TSan
+#   bash cmake/bootstrap.sh sanitize  ... then the whole suite under ASan+UBSan,
+#                                   the lock and multi-process tests under TSan,
+#                                   and the segment fuzzer for FUZZ_SECONDS (60)
 #
 # Installs with apt-get (as root, or through sudo) only the packages that
 # are not there yet. Builds into ./build (BUILD_DIR to change it).
@@ -20,6 +21,7 @@ packages=(
   xvfb xdotool x11-utils libx11-dev libxtst-dev imagemagick  # GUI tests
   libgl1-mesa-dri                            # llvmpipe, the GL renderer under Xvfb
   python3 procps                             # test scripts
+  valgrind clang-14 libclang-rt-14-dev       # memcheck, libFuzzer
 )
 
 missing=()
@@ -44,9 +46,25 @@ sanitized() {
   (cd "$dir" && ctest -j"$(nproc)" --output-on-failure "$@")
 }
 
+# fuzz SECONDS: the libFuzzer target over the committed seed corpus (new
+# inputs go to a scratch directory, not into the source tree).
+fuzz() {
+  CC=clang-14 cmake -S . -B "$build-fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_C_COMPILER=clang-14 -DSHMIMG_FUZZ=ON
+  cmake --build "$build-fuzz" -j"$(nproc)" --target fuzz_segment
+  local scratch; scratch=$(mktemp -d)
+  "$build-fuzz/tests/fuzz_segment" -max_len=70000 -max_total_time="$1" \
+    -timeout=10 -print_final_stats=1 "$scratch" tests/fuzz/corpus 2>&1 |
+    grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss)|ERROR|SUMMARY|==[0-9]+=='
+  local status=${PIPESTATUS[0]}
+  rm -rf "$scratch"
+  return "$status"
+}
+
 if [ "$mode" = sanitize ]; then
   sanitized "$build-asan" "address;undefined"
   sanitized "$build-tsan" thread -L 'lock|multiprocess'
+  fuzz "${FUZZ_SECONDS:-60}"
   exit
 fi
 

@@ -436,6 +436,7 @@ static unsigned count_attached(int fd)
 static int check_image_unlocked(const shmimg_header *h, const char *path,
                                 shmimg_err *err)
 {
+    uint32_t last_odd = 0;
     for (int tries = 0; tries < 100; tries++) {
         uint32_t g1 = atomic_load_explicit(&h->generation,
                                            memory_order_acquire);
@@ -449,6 +450,9 @@ static int check_image_unlocked(const shmimg_header *h, const char *path,
                 *err = local;
             return rc == SHMIMG_ECORRUPT ? rc : 0;
         }
+        if (g1 % 2 == 1 && g1 == last_odd)
+            return 0; /* a writer that stopped mid-image: reads will say */
+        last_odd = g1 % 2 ? g1 : 0;
         nanosleep(&(struct timespec){0, 100000}, NULL);
     }
     return 0;

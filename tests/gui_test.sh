@@ -96,14 +96,17 @@ xdotool getwindowname "$WB" | grep -q 'live' || fail "title of B says nothing of
 # full size, it is 1:1 again.
 pixel() { convert shot.png -crop "1x1+$1+$2" +repage -format '%[hex:u.p{0,0}]' info:; }
 xdotool windowsize --sync "$WB" 240 156
+letterboxed() {
+  [ "$(identify -format '%w' shot.png)" = 240 ] && [ "$(pixel 10 60)" = 202226 ] &&
+    [ "$(pixel 229 60)" = 202226 ] && [ "$(pixel 120 60)" != 202226 ] &&
+    [ "$(pixel 30 60)" != 202226 ] && [ "$(pixel 212 60)" != 202226 ]
+}
 for _ in $(seq 50); do
   import -window "$WB" shot.png
-  [ "$(identify -format '%w' shot.png)" = 240 ] && [ "$(pixel 10 60)" = 202226 ] && break
+  letterboxed && break
   sleep 0.2
 done
-[ "$(pixel 10 60)" = 202226 ] && [ "$(pixel 229 60)" = 202226 ] && [ "$(pixel 120 60)" != 202226 ] &&
-  [ "$(pixel 30 60)" != 202226 ] && [ "$(pixel 212 60)" != 202226 ] ||
-  fail "scaled image not letterboxed as expected: $(pixel 10 60) $(pixel 30 60) $(pixel 120 60) $(pixel 212 60) $(pixel 229 60)"; ok
+letterboxed || fail "scaled image not letterboxed as expected: $(pixel 10 60) $(pixel 30 60) $(pixel 120 60) $(pixel 212 60) $(pixel 229 60)"; ok
 xdotool windowsize --sync "$WB" 480 356
 shows "$WB" opaque2.png
 

@@ -31,6 +31,8 @@ struct seg {
     size_t payload_len;  /* bytes mapped at payload */
     uint32_t slot;       /* our attach slot */
     uint32_t token;      /* our lock-owner token: nonce << 9 | slot */
+    uint32_t pid;        /* getpid() at attach: it is a syscall, and the
+                            lock is taken far more often than we attach */
     int lock_timeout_ms;
     bool untrusted;      /* we saw it corrupt: never remove it on detach */
     char path[SEG_PATH_MAX];
@@ -381,6 +383,7 @@ static int take_slot(seg *s, shmimg_err *err)
         atomic_store(&s->hdr->slot_nonce[i], nonce);
         s->slot = i;
         s->token = nonce << slot_bits | i;
+        s->pid = (uint32_t)getpid();
         return 0;
     }
     return shmimg_fail(err, SHMIMG_ETOOMANY,
@@ -626,7 +629,7 @@ int seg_lock(seg *s, shmimg_err *err)
                            "over %d ms",
                            s->path, s->hdr->lock_owner_pid,
                            s->lock_timeout_ms);
-    s->hdr->lock_owner_pid = (uint32_t)getpid();
+    s->hdr->lock_owner_pid = s->pid;
     return rc;
 }
 
@@ -730,7 +733,7 @@ int seg_write_begin(seg *s, uint32_t width, uint32_t height,
     h->pitch = row;
     h->pixel_format = SHMIMG_FORMAT_RGBA8;
     h->payload_size = size;
-    h->publisher_pid = (uint32_t)getpid();
+    h->publisher_pid = s->pid;
     h->publish_time_ns = realtime_ns();
     set_source_name(h, source_name);
     *pixels = s->payload;

@@ -112,6 +112,21 @@ static inline pid_t test_spawn(int (*fn)(void *), void *arg)
     return pid;
 }
 
+/* Runs fn(&fd) in a child, fd being the write end of a pipe, and returns
+ * once the child has written one byte to it: it is ready (it holds a lock,
+ * has published, ...). */
+static inline pid_t test_spawn_ready(int (*fn)(void *))
+{
+    int p[2];
+    CHECK(pipe(p) == 0);
+    pid_t pid = test_spawn(fn, &p[1]);
+    char c;
+    CHECK(read(p[0], &c, 1) == 1);
+    close(p[0]);
+    close(p[1]);
+    return pid;
+}
+
 /* Returns: the child's exit status, or 128 + signal. */
 static inline int test_wait(pid_t pid)
 {

@@ -126,13 +126,7 @@ static int reader_kill(void)
     publish(s, &images[0]);
     double worst = 0;
     for (int i = 0; i < 10; i++) {
-        int p[2];
-        CHECK(pipe(p) == 0);
-        pid_t pid = test_spawn(hold_read_lock, &p[1]);
-        char c;
-        CHECK(read(p[0], &c, 1) == 1);
-        close(p[0]);
-        close(p[1]);
+        pid_t pid = test_spawn_ready(hold_read_lock);
         kill(pid, SIGKILL);
         test_wait(pid);
         double t0 = test_now();

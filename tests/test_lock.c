@@ -81,18 +81,6 @@ static int holder(void *arg)
         pause();
 }
 
-static pid_t spawn_holder(void)
-{
-    int p[2];
-    CHECK(pipe(p) == 0);
-    pid_t pid = test_spawn(holder, &p[1]);
-    char c;
-    CHECK(read(p[0], &c, 1) == 1);
-    close(p[0]);
-    close(p[1]);
-    return pid;
-}
-
 static int lock_after_death(void *arg)
 {
     (void)arg;
@@ -107,7 +95,7 @@ static int lock_after_death(void *arg)
 
 static void test_dead_holder(void)
 {
-    pid_t victim = spawn_holder();
+    pid_t victim = test_spawn_ready(holder);
     pid_t others[2];
     for (int i = 0; i < 2; i++)
         others[i] = test_spawn(lock_after_death, NULL);
@@ -129,7 +117,7 @@ static void test_dead_holder(void)
 
 static void test_live_stopped_holder_kept(void)
 {
-    pid_t victim = spawn_holder();
+    pid_t victim = test_spawn_ready(holder);
     kill(victim, SIGSTOP);
     seg *s;
     CHECK_RC(seg_attach("lock", 0, &s, &err), 0, &err);

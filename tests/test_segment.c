@@ -108,21 +108,9 @@ static int attach_publish_and_hang(void *arg)
         pause();
 }
 
-static pid_t spawn_and_wait_for_byte(int (*fn)(void *))
-{
-    int p[2];
-    CHECK(pipe(p) == 0);
-    pid_t pid = test_spawn(fn, &p[1]);
-    char c;
-    CHECK(read(p[0], &c, 1) == 1);
-    close(p[0]);
-    close(p[1]);
-    return pid;
-}
-
 static void test_sigkill_leaves_stale_then_reclaimed(void)
 {
-    pid_t pid = spawn_and_wait_for_byte(attach_publish_and_hang);
+    pid_t pid = test_spawn_ready(attach_publish_and_hang);
     char path[4096];
     CHECK_RC(seg_path("crash", path, sizeof path, &err), 0, &err);
     seg_status st;
@@ -164,7 +152,7 @@ static void test_sigkilled_reader_does_not_keep_it(void)
     seg *s;
     CHECK_RC(seg_attach("crash2", SEG_CREATE, &s, &err), 0, &err);
     publish(s, 2, 2, 5);
-    pid_t reader = spawn_and_wait_for_byte(attach_and_hang);
+    pid_t reader = test_spawn_ready(attach_and_hang);
     kill(reader, SIGKILL);
     test_wait(reader);
     CHECK_EQ(seg_detach(s), 1);

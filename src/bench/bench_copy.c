@@ -75,24 +75,44 @@ static void copy(void *dst, const void *src, size_t n)
     __asm__ __volatile__("" : : "r"(dst) : "memory");
 }
 
-/* The first-touch baseline: a new /dev/shm file of n bytes, mapped, then
- * written once; every page is faulted in and zeroed on the way. */
+/* A new file of n bytes in SHMIMG_DIR (so, /dev/shm), mapped shared. */
+typedef struct shm_file {
+    char path[SEG_PATH_MAX];
+    int fd;
+    uint8_t *p;
+    size_t n;
+} shm_file;
+
+static void shm_file_create(shm_file *f, const char *name, size_t n)
+{
+    snprintf(f->path, sizeof f->path, "%s/%s-%d", seg_dir(), name,
+             (int)getpid());
+    f->n = n;
+    f->fd = open(f->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (f->fd < 0 || ftruncate(f->fd, (off_t)n) < 0)
+        die(f->path);
+    f->p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED, f->fd, 0);
+    if (f->p == MAP_FAILED)
+        die(f->path);
+}
+
+static void shm_file_remove(shm_file *f)
+{
+    munmap(f->p, f->n);
+    close(f->fd);
+    unlink(f->path);
+}
+
+/* The first-touch baseline: a new /dev/shm file, mapped, then written
+ * once; every page is faulted in and zeroed on the way. */
 static double first_touch_copy(const void *src, size_t n)
 {
-    char path[SEG_PATH_MAX];
-    snprintf(path, sizeof path, "%s/baseline-%d", seg_dir(), (int)getpid());
+    shm_file f;
     double t0 = bench_now();
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 || ftruncate(fd, (off_t)n) < 0)
-        die("baseline file");
-    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED)
-        die("baseline mmap");
-    copy(p, src, n);
+    shm_file_create(&f, "first-touch", n);
+    copy(f.p, src, n);
     double t = bench_now() - t0;
-    munmap(p, n);
-    close(fd);
-    unlink(path);
+    shm_file_remove(&f);
     return t;
 }
 
@@ -221,14 +241,9 @@ static void qt_path_rows(const bench_opts *o, const size2 *sz, seg *pub,
     size_t cap = bytes + bytes / 8 + (1u << 16);
     int reps = o->quick ? 1 : 3;
     uint8_t *png = warm(cap);
-    char path[SEG_PATH_MAX];
-    snprintf(path, sizeof path, "%s/qt-path-%d", seg_dir(), (int)getpid());
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 || ftruncate(fd, (off_t)cap) < 0)
-        die("shared buffer");
-    uint8_t *shm = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (shm == MAP_FAILED)
-        die("shared mmap");
+    shm_file shared;
+    shm_file_create(&shared, "qt-path", cap);
+    uint8_t *shm = shared.p;
     double *qt = calloc((size_t)reps, sizeof *qt), *enc = calloc((size_t)reps, sizeof *enc),
            *dec = calloc((size_t)reps, sizeof *dec), *ours = calloc((size_t)reps, sizeof *ours);
     SDL_Surface *pulled = NULL;
@@ -271,9 +286,7 @@ static void qt_path_rows(const bench_opts *o, const size2 *sz, seg *pub,
     free(enc);
     free(dec);
     free(ours);
-    munmap(shm, cap);
-    close(fd);
-    unlink(path);
+    shm_file_remove(&shared);
     free(png);
 }
 

@@ -43,56 +43,68 @@ static int failure(const shmimg_err *err)
     return EXIT_FAILURE;
 }
 
-/* Common option parsing: --key K and the per-command flags in opts. Returns
- * 0, or EXIT_USAGE after printing why. */
+/* The options of every subcommand; each takes the ones it lists. */
+typedef struct opts {
+    const char *key;
+    const char *out; /* pull -o */
+    double wait_s;   /* pull --wait; < 0: do not wait */
+    int persist;     /* publish --persist */
+    int json;        /* info, list --json */
+} opts;
+
+static const opts defaults = {.key = SEG_DEFAULT_KEY, .wait_s = -1};
+
+/* Parses argv for cmd. Flags without a value are set through longopts;
+ * -k/--key, -o/--output and -w/--wait here. Returns: 0, or EXIT_USAGE
+ * after printing why. */
 static int parse(int argc, char **argv, const char *cmd, const char *usage,
                  const char *shortopts, const struct option *longopts,
-                 int (*on_opt)(int c, const char *arg, void *ctx), void *ctx)
+                 opts *o)
 {
     opterr = 0;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-        if (c == '?' || c == ':') {
-            const char *bad = argv[optind - 1];
-            return usage_error(cmd, usage,
-                               c == ':' ? "option %s needs a value"
-                                        : "unknown option %s",
-                               bad);
+        char *end;
+        switch (c) {
+        case 0: break; /* a flag, already set */
+        case 'k': o->key = optarg; break;
+        case 'o': o->out = optarg; break;
+        case 'w':
+            errno = 0;
+            o->wait_s = strtod(optarg, &end);
+            if (errno || *end || !(o->wait_s >= 0) || o->wait_s > 2e6)
+                return usage_error(cmd, usage,
+                                   "--wait needs a number of seconds, got "
+                                   "'%s'",
+                                   optarg);
+            break;
+        case ':':
+            return usage_error(cmd, usage, "option %s needs a value",
+                               argv[optind - 1]);
+        default:
+            return usage_error(cmd, usage, "unknown option %s",
+                               argv[optind - 1]);
         }
-        int rc = on_opt(c, optarg, ctx);
-        if (rc)
-            return rc;
     }
+    shmimg_err err;
+    if (o->key && seg_key_check(o->key, &err) < 0)
+        return usage_error(cmd, usage, "%s", err.msg);
     return 0;
 }
 
 /* ---- publish ------------------------------------------------------------ */
 
-typedef struct publish_opts {
-    const char *key;
-    int persist;
-} publish_opts;
-
-static int publish_opt(int c, const char *arg, void *ctx)
-{
-    publish_opts *o = ctx;
-    if (c == 'k')
-        o->key = arg;
-    return 0;
-}
-
 static int cmd_publish(int argc, char **argv)
 {
     static const char usage[] = "shmimg publish [--key K] [--persist] IMAGE";
-    publish_opts o = {.key = SEG_DEFAULT_KEY};
+    opts o = defaults;
     const struct option longopts[] = {
         {"key", required_argument, NULL, 'k'},
         {"persist", no_argument, &o.persist, 1},
         {0},
     };
-    int rc = parse(argc, argv, "publish", usage, ":k:", longopts, publish_opt,
-                   &o);
+    int rc = parse(argc, argv, "publish", usage, ":k:", longopts, &o);
     if (rc)
         return rc;
     if (optind >= argc)
@@ -102,8 +114,6 @@ static int cmd_publish(int argc, char **argv)
                            argv[optind + 1]);
     const char *path = argv[optind];
     shmimg_err err;
-    if (seg_key_check(o.key, &err) < 0)
-        return usage_error("publish", usage, "%s", err.msg);
 
     /* Block the signals that end us now, so one that comes early waits
      * for sigwait instead of killing us mid-publish. */
@@ -152,32 +162,6 @@ static int cmd_publish(int argc, char **argv)
 
 /* ---- pull --------------------------------------------------------------- */
 
-typedef struct pull_opts {
-    const char *key;
-    const char *out;
-    double wait_s; /* < 0: do not wait */
-} pull_opts;
-
-static int pull_opt(int c, const char *arg, void *ctx)
-{
-    pull_opts *o = ctx;
-    char *end;
-    switch (c) {
-    case 'k': o->key = arg; break;
-    case 'o': o->out = arg; break;
-    case 'w':
-        errno = 0;
-        o->wait_s = strtod(arg, &end);
-        if (errno || *end || !(o->wait_s >= 0) || o->wait_s > 2e6)
-            return usage_error("pull",
-                               "shmimg pull [--key K] [--wait SECONDS] [-o OUT]",
-                               "--wait needs a number of seconds, got '%s'",
-                               arg);
-        break;
-    }
-    return 0;
-}
-
 typedef enum { OUT_PNG, OUT_BMP, OUT_JPG, OUT_UNKNOWN } out_format;
 
 static out_format format_of(const char *out)
@@ -212,23 +196,20 @@ static int cmd_pull(int argc, char **argv)
 {
     static const char usage[] =
         "shmimg pull [--key K] [--wait SECONDS] [-o OUT]";
-    pull_opts o = {.key = SEG_DEFAULT_KEY, .wait_s = -1};
+    opts o = defaults;
     const struct option longopts[] = {
         {"key", required_argument, NULL, 'k'},
         {"wait", required_argument, NULL, 'w'},
         {"output", required_argument, NULL, 'o'},
         {0},
     };
-    int rc = parse(argc, argv, "pull", usage, ":k:w:o:", longopts, pull_opt,
-                   &o);
+    int rc = parse(argc, argv, "pull", usage, ":k:w:o:", longopts, &o);
     if (rc)
         return rc;
     if (optind < argc)
         return usage_error("pull", usage, "unexpected argument '%s'",
                            argv[optind]);
     shmimg_err err;
-    if (seg_key_check(o.key, &err) < 0)
-        return usage_error("pull", usage, "%s", err.msg);
     char default_out[SEG_KEY_MAX + 8];
     if (!o.out) {
         snprintf(default_out, sizeof default_out, "%s.png", o.key);
@@ -274,19 +255,6 @@ static int cmd_pull(int argc, char **argv)
 }
 
 /* ---- info and list ------------------------------------------------------ */
-
-typedef struct show_opts {
-    const char *key;
-    int json;
-} show_opts;
-
-static int show_opt(int c, const char *arg, void *ctx)
-{
-    show_opts *o = ctx;
-    if (c == 'k')
-        o->key = arg;
-    return 0;
-}
 
 /* Writes s as a JSON string: quotes, backslashes and control bytes
  * escaped; other bytes (UTF-8) as they are. */
@@ -420,13 +388,13 @@ static void print_info(const seg_status *st)
 static int cmd_info(int argc, char **argv)
 {
     static const char usage[] = "shmimg info [--key K] [--json]";
-    show_opts o = {.key = SEG_DEFAULT_KEY};
+    opts o = defaults;
     const struct option longopts[] = {
         {"key", required_argument, NULL, 'k'},
         {"json", no_argument, &o.json, 1},
         {0},
     };
-    int rc = parse(argc, argv, "info", usage, ":k:", longopts, show_opt, &o);
+    int rc = parse(argc, argv, "info", usage, ":k:", longopts, &o);
     if (rc)
         return rc;
     if (optind < argc)
@@ -499,12 +467,12 @@ static int list_one(const seg_status *st, void *ctx)
 static int cmd_list(int argc, char **argv)
 {
     static const char usage[] = "shmimg list [--json]";
-    show_opts o = {0};
+    opts o = {0};
     const struct option longopts[] = {
         {"json", no_argument, &o.json, 1},
         {0},
     };
-    int rc = parse(argc, argv, "list", usage, "", longopts, show_opt, &o);
+    int rc = parse(argc, argv, "list", usage, "", longopts, &o);
     if (rc)
         return rc;
     if (optind < argc)
@@ -526,20 +494,18 @@ static int cmd_list(int argc, char **argv)
 static int cmd_rm(int argc, char **argv)
 {
     static const char usage[] = "shmimg rm [--key K]";
-    show_opts o = {.key = SEG_DEFAULT_KEY};
+    opts o = defaults;
     const struct option longopts[] = {
         {"key", required_argument, NULL, 'k'},
         {0},
     };
-    int rc = parse(argc, argv, "rm", usage, ":k:", longopts, show_opt, &o);
+    int rc = parse(argc, argv, "rm", usage, ":k:", longopts, &o);
     if (rc)
         return rc;
     if (optind < argc)
         return usage_error("rm", usage, "unexpected argument '%s'",
                            argv[optind]);
     shmimg_err err;
-    if (seg_key_check(o.key, &err) < 0)
-        return usage_error("rm", usage, "%s", err.msg);
     if (seg_remove(o.key, &err) < 0)
         return failure(&err);
     return 0;

@@ -42,13 +42,17 @@ static void publish(seg *s, const shape *im)
     seg_write_end(s, true);
 }
 
+/* Publishes the two images in turn, with short pauses between, so that a
+ * kill lands sometimes mid-write and sometimes between two publishes. */
 static int publish_forever(void *arg)
 {
     (void)arg;
     seg *s;
     CHECK_RC(seg_attach("faults", 0, &s, &err), 0, &err);
-    for (int i = 0;; i = !i)
+    for (int i = 0;; i = !i) {
         publish(s, &images[i]);
+        test_sleep_ms(rand() % 4);
+    }
 }
 
 /* Returns: the id of the image read, 0 for the incomplete error. */

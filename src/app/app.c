@@ -55,6 +55,7 @@ typedef struct app {
     seg *seg;             /* NULL while detached */
     live *live;           /* non-NULL in live mode */
     SDL_Surface *shown;   /* private RGBA32 copy of what is on screen */
+    SDL_Surface *incoming; /* pulls land here, then swap with shown */
     shown_kind kind;
     char shown_name[SHMIMG_NAME_MAX];
     char *pending;        /* the newest drop, waiting for the decoder */
@@ -198,13 +199,16 @@ static void pull(app *a, bool quiet_when_empty)
         return;
     }
     seg_image img;
-    int rc = image_pull(a->seg, &a->shown, &img, &err);
+    int rc = image_pull(a->seg, &a->incoming, &img, &err);
     if (rc == SHMIMG_EEMPTY && quiet_when_empty)
         return;
     if (rc < 0) {
-        say(a, "%s", err.msg);
+        say(a, "%s", err.msg); /* what is on screen stays as it was */
         return;
     }
+    SDL_Surface *previous = a->shown;
+    a->shown = a->incoming;
+    a->incoming = previous; /* reused by the next pull of that size */
     show(a, SHOWN_PULLED, img.source_name);
     say(a, "%s %s (%ux%u) from key %s", a->live ? "Live:" : "Pulled",
         img.source_name, img.width, img.height, a->key);
@@ -591,6 +595,7 @@ static void teardown(app *a)
     loader_destroy(a->loader);
     detach(a);
     SDL_FreeSurface(a->shown);
+    SDL_FreeSurface(a->incoming);
     SDL_free(a->pending);
     SDL_free(a->drop_last);
     text_destroy(a->font);

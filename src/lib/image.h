@@ -61,7 +61,8 @@ int image_publish_file(seg *s, const char *path, shmimg_err *err);
 
 /* Copies the current image into *io: a new RGBA32 surface, or *io itself
  * when it already has the image's size and format. *img gets the metadata
- * (may be NULL). Allocation happens outside the lock.
+ * (may be NULL). Allocation happens outside the lock. On failure the
+ * pixels of *io are undefined: do not pull into what is on screen.
  * Returns: 0, or the errors of seg_read_begin; ESYS if SDL fails. */
 int image_pull(seg *s, SDL_Surface **io, seg_image *img, shmimg_err *err);
 

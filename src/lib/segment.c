@@ -46,6 +46,8 @@ _Static_assert((1u << slot_bits) == SHMIMG_SLOTS, "slot bits");
 static const int flock_retries = 1000;
 /* A file renamed under us while attaching is retried this many times. */
 static const int attach_retries = 16;
+/* What an attempt returns to ask for another: not an fd, not an error. */
+enum { retry = -1000 };
 
 /* ---- names ------------------------------------------------------------ */
 
@@ -161,7 +163,9 @@ static int open_checked(const char *path, int oflags, const char *key,
     return fd;
 }
 
-/* Checks the fixed part of a header against the real file size. */
+/* Checks the fixed part of a header against the real file size. h may be
+ * NULL when the file is too short to hold a header: that is the first
+ * thing checked. */
 static int check_header(const shmimg_header *h, uint64_t file_size,
                         const char *path, shmimg_err *err)
 {
@@ -288,8 +292,8 @@ static uint32_t random_u32(void)
 
 /* Creates an empty segment under a temporary name, holds it shared, then
  * links it into place, so nobody ever sees a half-made file.
- * Returns: the fd, SHMIMG_OK+1 when another process created it first,
- * or an error. */
+ * Returns: the fd, `retry` when another process created it first, or an
+ * error. */
 static int create_new(const char *path, shmimg_err *err)
 {
     char tmp[SEG_PATH_MAX + 32];
@@ -320,7 +324,7 @@ static int create_new(const char *path, shmimg_err *err)
         goto err;
     }
     if (link(tmp, path) < 0) {
-        rc = errno == EEXIST ? SHMIMG_OK + 1 : fail_errno(err, path, "link");
+        rc = errno == EEXIST ? retry : fail_errno(err, path, "link");
         goto err;
     }
     unlink(tmp);
@@ -491,7 +495,7 @@ static int map_payload(seg *s, uint64_t capacity, shmimg_err *err)
     return 0;
 }
 
-/* One attempt at attaching. Returns 0, an error, or SHMIMG_OK+1 to retry. */
+/* One attempt at attaching. Returns 0, an error, or `retry`. */
 static int attach_once(seg *s, const char *key, unsigned flags,
                        shmimg_err *err)
 {
@@ -500,8 +504,8 @@ static int attach_once(seg *s, const char *key, unsigned flags,
     int fd = open_checked(s->path, O_RDWR, key, &st, err);
     if (fd == SHMIMG_ENOSEG && (flags & SEG_CREATE)) {
         fd = create_new(s->path, err);
-        if (fd < 0 || fd == SHMIMG_OK + 1)
-            return fd;
+        if (fd < 0)
+            return fd; /* an error, or retry */
         created = true;
         st.st_size = SHMIMG_HEADER_SIZE;
     } else if (fd < 0) {
@@ -537,7 +541,7 @@ static int attach_once(seg *s, const char *key, unsigned flags,
         if (!persist) {
             if (same_file(s->path, fd))
                 unlink(s->path);
-            return SHMIMG_OK + 1; /* reclaimed; create a fresh one */
+            return retry; /* reclaimed; create a fresh one */
         }
         if (flock(fd, LOCK_SH) < 0) /* downgrade; nobody else holds it */
             return fail_errno(err, s->path, "flock");
@@ -545,7 +549,7 @@ static int attach_once(seg *s, const char *key, unsigned flags,
         return rc;
     }
     if (!same_file(s->path, fd))
-        return SHMIMG_OK + 1; /* removed by its last user while we came in */
+        return retry; /* removed by its last user while we came in */
 
     rc = map_payload(s, snap.capacity, err);
     if (rc == 0)
@@ -571,10 +575,9 @@ int seg_attach(const char *key, unsigned flags, seg **out, shmimg_err *err)
         unmap_all(s);
         if (s->fd >= 0)
             close(s->fd);
-        if (rc == SHMIMG_OK + 1)
-            rc = 0;
-        else
+        if (rc != retry)
             break;
+        rc = 0;
     }
     if (rc == 0)
         rc = shmimg_fail(err, SHMIMG_ESYS,

@@ -157,7 +157,9 @@ static int attach(app *a, unsigned flags, shmimg_err *err)
     detach(a);
     int rc = seg_attach(a->key, flags, &a->seg, err);
     if (rc == 0) {
-        seg_set_lock_timeout(a->seg, 3000); /* never freeze the window */
+        /* A holder that is alive but stopped would freeze the window:
+         * 1 s at most, then the key reports who holds the lock. */
+        seg_set_lock_timeout(a->seg, 1000);
         if (was_live)
             a->live = live_start(a->seg, a->ev_live);
     }

@@ -52,8 +52,18 @@ static pid_t spawn(char *const argv[])
         return -1;
     }
     self[n] = '\0';
+    /* We ignore SIGINT (below); the windows must not inherit that, or
+     * Ctrl-C would not reach SDL, which turns it into a clean quit. */
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t dfl;
+    sigemptyset(&dfl);
+    sigaddset(&dfl, SIGINT);
+    posix_spawnattr_setsigdefault(&attr, &dfl);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
     pid_t pid;
-    int e = posix_spawn(&pid, self, NULL, NULL, argv, environ);
+    int e = posix_spawn(&pid, self, NULL, &attr, argv, environ);
+    posix_spawnattr_destroy(&attr);
     if (e != 0) {
         fprintf(stderr, "shmimg: cannot start a window: %s\n", strerror(e));
         return -1;

@@ -7,9 +7,10 @@ set -u
 shmimg=$(realpath "$1") imgcmp=$(realpath "$2") suite=$(realpath "$3")
 export SHMIMG_DIR=$(mktemp -d /dev/shm/shmimg-clitest.XXXXXX)
 work=$(mktemp -d)
-pids=()
+# Only jobs still running: a PID already waited for may belong to another
+# test's process by now. Their children too (--pair's windows).
 cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+  for p in $(jobs -p); do pkill -9 -P "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
   rm -rf "$SHMIMG_DIR" "$work"
 }
 trap cleanup EXIT
@@ -100,13 +101,13 @@ expect 0 '' -- "$shmimg" rm
 expect 1 'Unable to attach' -- "$shmimg" pull
 
 # ---- lifetime: attached until SIGTERM, removed by the last one out ------
-"$shmimg" publish --key live "$pal" > pub1.out 2>&1 & pids+=($!); pub1=$!
+"$shmimg" publish --key live "$pal" > pub1.out 2>&1 & pub1=$!
 wait_for_line pub1.out 'Published basn3p04.png'
 [ -e "$(seg_file live)" ] || fail "no segment while attached"; ok
 expect 0 'live +[0-9]+ +32x32 +[0-9]+ +1 alive' -- "$shmimg" list
 expect 0 '' -- "$shmimg" pull --key live -o pal.png
 expect 0 '' -- "$imgcmp" pal.png "$pal"
-"$shmimg" publish --key live "$rgba" > pub2.out 2>&1 & pids+=($!); pub2=$!
+"$shmimg" publish --key live "$rgba" > pub2.out 2>&1 & pub2=$!
 wait_for_line pub2.out 'Published basn6a08.png'
 expect 0 'attached +2 processes' -- "$shmimg" info --key live
 kill -TERM $pub1; wait $pub1; [ $? = 0 ] || fail "publish did not exit 0 on SIGTERM"; ok
@@ -116,13 +117,13 @@ grep -q 'removed' pub2.out || fail "the last one out did not say it removed the 
 [ ! -e "$(seg_file live)" ] || fail "last detach left the segment"; ok
 
 # ---- after SIGKILL: stale, listed as such, reclaimed by the next publisher
-"$shmimg" publish --key crash "$rgba" > pub3.out 2>&1 & pids+=($!); pub3=$!
+"$shmimg" publish --key crash "$rgba" > pub3.out 2>&1 & pub3=$!
 wait_for_line pub3.out 'Published'
 kill -KILL $pub3; wait $pub3 2>/dev/null
 [ -e "$(seg_file crash)" ] || fail "expected a stale segment after SIGKILL"; ok
 expect 0 'crash .* 0 stale +complete' -- "$shmimg" list
 ino_before=$(stat -c %i "$(seg_file crash)")
-"$shmimg" publish --key crash "$rgb" > pub4.out 2>&1 & pids+=($!); pub4=$!
+"$shmimg" publish --key crash "$rgb" > pub4.out 2>&1 & pub4=$!
 wait_for_line pub4.out 'Published basn2c08.png'
 [ "$(stat -c %i "$(seg_file crash)")" != "$ino_before" ] || fail "stale segment not reclaimed"; ok
 expect 0 'crash .* 1 alive +complete \(basn2c08.png\)' -- "$shmimg" list
@@ -130,7 +131,7 @@ kill -TERM $pub4; wait $pub4
 [ ! -e "$(seg_file crash)" ] || fail "reclaimed segment not removed at last detach"; ok
 
 # ---- pull --wait: a reader may come first and wait for the next image ----
-"$shmimg" pull --key w --wait 20 -o waited.png > pull.out 2>&1 & pids+=($!); puller=$!
+"$shmimg" pull --key w --wait 20 -o waited.png > pull.out 2>&1 & puller=$!
 for _ in $(seq 100); do [ -e "$(seg_file w)" ] && break; sleep 0.05; done
 [ -e "$(seg_file w)" ] || fail "waiting reader did not create the segment"; ok
 expect 1 'nothing has been published' -- "$shmimg" pull --key w

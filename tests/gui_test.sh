@@ -24,8 +24,8 @@ printf 'not an image' > notes.png
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # ---- two windows on one key: the publisher A and the reader B ---------------
-"$shmimg" --key gui --geometry 480x356+0+0 > a.log 2>&1 & pids+=($!); A=$!
-"$shmimg" --key gui --geometry 480x356+500+0 > b.log 2>&1 & pids+=($!); B=$!
+"$shmimg" --key gui --geometry 480x356+0+0 > a.log 2>&1 & A=$!
+"$shmimg" --key gui --geometry 480x356+500+0 > b.log 2>&1 & B=$!
 WA=$(window_of $A) || exit 1
 WB=$(window_of $B) || exit 1
 wait_log a.log 'renderer'
@@ -129,7 +129,7 @@ wait $B; [ $? = 0 ] || fail "B did not exit 0"; ok
 [ ! -e "$SHMIMG_DIR/shmimg-gui" ] || fail "segment left after both windows closed"; ok
 
 # ---- a window closed while it decodes a big image quits at once, cleanly -----
-"$shmimg" --key gui2 --geometry 480x356+0+400 > c.log 2>&1 & pids+=($!); C=$!
+"$shmimg" --key gui2 --geometry 480x356+0+400 > c.log 2>&1 & C=$!
 WC=$(window_of $C) || exit 1
 drop "$WC" big.png
 press "$WC" q
@@ -139,7 +139,7 @@ wait $C; [ $? = 0 ] || fail "C did not exit 0"; ok
 grep -q 'Published big.png' c.log && fail "published after quit was asked"; ok
 
 # ---- --pair: two processes side by side on the sample image -----------------
-"$shmimg" --pair --key pair opaque1.png > pair.log 2>&1 & pids+=($!); P=$!
+"$shmimg" --pair --key pair opaque1.png > pair.log 2>&1 & P=$!
 for _ in $(seq 400); do
   mapfile -t wins < <(xdotool search --name '^shmimg \[pair\]' 2>/dev/null)
   [ ${#wins[@]} = 2 ] && break; sleep 0.05

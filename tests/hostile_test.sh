@@ -28,7 +28,7 @@ run_cli() {
   ok
 }
 
-"$shmimg" --key h --geometry 480x356+0+0 > app.log 2>&1 & pids+=($!); app=$!
+"$shmimg" --key h --geometry 480x356+0+0 > app.log 2>&1 & app=$!
 win=$(window_of $app) || exit 1
 n=0
 for case in $("$hostile" cases); do

@@ -15,9 +15,10 @@ export SHMIMG_DIR=$(mktemp -d /dev/shm/shmimg-guitest.XXXXXX)
 work=$(mktemp -d)
 cd "$work" || exit 1
 
-pids=()
+# Only jobs still running: a PID already waited for may belong to another
+# test's process by now. Their children too (--pair's windows).
 cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+  for p in $(jobs -p); do pkill -9 -P "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
   rm -rf "$SHMIMG_DIR" "$work"
 }
 trap cleanup EXIT
@@ -32,7 +33,6 @@ ok() { checks=$((checks + 1)); }
 # ---- the X server ---------------------------------------------------------
 : > display.txt
 Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3> display.txt > xvfb.log 2>&1 &
-pids+=($!)
 display=""
 for _ in $(seq 100); do
   display=$(tr -d '\n' < display.txt)

@@ -2,6 +2,9 @@
 # directory, a real X server (Xvfb -displayfd), and the helpers that drive
 # windows as a person would. The caller sets shmimg, xdnd and imgcmp.
 
+# X11 by name: should it fail, SDL says why instead of falling back to a
+# driver that draws nowhere.
+export SDL_VIDEODRIVER=x11
 # Long messages cover the image for this long, then shrink to one line.
 export SHMIMG_MESSAGE_MS=500
 # In sanitizer builds, leak checking is off for the windows: SDL loads the
@@ -32,7 +35,10 @@ ok() { checks=$((checks + 1)); }
 
 # ---- the X server ---------------------------------------------------------
 : > display.txt
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3> display.txt > xvfb.log 2>&1 &
+# -noreset: by default Xvfb resets when its last client leaves, and
+# refuses connections meanwhile (EAGAIN, ECONNRESET); a window started
+# right after the others closed would find no X server.
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp -noreset 3> display.txt > xvfb.log 2>&1 &
 display=""
 for _ in $(seq 100); do
   display=$(tr -d '\n' < display.txt)

@@ -580,8 +580,8 @@ static int setup(app *a, const options *o)
                         "stderr and the title only\n");
     SDL_RendererInfo info;
     SDL_GetRendererInfo(a->renderer, &info);
-    fprintf(stderr, "shmimg: window for key %s, renderer %s\n", a->key,
-            info.name);
+    fprintf(stderr, "shmimg: window for key %s, video %s, renderer %s\n",
+            a->key, SDL_GetCurrentVideoDriver(), info.name);
     update_title(a);
     say(a, "Drop an image to publish it under key %s; P pulls, H for help",
         a->key);
@@ -622,6 +622,17 @@ int app_main(int argc, char **argv)
         fprintf(stderr, "shmimg: cannot open a window: %s (the subcommands "
                         "work without a display: shmimg --help)\n",
                 SDL_GetError());
+        return 1;
+    }
+    /* With no display SDL falls back to drivers that draw nowhere: a window
+     * nobody can see is worse than an error. (Asked for by name, fine.) */
+    const char *driver = SDL_GetCurrentVideoDriver();
+    if (driver && !getenv("SDL_VIDEODRIVER") &&
+        (strcmp(driver, "offscreen") == 0 || strcmp(driver, "dummy") == 0)) {
+        fprintf(stderr, "shmimg: no display to open a window on (DISPLAY "
+                        "or WAYLAND_DISPLAY); the subcommands work without "
+                        "one: shmimg --help\n");
+        SDL_Quit();
         return 1;
     }
     app a = {0};

@@ -52,12 +52,13 @@ fuzz() {
   CC=clang-14 cmake -S . -B "$build-fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_C_COMPILER=clang-14 -DSHMIMG_FUZZ=ON
   cmake --build "$build-fuzz" -j"$(nproc)" --target fuzz_segment
-  local scratch; scratch=$(mktemp -d)
-  "$build-fuzz/tests/fuzz_segment" -max_len=70000 -max_total_time="$1" \
-    -timeout=10 -print_final_stats=1 "$scratch" tests/fuzz/corpus 2>&1 |
+  local scratch segs; scratch=$(mktemp -d); segs=$(mktemp -d /dev/shm/shmimg-fuzz.XXXXXX)
+  SHMIMG_DIR=$segs "$build-fuzz/tests/fuzz_segment" -max_len=70000 \
+    -max_total_time="$1" -timeout=10 -print_final_stats=1 "$scratch" \
+    tests/fuzz/corpus 2>&1 |
     grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss)|ERROR|SUMMARY|==[0-9]+=='
   local status=${PIPESTATUS[0]}
-  rm -rf "$scratch"
+  rm -rf "$scratch" "$segs"
   return "$status"
 }
 

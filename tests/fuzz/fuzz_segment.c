@@ -5,6 +5,7 @@
  * Build (clang): cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang-14 \
  *   -DSHMIMG_FUZZ=ON && cmake --build build-fuzz --target fuzz_segment
  * Run: build-fuzz/tests/fuzz_segment -max_len=70000 CORPUS_DIR tests/fuzz/corpus
+ * (files go to $SHMIMG_DIR if set, else to a new /dev/shm/shmimg-fuzz.*)
  */
 #include "segment.h"
 
@@ -19,12 +20,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static char path[SEG_PATH_MAX];
 static uint8_t pixels[1 << 20];
 
+/* Works in $SHMIMG_DIR when the caller gave one (and removes it), else
+ * in a directory of its own under /dev/shm. */
 static void setup(void)
 {
     static char dir[] = "/dev/shm/shmimg-fuzz.XXXXXX";
-    if (!mkdtemp(dir))
-        abort();
-    setenv("SHMIMG_DIR", dir, 1);
+    if (!getenv("SHMIMG_DIR")) {
+        if (!mkdtemp(dir))
+            abort();
+        setenv("SHMIMG_DIR", dir, 1);
+    }
     if (seg_path("fuzz", path, sizeof path, NULL) < 0)
         abort();
 }

@@ -33,7 +33,7 @@ expect() {
 seg_file() { echo "$SHMIMG_DIR/shmimg-${1:-shmimg}"; }
 # Waits until FILE has LINE-matching content (a started process's banner).
 wait_for_line() {
-  for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+  for _ in $(seq 400); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
   fail "no /$2/ in $1: $(cat "$1")"
 }
 
@@ -132,7 +132,7 @@ kill -TERM $pub4; wait $pub4
 
 # ---- pull --wait: a reader may come first and wait for the next image ----
 "$shmimg" pull --key w --wait 20 -o waited.png > pull.out 2>&1 & puller=$!
-for _ in $(seq 100); do [ -e "$(seg_file w)" ] && break; sleep 0.05; done
+for _ in $(seq 400); do [ -e "$(seg_file w)" ] && break; sleep 0.05; done
 [ -e "$(seg_file w)" ] || fail "waiting reader did not create the segment"; ok
 expect 1 'nothing has been published' -- "$shmimg" pull --key w
 expect 0 'Published' -- "$shmimg" publish --key w --persist "$pal"

@@ -39,7 +39,7 @@ check 2 publish
 valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible \
   --errors-for-leak-kinds=definite,indirect,possible "$shmimg" publish "$formats/sample.png" > pub.txt 2> vgpub.txt &
 pub=$!
-for _ in $(seq 200); do grep -q Published pub.txt && break; sleep 0.05; done
+for _ in $(seq 600); do grep -q Published pub.txt && break; sleep 0.05; done
 kill -TERM $pub; wait $pub; status=$?
 [ $status = 0 ] || { echo "FAIL: valgrind shmimg publish exited $status" >&2; cat vgpub.txt >&2; exit 1; }
 runs=$((runs + 1))

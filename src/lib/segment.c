@@ -476,6 +476,19 @@ static void unmap_all(seg *s)
     s->payload_len = 0;
 }
 
+/* Copies the mapped header into *snap, then measures the file, then checks
+ * the copy against that size. In this order, because capacity only grows
+ * after the file did: the copy never has capacity ahead of the size. The
+ * caller uses the copy, which nobody else can change under it. */
+static int snapshot_header(seg *s, shmimg_header *snap, shmimg_err *err)
+{
+    memcpy(snap, s->hdr, offsetof(shmimg_header, slot_nonce));
+    struct stat st;
+    if (fstat(s->fd, &st) < 0)
+        return fail_errno(err, s->path, "fstat");
+    return check_header(snap, (uint64_t)st.st_size, s->path, err);
+}
+
 /* Maps capacity bytes of payload (the caller has checked the file size). */
 static int map_payload(seg *s, uint64_t capacity, shmimg_err *err)
 {
@@ -507,7 +520,6 @@ static int attach_once(seg *s, const char *key, unsigned flags,
         if (fd < 0)
             return fd; /* an error, or retry */
         created = true;
-        st.st_size = SHMIMG_HEADER_SIZE;
     } else if (fd < 0) {
         return fd;
     } else if (st.st_size < SHMIMG_HEADER_SIZE) {
@@ -521,13 +533,8 @@ static int attach_once(seg *s, const char *key, unsigned flags,
         s->hdr = NULL;
         return fail_errno(err, s->path, "mmap header");
     }
-    /* Copy the header, then measure the file: capacity only grows after
-     * the file did, so this order never sees capacity ahead of the size. */
     shmimg_header snap;
-    memcpy(&snap, s->hdr, offsetof(shmimg_header, slot_nonce));
-    if (fstat(fd, &st) < 0)
-        return fail_errno(err, s->path, "fstat");
-    int rc = check_header(&snap, (uint64_t)st.st_size, s->path, err);
+    int rc = snapshot_header(s, &snap, err);
     if (rc == 0)
         rc = check_image_unlocked(s->hdr, s->path, err);
     if (rc < 0)
@@ -650,11 +657,7 @@ static int cover_capacity(seg *s, uint64_t capacity, shmimg_err *err)
     if (capacity <= s->payload_len)
         return 0;
     shmimg_header snap;
-    memcpy(&snap, s->hdr, offsetof(shmimg_header, slot_nonce));
-    struct stat st;
-    if (fstat(s->fd, &st) < 0)
-        return fail_errno(err, s->path, "fstat");
-    int rc = check_header(&snap, (uint64_t)st.st_size, s->path, err);
+    int rc = snapshot_header(s, &snap, err);
     if (rc < 0)
         return rc;
     if (capacity > snap.capacity)

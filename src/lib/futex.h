@@ -35,6 +35,14 @@ static inline int futex_wait(_Atomic uint32_t *word, uint32_t expected,
     return -errno;
 }
 
+/* Returns: CLOCK_MONOTONIC in ns, the clock the waits' deadlines use. */
+static inline int64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* Wakes up to n sleepers on word (INT_MAX: all of them). */
 static inline void futex_wake(_Atomic uint32_t *word, int n)
 {

@@ -821,13 +821,6 @@ uint32_t seg_generation(const seg *s)
     return atomic_load_explicit(&s->hdr->generation, memory_order_acquire);
 }
 
-static int64_t monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 int seg_wait(seg *s, uint32_t seen, int timeout_ms,
              const atomic_bool *cancel, uint32_t *now, shmimg_err *err)
 {

@@ -31,13 +31,6 @@ static inline bool try_take(_Atomic uint32_t *word, uint32_t from,
         word, &from, to, memory_order_acquire, memory_order_relaxed);
 }
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 int shlock_acquire(_Atomic uint32_t *word, uint32_t token, int timeout_ms,
                    shlock_alive_fn owner_alive, void *ctx)
 {
@@ -58,7 +51,8 @@ int shlock_acquire(_Atomic uint32_t *word, uint32_t token, int timeout_ms,
 
     const int64_t slice_ns = (int64_t)SHLOCK_CHECK_INTERVAL_MS * 1000000;
     const int64_t deadline =
-        timeout_ms < 0 ? INT64_MAX : now_ns() + (int64_t)timeout_ms * 1000000;
+        timeout_ms < 0 ? INT64_MAX
+                       : monotonic_ns() + (int64_t)timeout_ms * 1000000;
     for (;;) {
         uint32_t cur = atomic_load_explicit(word, memory_order_relaxed);
         if (cur == 0) {
@@ -71,7 +65,7 @@ int shlock_acquire(_Atomic uint32_t *word, uint32_t token, int timeout_ms,
                 continue;
             cur |= SHLOCK_WAITERS;
         }
-        int64_t left = deadline - now_ns();
+        int64_t left = deadline - monotonic_ns();
         if (left <= 0)
             return SHMIMG_ETIMEDOUT;
         int rc = futex_wait(word, cur, left < slice_ns ? left : slice_ns);

@@ -66,7 +66,7 @@ typedef struct app {
     bool show_help;
     bool dirty;
     bool running;
-    Uint32 ev_loaded, ev_live, ev_collapse;
+    Uint32 ev_loaded, ev_live;
     char message[SHMIMG_ERR_MSG_MAX + 128];
     int message_serial;   /* which message the collapse timer is for */
     bool message_expanded;
@@ -74,7 +74,8 @@ typedef struct app {
 
 /* ---- messages and title --------------------------------------------- */
 
-static Uint32 ev_collapse_type; /* for the timer thread */
+/* SDL user event types are per process; the timer thread needs this one. */
+static Uint32 ev_collapse_type;
 
 /* SDL timer thread: tells the loop that message `serial` can shrink. */
 static Uint32 collapse_later(Uint32 interval, void *serial)
@@ -414,7 +415,7 @@ static void on_event(app *a, SDL_Event *e)
     default:
         if (e->type == a->ev_loaded)
             on_loaded(a, e->user.data1);
-        else if (e->type == a->ev_collapse) {
+        else if (e->type == ev_collapse_type) {
             if (e->user.code == a->message_serial) {
                 a->message_expanded = false;
                 a->dirty = true;
@@ -554,7 +555,7 @@ static int setup(app *a, const options *o)
     a->running = true;
     a->ev_loaded = SDL_RegisterEvents(3);
     a->ev_live = a->ev_loaded + 1;
-    a->ev_collapse = ev_collapse_type = a->ev_loaded + 2;
+    ev_collapse_type = a->ev_loaded + 2;
     SDL_Rect g = initial_geometry(o);
     a->window = SDL_CreateWindow("shmimg", g.x, g.y, g.w, g.h,
                                  SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);

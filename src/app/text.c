@@ -49,8 +49,8 @@ static void draw_line(text *t, const char *s, size_t n, int x, int y)
     }
 }
 
-/* Splits msg into lines of at most cols characters, breaking at spaces
- * where it can. Calls emit(start, length) per line; returns the count. */
+/* Splits msg into at most max lines of at most cols characters, breaking
+ * at spaces where it can. Returns: the number of lines put in out. */
 typedef struct line {
     const char *start;
     size_t len;
@@ -76,7 +76,10 @@ static int wrap(const char *msg, size_t cols, line *out, int max)
     return n;
 }
 
-static size_t line_columns(int w);
+static size_t line_columns(int w)
+{
+    return (size_t)SDL_max(8, (w - 2 * padding) / TEXT_ADVANCE);
+}
 
 static void draw_lines(text *t, const line *lines, int n, SDL_Rect box)
 {
@@ -95,11 +98,6 @@ void text_draw_box(text *t, const char *msg, int w, int bottom)
     int n = wrap(msg, cols, lines, 16);
     int h = n * TEXT_CELL_H + 2 * padding;
     draw_lines(t, lines, n, (SDL_Rect){0, bottom - h, w, h});
-}
-
-static size_t line_columns(int w)
-{
-    return (size_t)SDL_max(8, (w - 2 * padding) / TEXT_ADVANCE);
 }
 
 bool text_fits_line(const char *msg, int w)

@@ -49,13 +49,13 @@ static void draw_line(text *t, const char *s, size_t n, int x, int y)
     }
 }
 
-/* Splits msg into at most max lines of at most cols characters, breaking
- * at spaces where it can. Returns: the number of lines put in out. */
 typedef struct line {
     const char *start;
     size_t len;
 } line;
 
+/* Splits msg into at most max lines of at most cols characters, breaking
+ * at spaces where it can. Returns: the number of lines put in out. */
 static int wrap(const char *msg, size_t cols, line *out, int max)
 {
     int n = 0;

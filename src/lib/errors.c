@@ -26,6 +26,10 @@ const char *shmimg_strerror(int code)
     case SHMIMG_ESYS: return "system error";
     case SHMIMG_EINVAL: return "invalid argument";
     case SHMIMG_ECANCELED: return "cancelled";
+    case SHMIMG_EEXIST: return "the file exists";
+    case SHMIMG_ESETTING: return "invalid setting";
+    case SHMIMG_EGONE: return "the segment file was removed or replaced";
+    case SHMIMG_EWRITE: return "cannot write the output";
     }
     return "unknown error";
 }

@@ -26,6 +26,11 @@ enum shmimg_status {
     SHMIMG_ESYS = -14,       /* other system error; the message has errno */
     SHMIMG_EINVAL = -15,     /* bad argument from the caller */
     SHMIMG_ECANCELED = -16,  /* a wait was cancelled by its owner */
+    SHMIMG_EEXIST = -17,     /* the output file exists (no-clobber save) */
+    SHMIMG_ESETTING = -18,   /* an environment setting does not parse */
+    SHMIMG_EGONE = -19,      /* the segment file was removed, replaced or
+                                truncated under an attached process */
+    SHMIMG_EWRITE = -20,     /* an output could not be written whole */
 };
 
 #define SHMIMG_ERR_MSG_MAX 512

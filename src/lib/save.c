@@ -1,0 +1,2 @@
+/* save.c - see save.h. (Stub: being written.) */
+#include "save.h"

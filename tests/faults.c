@@ -39,7 +39,7 @@ static void publish(seg *s, const shape *im)
     CHECK_RC(seg_write_begin(s, im->w, im->h, "pattern", &px, &pitch, &err),
              0, &err);
     pattern_fill(px, pitch, im->w, im->h, im->id);
-    seg_write_end(s, true);
+    seg_write_end(s, true, NULL);
 }
 
 /* Publishes the two images in turn, with short pauses between, so that a

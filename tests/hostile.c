@@ -17,6 +17,9 @@
 #include <fcntl.h>
 #include <regex.h>
 #include <stdbool.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -422,7 +425,7 @@ static void check_truncated_under_reader(void)
     CHECK_RC(seg_write_begin(s, 1024, 1024, "big.png", &px, &pitch, &err), 0,
              &err);
     memset(px, 0x77, (size_t)pitch * 1024);
-    seg_write_end(s, true);
+    seg_write_end(s, true, NULL);
     size_t size = 1024 * 1024 * 4;
     uint8_t *buf = malloc(size);
     seg_image img;
@@ -437,10 +440,180 @@ static void check_truncated_under_reader(void)
     CHECK_RC(seg_pull(s, buf, size, &img, &err), SHMIMG_ECORRUPT, &err);
     CHECK_STR_HAS(err.msg, "truncated by another process");
     printf("%-22s refused: %s\n", "truncated-under-reader", err.msg);
-    CHECK_EQ(seg_detach(s), 0); /* seen corrupt: not removed, not ours */
-    CHECK(test_file_exists(cut));
-    unlink(cut);
+    /* The file we attached to, cut by someone else: the last one out
+     * removes it, as any segment, so nothing useless is left behind. */
+    CHECK_EQ(seg_detach(s), 1);
+    CHECK(!test_file_exists(cut));
     free(buf);
+}
+
+/* Publishes a 64x64 image under key "zero"; returns the handle. */
+static seg *publish_small(char *file, size_t size)
+{
+    seg *s;
+    uint8_t *px;
+    uint32_t pitch;
+    CHECK_RC(seg_attach("zero", SEG_CREATE, &s, &err), 0, &err);
+    CHECK_RC(seg_write_begin(s, 64, 64, "small.png", &px, &pitch, &err), 0,
+             &err);
+    memset(px, 0x55, (size_t)pitch * 64);
+    CHECK_RC(seg_write_end(s, true, &err), 0, &err);
+    snprintf(file, size, "%s", seg_file(s));
+    return s;
+}
+
+/* In a child: a waiter whose file is cut to 0 bytes while it sleeps gets
+ * ECORRUPT within a second (it checks every 250 ms), not SIGBUS. */
+static int wait_through_truncation(void *ready)
+{
+    char file[SEG_PATH_MAX];
+    seg *s = publish_small(file, sizeof file);
+    CHECK(write(*(int *)ready, "r", 1) == 1);
+    double t0 = test_now();
+    CHECK_RC(seg_wait(s, seg_generation(s), 10000, NULL, NULL, &err),
+             SHMIMG_ECORRUPT, &err);
+    CHECK_STR_HAS(err.msg, "truncated by another process");
+    CHECK(test_now() - t0 < 2.0);
+    CHECK_EQ(seg_detach(s), 1);
+    return 0;
+}
+
+/* Every access to the mapping after a cut to 0 bytes, header fields
+ * included: a reader, a publisher before and during its write, a waiter,
+ * and detach. Each in a child, so that a SIGBUS would show as its death. */
+static int touch_after_truncation(void *arg)
+{
+    int step = (int)(intptr_t)arg;
+    char file[SEG_PATH_MAX];
+    seg *s = publish_small(file, sizeof file);
+    uint8_t *px;
+    uint32_t pitch;
+    if (step == 2) { /* cut in the middle of a publish */
+        CHECK_RC(seg_write_begin(s, 64, 64, "b.png", &px, &pitch, &err), 0,
+                 &err);
+        CHECK(truncate(file, 0) == 0);
+        memset(px, 0x66, (size_t)pitch * 64);
+        CHECK_RC(seg_write_end(s, true, &err), SHMIMG_ECORRUPT, &err);
+    } else {
+        CHECK(truncate(file, 0) == 0);
+    }
+    uint8_t buf[64 * 64 * 4];
+    seg_image img;
+    switch (step) {
+    case 0:
+        CHECK_RC(seg_pull(s, buf, sizeof buf, &img, &err), SHMIMG_ECORRUPT,
+                 &err);
+        break;
+    case 1:
+        CHECK_RC(seg_write_begin(s, 64, 64, "c.png", &px, &pitch, &err),
+                 SHMIMG_ECORRUPT, &err);
+        break;
+    case 3:
+        (void)seg_generation(s); /* a bare header load */
+        CHECK_RC(seg_check(s, &err), SHMIMG_ECORRUPT, &err);
+        break;
+    }
+    if (step != 2)
+        CHECK_STR_HAS(err.msg, "truncated by another process");
+    CHECK_EQ(seg_detach(s), 1); /* and the 0-byte file is not left */
+    CHECK(!test_file_exists(file));
+    return 0;
+}
+
+static void check_truncated_to_zero(void)
+{
+    static const char *what[] = {"pull", "publish", "mid-publish",
+                                 "header load"};
+    for (int step = 0; step < 4; step++) {
+        pid_t pid = test_spawn(touch_after_truncation, (void *)(intptr_t)step);
+        CHECK_EQ(test_wait(pid), 0);
+        printf("%-22s survived: %s after a cut to 0 bytes\n",
+               "truncated-to-zero", what[step]);
+    }
+    char file[SEG_PATH_MAX];
+    snprintf(file, sizeof file, "%s/shmimg-zero", seg_dir());
+    pid_t pid = test_spawn_ready(wait_through_truncation);
+    CHECK(truncate(file, 0) == 0);
+    CHECK_EQ(test_wait(pid), 0);
+    printf("%-22s survived: a waiter, told within 2 s\n", "truncated-to-zero");
+}
+
+/* 'shmimg rm' wakes a waiter at once with EGONE, so that it can follow
+ * the key to its next file. */
+static int wait_through_rm(void *ready)
+{
+    char file[SEG_PATH_MAX];
+    seg *s = publish_small(file, sizeof file);
+    CHECK(write(*(int *)ready, "r", 1) == 1);
+    CHECK_RC(seg_wait(s, seg_generation(s), 10000, NULL, NULL, &err),
+             SHMIMG_EGONE, &err);
+    seg_detach(s);
+    return 0;
+}
+
+static void check_rm_under_waiter(void)
+{
+    pid_t pid = test_spawn_ready(wait_through_rm);
+    test_sleep_ms(100);
+    unsigned attached;
+    double t0 = test_now();
+    CHECK_RC(seg_remove("zero", &attached, &err), 0, &err);
+    CHECK_EQ(attached, 1);
+    CHECK_EQ(test_wait(pid), 0);
+    printf("%-22s the waiter was told and gone %.3f s after rm\n",
+           "rm-under-waiter", test_now() - t0);
+}
+
+/* Temporary files of creators that died before linking them are removed
+ * by the next creator of the key and by list; a living creator's stays. */
+static int hold_temp(void *name)
+{
+    int fd = open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+    CHECK(fd >= 0 && flock(fd, LOCK_SH) == 0);
+    pause();
+    return 0;
+}
+
+static int count_seen(const seg_status *st, void *ctx)
+{
+    (void)st;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static void check_dead_temp_files(void)
+{
+    char dead[SEG_PATH_MAX], dead2[SEG_PATH_MAX], alive[SEG_PATH_MAX],
+        other[SEG_PATH_MAX];
+    snprintf(dead, sizeof dead, "%s/.shmimg-tmp.4242.0badf00d", seg_dir());
+    snprintf(dead2, sizeof dead2, "%s/.shmimg-tmp2.4243.0badf00d", seg_dir());
+    snprintf(alive, sizeof alive, "%s/.shmimg-tmp.4244.00c0ffee", seg_dir());
+    snprintf(other, sizeof other, "%s/.shmimg-tmp.notapid.0badf00d", seg_dir());
+    write_file(dead, "x", 1, 0600);
+    write_file(dead2, "x", 1, 0600);
+    write_file(other, "x", 1, 0600);
+    pid_t keeper = test_spawn(hold_temp, alive);
+    for (int i = 0; i < 200 && !test_file_exists(alive); i++)
+        test_sleep_ms(10);
+    test_sleep_ms(100); /* its flock follows its open */
+    seg *s;
+    CHECK_RC(seg_attach("tmp", SEG_CREATE, &s, &err), 0, &err);
+    CHECK(!test_file_exists(dead));  /* the key's dead creator: cleaned */
+    CHECK(test_file_exists(dead2));  /* another key's: not by this one */
+    CHECK(test_file_exists(alive));  /* a living creator's: kept */
+    CHECK(test_file_exists(other));  /* not a temporary's name: kept */
+    int n = 0;
+    CHECK_RC(seg_list(count_seen, &n, &err), 0, &err);
+    CHECK(!test_file_exists(dead2)); /* list cleans every key's */
+    CHECK(test_file_exists(alive));
+    kill(keeper, SIGKILL);
+    test_wait(keeper);
+    CHECK_RC(seg_list(count_seen, &n, &err), 0, &err);
+    CHECK(!test_file_exists(alive)); /* its creator died: now it goes */
+    seg_detach(s);
+    unlink(other);
+    printf("%-22s dead creators' temporary files removed, a live one kept\n",
+           "temp-leftovers");
 }
 
 /* A lock word left by a process that never existed: taken over, and the
@@ -486,9 +659,12 @@ int main(int argc, char **argv)
     for (int i = 0; i < ncases; i++)
         check_case(&cases[i]);
     check_truncated_under_reader();
+    check_truncated_to_zero();
+    check_rm_under_waiter();
+    check_dead_temp_files();
     check_garbage_lock_word();
     test_dir_remove(dir);
-    printf("%d hostile segments refused untouched, 1 truncation survived, "
+    printf("%d hostile segments refused untouched, 6 truncations survived, "
            "1 garbage lock taken over\n", ncases);
     return 0;
 }

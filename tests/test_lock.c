@@ -23,7 +23,7 @@ static void publish_counter(void)
     seg_set_persist(s, true);
     CHECK_RC(seg_write_begin(s, 1, 1, "counter", &px, &pitch, &err), 0, &err);
     memset(px, 0, 4);
-    seg_write_end(s, true);
+    seg_write_end(s, true, NULL);
     seg_detach(s);
 }
 
@@ -229,7 +229,7 @@ int main(void)
     test_live_stopped_holder_kept();
     test_reused_slot_is_dead();
     test_other_pid_namespace();
-    seg_remove("lock", &err);
+    seg_remove("lock", NULL, &err);
     test_dir_remove(dir);
     return 0;
 }

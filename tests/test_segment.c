@@ -17,7 +17,7 @@ static void publish(seg *s, uint32_t w, uint32_t h, uint32_t id)
     uint32_t pitch;
     CHECK_RC(seg_write_begin(s, w, h, "pattern", &px, &pitch, &err), 0, &err);
     pattern_fill(px, pitch, w, h, id);
-    seg_write_end(s, true);
+    seg_write_end(s, true, NULL);
 }
 
 /* ---- names and errors --------------------------------------------------- */
@@ -92,9 +92,9 @@ static void test_last_detach_removes(void)
     CHECK_RC(seg_attach("life", 0, &a, &err), 0, &err);
     CHECK_EQ(seg_detach(a), 0);
     CHECK(test_file_exists(path));
-    CHECK_RC(seg_remove("life", &err), 0, &err); /* ...until removed */
+    CHECK_RC(seg_remove("life", NULL, &err), 0, &err); /* ...until removed */
     CHECK(!test_file_exists(path));
-    CHECK_RC(seg_remove("life", &err), SHMIMG_ENOSEG, &err);
+    CHECK_RC(seg_remove("life", NULL, &err), SHMIMG_ENOSEG, &err);
 }
 
 static int attach_publish_and_hang(void *arg)

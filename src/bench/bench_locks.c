@@ -279,7 +279,7 @@ static void publish_round(void)
         die("publish");
     memset(px, 0x42, (size_t)pitch * 16);
     sh->sent = bench_now(); /* the pixels are written: the publish ends */
-    seg_write_end(handle, true);
+    seg_write_end(handle, true, NULL);
 }
 
 static void raw_futex_round(void)
@@ -345,7 +345,7 @@ void bench_locks(const bench_opts *o)
     if (seg_write_begin(owner, 2, 1, "counter", &px, &pitch, &err) < 0)
         die("publish");
     memset(px, 0, 8); /* 8 payload bytes: the shmimg row's counter */
-    seg_write_end(owner, true);
+    seg_write_end(owner, true, NULL);
 
     uncontended_rows(o);
     contended_rows(o);

@@ -506,7 +506,7 @@ static int cmd_rm(int argc, char **argv)
         return usage_error("rm", usage, "unexpected argument '%s'",
                            argv[optind]);
     shmimg_err err;
-    if (seg_remove(o.key, &err) < 0)
+    if (seg_remove(o.key, NULL, &err) < 0)
         return failure(&err);
     return 0;
 }

@@ -275,7 +275,9 @@ int image_publish(seg *s, SDL_Surface *src, const char *source_name,
                              "%s: cannot convert the pixels: %s; the segment "
                              "is marked incomplete",
                              source_name, SDL_GetError());
-        seg_write_end(s, rc == 0);
+        int end = seg_write_end(s, rc == 0, err);
+        if (rc == 0)
+            rc = end;
     }
     if (SDL_MUSTLOCK(src))
         SDL_UnlockSurface(src);

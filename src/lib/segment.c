@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,8 +34,13 @@ struct seg {
     uint32_t token;      /* our lock-owner token: nonce << 9 | slot */
     uint32_t pid;        /* getpid() at attach: it is a syscall, and the
                             lock is taken far more often than we attach */
+    uint64_t payload_offset; /* bytes, as checked at attach */
     int lock_timeout_ms;
     bool untrusted;      /* we saw it corrupt: never remove it on detach */
+    atomic_bool lost;    /* the file was truncated under our mappings:
+                            they now hold zeros (guard.h) */
+    int guard_hdr;       /* guard_register handles, -1 when none */
+    int guard_payload;
     char path[SEG_PATH_MAX];
 };
 
@@ -48,6 +54,9 @@ static const int flock_retries = 1000;
 static const int attach_retries = 16;
 /* What an attempt returns to ask for another: not an fd, not an error. */
 enum { retry = -1000 };
+/* A waiter also checks this often that its file is still the key's and
+ * still whole ('shmimg rm' and truncation wake nobody by themselves). */
+static const int wait_check_ms = 250;
 
 /* ---- names ------------------------------------------------------------ */
 
@@ -97,6 +106,61 @@ int seg_path(const char *key, char *buf, size_t size, shmimg_err *err)
 
 /* ---- opening and checking --------------------------------------------- */
 
+/* Moves fd above the standard streams. A program started with stdout
+ * closed would otherwise get a segment as fd 1, and its next printf
+ * would overwrite the header. Returns: the fd to use, or -1 (errno). */
+static int above_stdio(int fd)
+{
+    if (fd < 0 || fd > STDERR_FILENO)
+        return fd;
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return high;
+}
+
+/* Why a segment file is missing: no segment, or no directory at all. */
+static int fail_missing(shmimg_err *err, const char *key)
+{
+    struct stat st;
+    if (stat(seg_dir(), &st) < 0)
+        return shmimg_fail(err, SHMIMG_ESETTING,
+                           "the segment directory %s does not exist (%s; "
+                           "set SHMIMG_DIR to an existing directory, or "
+                           "unset it for %s)",
+                           seg_dir(), strerror(errno), SEG_DEFAULT_DIR);
+    if (!S_ISDIR(st.st_mode))
+        return shmimg_fail(err, SHMIMG_ESETTING,
+                           "the segment directory %s is not a directory "
+                           "(SHMIMG_DIR)",
+                           seg_dir());
+    return shmimg_fail(err, SHMIMG_ENOSEG, "%s (no segment for key '%s' in %s)",
+                       shmimg_strerror(SHMIMG_ENOSEG), key, seg_dir());
+}
+
+int seg_dir_kind(char *fs, size_t size)
+{
+    struct statfs sf;
+    if (statfs(seg_dir(), &sf) < 0)
+        return -1;
+    /* tmpfs and ramfs: memory; anything else is backed by a disk. */
+    unsigned long long magic = (unsigned long long)sf.f_type & 0xffffffffu;
+    if (magic == 0x01021994 || magic == 0x858458f6)
+        return 0;
+    static const struct {
+        unsigned long long magic;
+        const char *name;
+    } known[] = {{0xEF53, "ext2/3/4"},     {0x58465342, "xfs"},
+                 {0x9123683E, "btrfs"},    {0x794c7630, "overlayfs"},
+                 {0x6969, "nfs"},          {0x65735546, "fuse"}};
+    snprintf(fs, size, "filesystem type 0x%llx", magic);
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (known[i].magic == magic)
+            snprintf(fs, size, "%s", known[i].name);
+    return 1;
+}
+
 static int fail_errno(shmimg_err *err, const char *path, const char *what)
 {
     int e = errno;
@@ -138,12 +202,11 @@ static int check_file(int fd, const char *path, struct stat *st,
 static int open_checked(const char *path, int oflags, const char *key,
                         struct stat *st, shmimg_err *err)
 {
-    int fd = open(path, oflags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    int fd = above_stdio(
+        open(path, oflags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     if (fd < 0) {
         if (errno == ENOENT)
-            return shmimg_fail(err, SHMIMG_ENOSEG,
-                               "%s (no segment for key '%s' in %s)",
-                               shmimg_strerror(SHMIMG_ENOSEG), key, seg_dir());
+            return fail_missing(err, key);
         if (errno == ELOOP)
             return shmimg_fail(err, SHMIMG_ENOTFILE,
                                "%s is a symbolic link; refusing to follow it",
@@ -290,19 +353,85 @@ static uint32_t random_u32(void)
     return (uint32_t)ts.tv_nsec ^ ((uint32_t)getpid() << 12);
 }
 
+/* Whether name is a creator's temporary file: .shmimg-KEY.PID.XXXXXXXX,
+ * of key (any key when key is NULL). */
+static bool is_temp_name(const char *name, const char *key)
+{
+    size_t prefix = 1 + strlen(SEG_FILE_PREFIX);
+    if (name[0] != '.' || strncmp(name + 1, SEG_FILE_PREFIX, prefix - 1) != 0)
+        return false;
+    const char *hex = strrchr(name, '.');
+    if (hex - name <= (ptrdiff_t)prefix || strlen(hex + 1) != 8 ||
+        strspn(hex + 1, "0123456789abcdef") != 8)
+        return false;
+    const char *pid = hex - 1;
+    while (pid > name + prefix && *pid >= '0' && *pid <= '9')
+        pid--;
+    if (*pid != '.' || pid + 1 == hex)
+        return false;
+    char k[SEG_KEY_MAX + 1];
+    size_t n = (size_t)(pid - (name + prefix));
+    if (n == 0 || n > SEG_KEY_MAX)
+        return false;
+    memcpy(k, name + prefix, n);
+    k[n] = '\0';
+    return seg_key_check(k, NULL) == 0 && (!key || strcmp(k, key) == 0);
+}
+
+/* Removes the temporary files that creators of key (every key: NULL) left
+ * when they died before linking them into place. A creator holds its
+ * temporary file's flock from the moment it made it, so a file whose
+ * flock we can take exclusively has no creator any more. (A creator in
+ * the microseconds between open and flock loses its file and retries:
+ * its link() finds no source.) Returns: how many were removed. */
+static int clean_leftovers(const char *key)
+{
+    DIR *dir = opendir(seg_dir());
+    if (!dir)
+        return 0;
+    int removed = 0;
+    struct dirent *d;
+    while ((d = readdir(dir)) != NULL) {
+        if (!is_temp_name(d->d_name, key))
+            continue;
+        int fd = openat(dirfd(dir), d->d_name,
+                        O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        struct stat st, now;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+            st.st_uid == geteuid() && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+            fstatat(dirfd(dir), d->d_name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+            now.st_ino == st.st_ino && now.st_dev == st.st_dev &&
+            unlinkat(dirfd(dir), d->d_name, 0) == 0)
+            removed++;
+        close(fd);
+    }
+    closedir(dir);
+    return removed;
+}
+
 /* Creates an empty segment under a temporary name, holds it shared, then
  * links it into place, so nobody ever sees a half-made file.
  * Returns: the fd, `retry` when another process created it first, or an
  * error. */
-static int create_new(const char *path, shmimg_err *err)
+static int create_new(const char *path, const char *key, shmimg_err *err)
 {
+    clean_leftovers(key);
     char tmp[SEG_PATH_MAX + 32];
     snprintf(tmp, sizeof tmp, "%s/.%s.%ld.%08x", seg_dir(),
              strrchr(path, '/') + 1, (long)getpid(), random_u32());
-    int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                  0600);
+    int fd = above_stdio(open(
+        tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (fd < 0)
         return fail_errno(err, path, "create");
+    /* At once: the shared flock tells clean_leftovers that we live. */
+    if (flock(fd, LOCK_SH) < 0) {
+        int rc = fail_errno(err, path, "flock");
+        unlink(tmp);
+        close(fd);
+        return rc;
+    }
 
     int rc = reserve(fd, SHMIMG_HEADER_SIZE, path, err);
     if (rc < 0)
@@ -319,12 +448,11 @@ static int create_new(const char *path, shmimg_err *err)
         rc = fail_errno(err, path, "write header");
         goto err;
     }
-    if (flock(fd, LOCK_SH) < 0) {
-        rc = fail_errno(err, path, "flock");
-        goto err;
-    }
     if (link(tmp, path) < 0) {
-        rc = errno == EEXIST ? retry : fail_errno(err, path, "link");
+        /* EEXIST: another process created it first. ENOENT: our
+         * temporary was taken for a dead one's (see clean_leftovers). */
+        rc = errno == EEXIST || errno == ENOENT ? retry
+                                                : fail_errno(err, path, "link");
         goto err;
     }
     unlink(tmp);
@@ -467,6 +595,9 @@ static int check_image_unlocked(const shmimg_header *h, const char *path,
 
 static void unmap_all(seg *s)
 {
+    guard_unregister(s->guard_payload);
+    guard_unregister(s->guard_hdr);
+    s->guard_payload = s->guard_hdr = -1;
     if (s->payload)
         munmap(s->payload, s->payload_len);
     if (s->hdr)
@@ -474,6 +605,29 @@ static void unmap_all(seg *s)
     s->payload = NULL;
     s->hdr = NULL;
     s->payload_len = 0;
+}
+
+/* Registers a fresh mapping with the SIGBUS guard. Returns: 0 or ESYS. */
+static int guard_mapping(seg *s, void *addr, size_t len, int *handle,
+                         shmimg_err *err)
+{
+    *handle = guard_register(addr, len, &s->lost);
+    if (*handle < 0)
+        return shmimg_fail(err, SHMIMG_ESYS,
+                           "%s: this process has %d segment mappings "
+                           "already; detach some first",
+                           s->path, GUARD_MAX_MAPPINGS);
+    return 0;
+}
+
+/* The error for a file truncated by someone else under our mappings. */
+static int fail_truncated(seg *s, shmimg_err *err)
+{
+    s->untrusted = false; /* it is the file we attached to: ours to clean */
+    return shmimg_fail(err, SHMIMG_ECORRUPT,
+                       "%s: the segment file was truncated by another "
+                       "process; its image is lost (publish again)",
+                       s->path);
 }
 
 /* Copies the mapped header into *snap, then measures the file, then checks
@@ -498,11 +652,19 @@ static int map_payload(seg *s, uint64_t capacity, shmimg_err *err)
         return shmimg_fail(err, SHMIMG_ETOOBIG, "%s: payload too large",
                            s->path);
     void *p = mmap(NULL, (size_t)capacity, PROT_READ | PROT_WRITE,
-                   MAP_SHARED, s->fd, (off_t)s->hdr->payload_offset);
+                   MAP_SHARED, s->fd, (off_t)s->payload_offset);
     if (p == MAP_FAILED)
         return fail_errno(err, s->path, "mmap payload");
+    int handle;
+    int rc = guard_mapping(s, p, (size_t)capacity, &handle, err);
+    if (rc < 0) {
+        munmap(p, (size_t)capacity);
+        return rc;
+    }
+    guard_unregister(s->guard_payload);
     if (s->payload)
         munmap(s->payload, s->payload_len);
+    s->guard_payload = handle;
     s->payload = p;
     s->payload_len = (size_t)capacity;
     return 0;
@@ -516,7 +678,7 @@ static int attach_once(seg *s, const char *key, unsigned flags,
     bool created = false;
     int fd = open_checked(s->path, O_RDWR, key, &st, err);
     if (fd == SHMIMG_ENOSEG && (flags & SEG_CREATE)) {
-        fd = create_new(s->path, err);
+        fd = create_new(s->path, key, err);
         if (fd < 0)
             return fd; /* an error, or retry */
         created = true;
@@ -533,12 +695,18 @@ static int attach_once(seg *s, const char *key, unsigned flags,
         s->hdr = NULL;
         return fail_errno(err, s->path, "mmap header");
     }
-    shmimg_header snap;
-    int rc = snapshot_header(s, &snap, err);
-    if (rc == 0)
-        rc = check_image_unlocked(s->hdr, s->path, err);
+    int rc = guard_mapping(s, s->hdr, SHMIMG_HEADER_SIZE, &s->guard_hdr, err);
     if (rc < 0)
         return rc;
+    shmimg_header snap;
+    rc = snapshot_header(s, &snap, err);
+    if (rc == 0)
+        rc = check_image_unlocked(s->hdr, s->path, err);
+    if (rc == 0 && atomic_load(&s->lost))
+        rc = fail_truncated(s, err);
+    if (rc < 0)
+        return rc;
+    s->payload_offset = snap.payload_offset;
 
     bool persist = atomic_load(&s->hdr->flags) & SHMIMG_FLAG_PERSIST;
     if (created) {
@@ -574,6 +742,8 @@ int seg_attach(const char *key, unsigned flags, seg **out, shmimg_err *err)
     int rc = seg_path(key, s->path, sizeof s->path, err);
     for (int i = 0; rc == 0 && i < attach_retries; i++) {
         s->fd = -1;
+        s->guard_hdr = s->guard_payload = -1;
+        atomic_store(&s->lost, false);
         rc = attach_once(s, key, flags, err);
         if (rc == 0) {
             *out = s;
@@ -669,6 +839,24 @@ static int cover_capacity(seg *s, uint64_t capacity, shmimg_err *err)
     return map_payload(s, snap.capacity, err);
 }
 
+/* Under the lock: the header we hold is still a header. A file
+ * truncated under us reads as zeros now (guard.h); one overwritten by a
+ * hostile writer has lost its magic. */
+static int check_intact(seg *s, shmimg_err *err)
+{
+    bool magic = memcmp(s->hdr->magic, SHMIMG_MAGIC, sizeof s->hdr->magic) == 0;
+    if (atomic_load(&s->lost))
+        return fail_truncated(s, err);
+    if (!magic) {
+        s->untrusted = true;
+        return shmimg_fail(err, SHMIMG_ECORRUPT,
+                           "%s: corrupt segment header: its magic was "
+                           "overwritten while we were attached",
+                           s->path);
+    }
+    return 0;
+}
+
 /* ---- publishing --------------------------------------------------------- */
 
 static void set_source_name(shmimg_header *h, const char *name)
@@ -705,13 +893,18 @@ int seg_write_begin(seg *s, uint32_t width, uint32_t height,
                            SEG_MAX_DIMENSION);
     uint32_t row = width * SHMIMG_BYTES_PER_PIXEL; /* < 2^22 */
     uint64_t size = (uint64_t)row * height;
-    uint64_t needed = s->hdr->payload_offset + size;
+    uint64_t needed = s->payload_offset + size;
 
     /* Reserve outside the lock: the file only grows, and a bigger file
-     * changes nothing for readers until capacity says so. */
+     * changes nothing for readers until capacity says so. Smaller than
+     * what we mapped, it was truncated: growing it again would bring back
+     * zeros where the header was. */
     struct stat st;
     if (fstat(s->fd, &st) < 0)
         return fail_errno(err, s->path, "fstat");
+    if ((uint64_t)st.st_size < s->payload_offset + s->payload_len ||
+        atomic_load(&s->lost))
+        return fail_truncated(s, err);
     if ((uint64_t)st.st_size < needed) {
         int rc = reserve(s->fd, needed, s->path, err);
         if (rc < 0)
@@ -722,6 +915,11 @@ int seg_write_begin(seg *s, uint32_t width, uint32_t height,
     if (rc < 0)
         return rc;
     shmimg_header *h = s->hdr;
+    rc = check_intact(s, err);
+    if (rc < 0) {
+        seg_unlock(s);
+        return rc;
+    }
     if (h->capacity < size)
         h->capacity = size; /* the file has at least `needed` bytes */
     rc = cover_capacity(s, size, err);
@@ -747,7 +945,7 @@ int seg_write_begin(seg *s, uint32_t width, uint32_t height,
     return 0;
 }
 
-void seg_write_end(seg *s, bool complete)
+int seg_write_end(seg *s, bool complete, shmimg_err *err)
 {
     shmimg_header *h = s->hdr;
     if (complete) {
@@ -758,6 +956,8 @@ void seg_write_end(seg *s, bool complete)
     atomic_fetch_add_explicit(&h->generation, 1, memory_order_release);
     seg_unlock(s);
     futex_wake(&h->generation, INT_MAX);
+    /* Pixels written into pages that vanished went nowhere. */
+    return atomic_load(&s->lost) ? fail_truncated(s, err) : 0;
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -767,12 +967,19 @@ int seg_read_begin(seg *s, seg_view *v, shmimg_err *err)
     int rc = seg_lock(s, err);
     if (rc < 0)
         return rc;
+    rc = check_intact(s, err);
+    if (rc < 0) {
+        seg_unlock(s);
+        return rc;
+    }
     uint32_t flags = atomic_load(&s->hdr->flags);
     rc = check_image(s->hdr, flags, &v->image, s->path, err);
     if (rc == 0)
         rc = cover_capacity(s, v->image.payload_size, err);
+    if (rc == 0 && atomic_load(&s->lost))
+        rc = fail_truncated(s, err);
     if (rc < 0) {
-        if (rc == SHMIMG_ECORRUPT)
+        if (rc == SHMIMG_ECORRUPT && !atomic_load(&s->lost))
             s->untrusted = true;
         seg_unlock(s);
         return rc;
@@ -807,9 +1014,8 @@ int seg_pull(seg *s, void *dst, size_t dst_size, seg_image *img,
 int seg_copy_out(seg *s, void *dst, const void *src, size_t n,
                  shmimg_err *err)
 {
-    if (guard_copy(dst, src, n) == 0)
+    if (guard_copy(dst, src, n) == 0 && !atomic_load(&s->lost))
         return 0;
-    s->untrusted = true;
     return shmimg_fail(err, SHMIMG_ECORRUPT,
                        "%s: the file was truncated by another process while "
                        "being read (SIGBUS caught); publish again",
@@ -821,14 +1027,33 @@ uint32_t seg_generation(const seg *s)
     return atomic_load_explicit(&s->hdr->generation, memory_order_acquire);
 }
 
+int seg_check(seg *s, shmimg_err *err)
+{
+    struct stat st;
+    if (atomic_load(&s->lost) ||
+        (fstat(s->fd, &st) == 0 &&
+         (uint64_t)st.st_size < s->payload_offset + s->payload_len))
+        return fail_truncated(s, err);
+    if (!same_file(s->path, s->fd))
+        return shmimg_fail(err, SHMIMG_EGONE,
+                           "%s was removed or replaced while we were "
+                           "attached",
+                           s->path);
+    return 0;
+}
+
 int seg_wait(seg *s, uint32_t seen, int timeout_ms,
              const atomic_bool *cancel, uint32_t *now, shmimg_err *err)
 {
     int64_t deadline = timeout_ms < 0
                            ? INT64_MAX
                            : monotonic_ns() + (int64_t)timeout_ms * 1000000;
+    int64_t next_check = monotonic_ns() + (int64_t)wait_check_ms * 1000000;
+    bool woken = false;
     for (;;) {
         uint32_t g = seg_generation(s);
+        if (atomic_load(&s->lost)) /* the load above read a vanished page */
+            return fail_truncated(s, err);
         if (g != seen && g % 2 == 0) {
             if (now)
                 *now = g;
@@ -837,12 +1062,22 @@ int seg_wait(seg *s, uint32_t seen, int timeout_ms,
         if (cancel && atomic_load(cancel))
             return shmimg_fail(err, SHMIMG_ECANCELED, "%s: wait cancelled",
                                s->path);
-        int64_t left = timeout_ms < 0 ? -1 : deadline - monotonic_ns();
-        if (timeout_ms >= 0 && left <= 0)
+        /* Woken without a new image ('shmimg rm' wakes us), or time to
+         * look: is the file still the key's, and whole? */
+        int64_t t = monotonic_ns();
+        if (woken || t >= next_check) {
+            int rc = seg_check(s, err);
+            if (rc < 0)
+                return rc;
+            next_check = t + (int64_t)wait_check_ms * 1000000;
+        }
+        int64_t left = timeout_ms < 0 ? INT64_MAX : deadline - t;
+        if (left <= 0)
             return shmimg_fail(err, SHMIMG_ETIMEDOUT,
                                "%s: no new image within %d ms", s->path,
                                timeout_ms);
-        futex_wait(&s->hdr->generation, g, left);
+        int64_t slice = next_check - t < left ? next_check - t : left;
+        woken = futex_wait(&s->hdr->generation, g, slice) == 0;
     }
 }
 
@@ -910,6 +1145,7 @@ static int is_segment_name(const struct dirent *d)
 int seg_list(int (*fn)(const seg_status *st, void *ctx), void *ctx,
              shmimg_err *err)
 {
+    clean_leftovers(NULL);
     struct dirent **names;
     int n = scandir(seg_dir(), &names, is_segment_name, by_name);
     if (n < 0)
@@ -938,8 +1174,10 @@ int seg_list(int (*fn)(const seg_status *st, void *ctx), void *ctx,
     return rc;
 }
 
-int seg_remove(const char *key, shmimg_err *err)
+int seg_remove(const char *key, unsigned *attached, shmimg_err *err)
 {
+    if (attached)
+        *attached = 0;
     char path[SEG_PATH_MAX];
     int rc = seg_path(key, path, sizeof path, err);
     if (rc < 0)
@@ -948,11 +1186,26 @@ int seg_remove(const char *key, shmimg_err *err)
     int fd = open_checked(path, O_RDONLY, key, &st, err);
     if (fd < 0)
         return fd;
+    if (attached)
+        *attached = count_attached(fd);
+    if (unlink(path) < 0) {
+        rc = errno == ENOENT ? shmimg_fail(err, SHMIMG_ENOSEG,
+                                           "no segment for key '%s' in %s",
+                                           key, seg_dir())
+                             : fail_errno(err, path, "remove");
+        close(fd);
+        return rc;
+    }
+    /* Wake its waiters, so that they follow the key to its next file now
+     * rather than at their next check. Read-only: rm writes nothing. */
+    if (st.st_size >= SHMIMG_HEADER_SIZE) {
+        shmimg_header *h = mmap(NULL, SHMIMG_HEADER_SIZE, PROT_READ,
+                                MAP_SHARED, fd, 0);
+        if (h != MAP_FAILED) {
+            futex_wake(&h->generation, INT_MAX);
+            munmap(h, SHMIMG_HEADER_SIZE);
+        }
+    }
     close(fd);
-    if (unlink(path) < 0)
-        return errno == ENOENT ? shmimg_fail(err, SHMIMG_ENOSEG,
-                                             "no segment for key '%s' in %s",
-                                             key, seg_dir())
-                               : fail_errno(err, path, "remove");
     return 0;
 }

@@ -86,7 +86,7 @@ const char *seg_dir(void);
 
 /* Attaches to the segment of key, creating it (empty) with SEG_CREATE.
  * Returns: 0 and *out; or SHMIMG_ENOSEG, EKEY, ENOTFILE, EPERM, ECORRUPT,
- * EVERSION, ENOSPACE, ETOOMANY, ESYS. */
+ * EVERSION, ENOSPACE, ETOOMANY, ESETTING (SHMIMG_DIR missing), ESYS. */
 int seg_attach(const char *key, unsigned flags, seg **out, shmimg_err *err);
 
 /* Detaches; the last process out removes a non-persistent segment.
@@ -114,8 +114,10 @@ int seg_write_begin(seg *s, uint32_t width, uint32_t height,
                     uint32_t *pitch, shmimg_err *err);
 
 /* Ends a publish: complete = true makes the image visible and wakes every
- * waiter; false leaves it marked incomplete. Releases the lock. */
-void seg_write_end(seg *s, bool complete);
+ * waiter; false leaves it marked incomplete. Releases the lock.
+ * Returns: 0; SHMIMG_ECORRUPT when the file was truncated under us during
+ * the publish (the pixels were lost). */
+int seg_write_end(seg *s, bool complete, shmimg_err *err);
 
 /* Locks and validates the current image; on success the lock stays held
  * until seg_read_end, and v->pixels points into the mapping.
@@ -149,10 +151,14 @@ void seg_unlock(seg *s);
 uint32_t seg_generation(const seg *s);
 
 /* Sleeps until the generation differs from seen and is even, i.e. a new
- * image is complete. timeout_ms < 0 waits for ever. No polling: a futex
- * wait on the generation word. cancel (may be NULL) is checked after every
- * wake-up; seg_wake_waiters wakes the sleepers so they check it.
- * Returns: 0 and *now; SHMIMG_ETIMEDOUT; SHMIMG_ECANCELED. */
+ * image is complete. timeout_ms < 0 waits for ever. A futex wait on the
+ * generation word: a new image wakes it at once. cancel (may be NULL) is
+ * checked after every wake-up; seg_wake_waiters wakes the sleepers so they
+ * check it. Every 250 ms, and on any wake-up without a new image, it also
+ * checks the file (seg_check): 'shmimg rm' and a truncation wake nobody.
+ * Returns: 0 and *now; SHMIMG_ETIMEDOUT; SHMIMG_ECANCELED; SHMIMG_EGONE
+ * when the key's file was removed or replaced (attach again to follow the
+ * key); SHMIMG_ECORRUPT when the file was truncated. */
 int seg_wait(seg *s, uint32_t seen, int timeout_ms,
              const atomic_bool *cancel, uint32_t *now, shmimg_err *err);
 
@@ -163,6 +169,17 @@ void seg_wake_waiters(seg *s);
 /* Returns: true when the segment's file name no longer leads to the file
  * we are attached to (removed with 'shmimg rm', or replaced since). */
 bool seg_replaced(const seg *s);
+
+/* Checks that the file we are attached to is still whole and still the
+ * key's. Returns: 0; SHMIMG_ECORRUPT when another process truncated it
+ * (our mappings then read zeros, guard.h); SHMIMG_EGONE when the key's
+ * name was removed or now leads to another file. */
+int seg_check(seg *s, shmimg_err *err);
+
+/* Whether SHMIMG_DIR is in memory (tmpfs, ramfs), as segments should be.
+ * Returns: 0 in memory; 1 on a disk-backed filesystem, named in fs;
+ * -1 when it cannot be told (the directory is missing, say). */
+int seg_dir_kind(char *fs, size_t size);
 
 /* What seg_inspect reads from a segment file without locking or writing. */
 typedef struct seg_status {
@@ -188,13 +205,16 @@ typedef struct seg_status {
 int seg_inspect(const char *path, seg_status *st, shmimg_err *err);
 
 /* Calls fn for each shmimg-* file in seg_dir(), in name order, until fn
- * returns non-zero.
+ * returns non-zero. First removes the temporary files of creators that
+ * died before linking them (.shmimg-KEY.PID.XXXXXXXX; see layout.h).
  * Returns: 0, fn's non-zero value, or ESYS when the directory is unreadable. */
 int seg_list(int (*fn)(const seg_status *st, void *ctx), void *ctx,
              shmimg_err *err);
 
-/* Removes the segment file of key; attached processes keep their mapping.
- * Returns: 0; SHMIMG_ENOSEG, EKEY, ENOTFILE, EPERM, ESYS. */
-int seg_remove(const char *key, shmimg_err *err);
+/* Removes the segment file of key; attached processes keep their mapping
+ * (*attached, which may be NULL, gets how many there were) and waiters are
+ * woken so that they follow the key to its next file.
+ * Returns: 0; SHMIMG_ENOSEG, EKEY, ENOTFILE, EPERM, ESETTING, ESYS. */
+int seg_remove(const char *key, unsigned *attached, shmimg_err *err);
 
 #endif

@@ -1,2 +1,473 @@
-/* save.c - see save.h. (Stub: being written.) */
+/* save.c - see save.h.
+ *
+ * Every byte an encoder produces goes through one SDL_RWops of ours (an
+ * "output"), whose write callback writes the whole buffer or records the
+ * first errno and refuses everything after it. The encoders' own return
+ * values are not trusted for write errors: SDL_image's PNG writer
+ * (png_write_data) and JPEG writer (empty_output_buffer, term_destination)
+ * ignore SDL_RWwrite's result, and SDL_SaveBMP_RW checks only the pixel
+ * rows, not the headers, nor its seeks.
+ */
 #include "save.h"
+
+#include <SDL_image.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const int jpeg_quality = 95;
+/* libjpeg's JPEG_MAX_DIMENSION (jmorecfg.h): jpeg_start_compress refuses
+ * more, and SDL_image then jumps through an unset jmp_buf. */
+static const int64_t jpeg_max_side = 65500;
+/* libpng's PNG_USER_WIDTH_MAX and PNG_USER_HEIGHT_MAX (pnglibconf.h), the
+ * default user limits png_set_IHDR checks on writing too. */
+static const int64_t png_max_side = 1000000;
+/* The encoders address pixel rows with int byte offsets. */
+static const int64_t max_pixel_bytes = INT_MAX;
+/* A temporary's name keeps this much of the target's name, so that
+ * ".NAME.shmimg-XXXXXX" stays under NAME_MAX (255). */
+enum { TMP_NAME_KEEP = 200 };
+
+image_out_format image_out_format_of(const char *path)
+{
+    if (strcmp(path, "-") == 0)
+        return IMAGE_OUT_PNG;
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    const char *dot = strrchr(base, '.');
+    if (!dot || dot == base)
+        return IMAGE_OUT_PNG;
+    if (strcasecmp(dot, ".png") == 0)
+        return IMAGE_OUT_PNG;
+    if (strcasecmp(dot, ".bmp") == 0)
+        return IMAGE_OUT_BMP;
+    if (strcasecmp(dot, ".jpg") == 0 || strcasecmp(dot, ".jpeg") == 0)
+        return IMAGE_OUT_JPG;
+    return IMAGE_OUT_UNKNOWN;
+}
+
+int image_check_output_size(image_out_format fmt, int width, int height,
+                            shmimg_err *err)
+{
+    int64_t w = width, h = height;
+    if (fmt != IMAGE_OUT_PNG && fmt != IMAGE_OUT_BMP && fmt != IMAGE_OUT_JPG)
+        return shmimg_fail(err, SHMIMG_EINVAL, "unknown output format");
+    if (w < 1 || h < 1)
+        return shmimg_fail(err, SHMIMG_EINVAL,
+                           "an empty image (%dx%d) cannot be saved", width,
+                           height);
+    if (fmt == IMAGE_OUT_JPG) {
+        if (w > jpeg_max_side || h > jpeg_max_side)
+            return shmimg_fail(err, SHMIMG_ETOOBIG,
+                               "%dx%d is too large for JPEG: at most %lld "
+                               "pixels per side (libjpeg's "
+                               "JPEG_MAX_DIMENSION)",
+                               width, height, (long long)jpeg_max_side);
+        /* SDL_image encodes from an RGB24 copy, rows padded to 4 bytes. */
+        int64_t pitch = (w * 3 + 3) & ~(int64_t)3;
+        if (pitch * h > max_pixel_bytes)
+            return shmimg_fail(err, SHMIMG_ETOOBIG,
+                               "%dx%d is too large for JPEG: at most 2 GiB "
+                               "of RGB pixel data (SDL_image's encoder "
+                               "uses int offsets)",
+                               width, height);
+        return 0;
+    }
+    if (fmt == IMAGE_OUT_PNG && (w > png_max_side || h > png_max_side))
+        return shmimg_fail(err, SHMIMG_ETOOBIG,
+                           "%dx%d is too large for PNG: at most %lld pixels "
+                           "per side (libpng's default user limit)",
+                           width, height, (long long)png_max_side);
+    if (w * h > max_pixel_bytes / 4) /* w * h < 2^62: no overflow */
+        return shmimg_fail(err, SHMIMG_ETOOBIG,
+                           "%dx%d is too large for %s: at most 2 GiB of "
+                           "pixel data, width x height x 4 bytes (%s uses "
+                           "int offsets)",
+                           width, height, fmt == IMAGE_OUT_PNG ? "PNG" : "BMP",
+                           fmt == IMAGE_OUT_PNG ? "SDL_image's encoder"
+                                                : "SDL_SaveBMP");
+    return 0;
+}
+
+/* ---- the output: checked writes ------------------------------------------ */
+
+/* Writes all n bytes of p to fd, through short writes, EINTR and a
+ * non-blocking descriptor.
+ * Returns: 0, or the errno of the failure. */
+static int write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t k = write(fd, c, n > SSIZE_MAX ? SSIZE_MAX : n);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+                if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+                    return errno;
+                continue;
+            }
+            return errno;
+        }
+        if (k == 0)
+            return EIO; /* no progress, no reason: do not loop forever */
+        c += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* Where the encoder's bytes go: straight to fd, or into memory first when
+ * the encoder must seek (BMP) and fd cannot (a pipe, a terminal, a FIFO,
+ * an O_APPEND file). */
+typedef struct output {
+    int fd;
+    int seekable; /* lseek works and writes land where it says */
+    int error;    /* the first errno; 0 while every write went whole */
+    int in_memory;
+    Uint8 *buf;     /* in_memory: the whole file so far */
+    size_t len;     /* bytes in buf */
+    size_t cap;     /* bytes allocated */
+    size_t pos;     /* in_memory: the write position; else bytes written */
+} output;
+
+static output *output_of(SDL_RWops *rw)
+{
+    return rw->hidden.unknown.data1;
+}
+
+static size_t output_write(SDL_RWops *rw, const void *p, size_t size,
+                           size_t num)
+{
+    output *o = output_of(rw);
+    if (o->error)
+        return 0;
+    if (size == 0 || num == 0)
+        return num;
+    if (size > SIZE_MAX / num) {
+        o->error = EOVERFLOW;
+        return 0;
+    }
+    size_t n = size * num;
+    if (!o->in_memory) {
+        o->error = write_all(o->fd, p, n);
+        if (o->error)
+            return 0;
+        o->pos += n;
+        return num;
+    }
+    if (o->pos > SIZE_MAX - n) {
+        o->error = EOVERFLOW;
+        return 0;
+    }
+    size_t end = o->pos + n;
+    if (end > o->cap) {
+        size_t cap = o->cap ? o->cap : 65536;
+        while (cap < end)
+            cap = cap > SIZE_MAX / 2 ? end : cap * 2;
+        Uint8 *buf = realloc(o->buf, cap);
+        if (!buf) {
+            o->error = ENOMEM;
+            return 0;
+        }
+        o->buf = buf;
+        o->cap = cap;
+    }
+    if (o->pos > o->len) /* a seek past the end leaves a hole of zeros */
+        memset(o->buf + o->len, 0, o->pos - o->len);
+    memcpy(o->buf + o->pos, p, n);
+    o->pos = end;
+    if (end > o->len)
+        o->len = end;
+    return num;
+}
+
+static Sint64 output_seek(SDL_RWops *rw, Sint64 offset, int whence)
+{
+    output *o = output_of(rw);
+    if (o->error)
+        return -1;
+    if (o->seekable && !o->in_memory) {
+        int how = whence == RW_SEEK_SET   ? SEEK_SET
+                  : whence == RW_SEEK_CUR ? SEEK_CUR
+                                          : SEEK_END;
+        off_t r = lseek(o->fd, (off_t)offset, how);
+        if (r < 0) {
+            o->error = errno;
+            return -1;
+        }
+        return r;
+    }
+    Sint64 base = whence == RW_SEEK_SET   ? 0
+                  : whence == RW_SEEK_CUR ? (Sint64)o->pos
+                                          : (Sint64)o->len;
+    if (offset > INT64_MAX - base || base + offset < 0) {
+        o->error = EINVAL;
+        return -1;
+    }
+    Sint64 to = base + offset;
+    if (!o->in_memory && (size_t)to != o->pos) { /* a stream: tell only */
+        o->error = ESPIPE;
+        return -1;
+    }
+    o->pos = (size_t)to;
+    return to;
+}
+
+static Sint64 output_size(SDL_RWops *rw)
+{
+    output *o = output_of(rw);
+    return o->in_memory ? (Sint64)o->len : -1;
+}
+
+static size_t output_read(SDL_RWops *rw, void *p, size_t size, size_t num)
+{
+    (void)rw, (void)p, (void)size, (void)num;
+    return 0;
+}
+
+static int output_close(SDL_RWops *rw)
+{
+    (void)rw; /* the RWops is on the stack, the fd is image_save's */
+    return 0;
+}
+
+static int encode(SDL_Surface *sf, image_out_format fmt, SDL_RWops *rw)
+{
+    switch (fmt) {
+    case IMAGE_OUT_BMP: return SDL_SaveBMP_RW(sf, rw, 0);
+    case IMAGE_OUT_JPG: return IMG_SaveJPG_RW(sf, rw, 0, jpeg_quality);
+    default: return IMG_SavePNG_RW(sf, rw, 0);
+    }
+}
+
+/* Encodes sf into fd; name is the output as people know it.
+ * Returns: 0; SHMIMG_EWRITE with errno's reason; SHMIMG_ESYS. */
+static int write_image(SDL_Surface *sf, image_out_format fmt, int fd,
+                       const char *name, shmimg_err *err)
+{
+    output o = {.fd = fd};
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0)
+        return shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", name,
+                           strerror(errno));
+    o.seekable = !(fl & O_APPEND) && lseek(fd, 0, SEEK_CUR) >= 0;
+    o.in_memory = fmt == IMAGE_OUT_BMP && !o.seekable;
+
+    SDL_RWops rw = {
+        .size = output_size,
+        .seek = output_seek,
+        .read = output_read,
+        .write = output_write,
+        .close = output_close,
+        .type = SDL_RWOPS_UNKNOWN,
+    };
+    rw.hidden.unknown.data1 = &o;
+
+    int rc = encode(sf, fmt, &rw);
+    if (!o.error && o.in_memory)
+        o.error = write_all(fd, o.buf, o.len);
+    free(o.buf);
+    if (o.error == ENOMEM)
+        return shmimg_fail(err, SHMIMG_ESYS, "%s: out of memory", name);
+    if (o.error)
+        return shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", name,
+                           strerror(o.error));
+    if (rc < 0)
+        return shmimg_fail(err, SHMIMG_ESYS, "%s: cannot encode: %s", name,
+                           SDL_GetError());
+    return 0;
+}
+
+/* ---- files ------------------------------------------------------------- */
+
+/* Returns: the process's umask, read without changing it. */
+static mode_t current_umask(void)
+{
+    mode_t mask = 022;
+    FILE *f = fopen("/proc/self/status", "re");
+    if (!f)
+        return mask;
+    char line[256];
+    while (fgets(line, sizeof line, f)) {
+        unsigned v;
+        if (sscanf(line, "Umask: %o", &v) == 1) {
+            mask = (mode_t)(v & 0777);
+            break;
+        }
+    }
+    fclose(f);
+    return mask;
+}
+
+/* Writes into an existing device or FIFO at path. */
+static int save_in_place(SDL_Surface *sf, const char *path,
+                         image_out_format fmt, shmimg_err *err)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", path,
+                           strerror(errno));
+    int rc = write_image(sf, fmt, fd, path, err);
+    if (close(fd) < 0 && rc == 0 && errno != EINTR)
+        rc = shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", path,
+                         strerror(errno));
+    return rc;
+}
+
+/* Puts the complete temporary tmp in place of target, or at path (which
+ * must not exist) with NO_CLOBBER.
+ * Returns: 0; SHMIMG_EEXIST; SHMIMG_EWRITE. */
+static int put_in_place(const char *tmp, const char *target,
+                        const char *path, unsigned flags, shmimg_err *err)
+{
+    if (!(flags & IMAGE_SAVE_NO_CLOBBER)) {
+        if (rename(tmp, target) < 0)
+            return shmimg_fail(err, SHMIMG_EWRITE, "%s: cannot replace: %s",
+                               target, strerror(errno));
+        return 0;
+    }
+    /* link() fails on an existing name, atomically; renameat2's NOREPLACE
+     * does the same where hard links are not supported. */
+    int rc = link(tmp, path);
+    if (rc < 0 && (errno == EPERM || errno == EOPNOTSUPP || errno == EMLINK))
+        return renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) < 0
+                   ? shmimg_fail(err,
+                                 errno == EEXIST ? SHMIMG_EEXIST
+                                                 : SHMIMG_EWRITE,
+                                 "%s: %s", path, strerror(errno))
+                   : 0;
+    if (rc < 0)
+        return shmimg_fail(err, errno == EEXIST ? SHMIMG_EEXIST : SHMIMG_EWRITE,
+                           "%s: %s", path, strerror(errno));
+    unlink(tmp); /* the image is saved; a leftover name is only untidy */
+    return 0;
+}
+
+/* Flushes the directory entry of target to disk, where possible. */
+static void sync_dir_of(const char *target)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(target, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - target + 1), target);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd); /* the file is in place either way */
+        close(fd);
+    }
+}
+
+/* Saves into a new file or replaces a regular one, through a temporary in
+ * the target's directory. target is the final name (links resolved), path
+ * the name the caller gave. */
+static int save_replacing(SDL_Surface *sf, const char *path,
+                          const char *target, int existed, mode_t mode,
+                          image_out_format fmt, unsigned flags,
+                          shmimg_err *err)
+{
+    const char *slash = strrchr(target, '/');
+    const char *base = slash ? slash + 1 : target;
+    if (!*base)
+        return shmimg_fail(err, SHMIMG_EWRITE, "%s: is a directory", path);
+    char tmp[PATH_MAX];
+    int n = snprintf(tmp, sizeof tmp, "%.*s.%.*s.shmimg-XXXXXX",
+                     (int)(base - target), target, (int)TMP_NAME_KEEP, base);
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        return shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", path,
+                           strerror(ENAMETOOLONG));
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0)
+        return shmimg_fail(err, SHMIMG_EWRITE,
+                           "%s: cannot create a temporary file: %s", path,
+                           strerror(errno));
+
+    int rc = 0;
+    if (fchmod(fd, mode) < 0)
+        rc = shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", tmp, strerror(errno));
+    if (rc == 0)
+        rc = write_image(sf, fmt, fd, path, err);
+    if (rc == 0 && fsync(fd) < 0)
+        rc = shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", path, strerror(errno));
+    if (close(fd) < 0 && rc == 0 && errno != EINTR)
+        rc = shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", path, strerror(errno));
+    if (rc == 0)
+        rc = put_in_place(tmp, target, path, flags, err);
+    if (rc < 0) {
+        unlink(tmp);
+        if (existed && rc == SHMIMG_EWRITE && err) {
+            size_t len = strlen(err->msg);
+            snprintf(err->msg + len, sizeof err->msg - len,
+                     " (the file was left as it was)");
+        }
+        return rc;
+    }
+    sync_dir_of(target);
+    return 0;
+}
+
+static int save_to_path(SDL_Surface *sf, const char *path,
+                        image_out_format fmt, unsigned flags, shmimg_err *err)
+{
+    struct stat lst, st;
+    if (lstat(path, &lst) < 0) {
+        if (errno != ENOENT)
+            return shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", path,
+                               strerror(errno));
+        return save_replacing(sf, path, path, 0, 0666 & ~current_umask(),
+                              fmt, flags, err);
+    }
+    if (flags & IMAGE_SAVE_NO_CLOBBER) /* link() checks again, atomically */
+        return shmimg_fail(err, SHMIMG_EEXIST, "%s: the file exists", path);
+    if (stat(path, &st) < 0)
+        return shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", path,
+                           errno == ENOENT ? "a dangling symbolic link"
+                                           : strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return shmimg_fail(err, SHMIMG_EWRITE, "%s: is a directory", path);
+    if (!S_ISREG(st.st_mode))
+        return save_in_place(sf, path, fmt, err);
+    if (!S_ISLNK(lst.st_mode))
+        return save_replacing(sf, path, path, 1, st.st_mode & 0777, fmt,
+                              flags, err);
+    char target[PATH_MAX];
+    if (!realpath(path, target))
+        return shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", path,
+                           strerror(errno));
+    return save_replacing(sf, path, target, 1, st.st_mode & 0777, fmt, flags,
+                          err);
+}
+
+int image_save(SDL_Surface *sf, const char *path, image_out_format fmt,
+               unsigned flags, shmimg_err *err)
+{
+    if (!sf || !path || !*path)
+        return shmimg_fail(err, SHMIMG_EINVAL,
+                           "image_save: no image or no path");
+    const int to_stdout = strcmp(path, "-") == 0;
+    const char *name = to_stdout ? "standard output" : path;
+    shmimg_err why;
+    int rc = image_check_output_size(fmt, sf->w, sf->h, &why);
+    if (rc == 0 && (int64_t)sf->h * sf->pitch > max_pixel_bytes)
+        rc = shmimg_fail(&why, SHMIMG_ETOOBIG,
+                         "%d rows of %d bytes are more than 2 GiB", sf->h,
+                         sf->pitch);
+    if (rc < 0)
+        return shmimg_fail(err, rc, "%s: %s", name, why.msg);
+    if (to_stdout) {
+        fflush(stdout); /* what the caller printed comes first */
+        return write_image(sf, fmt, STDOUT_FILENO, name, err);
+    }
+    return save_to_path(sf, path, fmt, flags, err);
+}

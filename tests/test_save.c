@@ -402,7 +402,7 @@ static void test_full_disk(void)
     CHECK(rmdir(at("small")) == 0); /* empty: the tmpfs was private */
 }
 
-/* ---- standard output, FIFOs ----------------------------------------------- */
+/* ---- standard output, FIFOs ---------------------------------------------- */
 
 typedef struct stdout_case {
     int fd; /* becomes the child's fd 1; -1: fd 1 closed */

@@ -16,10 +16,11 @@
  *   Every write(2) is checked, whatever the destination; a short write is
  *   continued, EINTR retried. BMP needs to seek back into its header: to a
  *   destination that cannot seek (a pipe, a FIFO, an O_APPEND file) it is
- *   encoded in memory first (122 + 4*W*H bytes), then written. The encoders (SDL_image's PNG and JPEG
- *   writers, SDL_SaveBMP_RW) ignore most write errors and would report
- *   success for a truncated file, so image_save never relies on them: the
- *   output records the first errno and the save fails on it.
+ *   encoded in memory first (122 + 4*W*H bytes), then written. The
+ *   encoders (SDL_image's PNG and JPEG writers, SDL_SaveBMP_RW) ignore
+ *   most write errors and would report success for a truncated file, so
+ *   image_save never relies on them: the output records the first errno
+ *   and the save fails on it.
  *
  *   Failure: a code (errors.h) and one sentence that names the path, with
  *   the system's reason ("out.png: No space left on device"). Every failure
@@ -93,9 +94,10 @@ int image_check_output_size(image_out_format fmt, int width, int height,
  * path in fmt, as described at the top of this file. With
  * IMAGE_SAVE_NO_CLOBBER an existing path (a file, a device, a link) is
  * refused, atomically: a name that appears during the save is not
- * replaced (the flag means nothing for "-"). Writing to "-" flushes stdout's stdio buffer first; the caller
- * should ignore SIGPIPE, so that a closed reader is EPIPE, reported as
- * "standard output: Broken pipe" (a caller may stay quiet on it).
+ * replaced (the flag means nothing for "-"). Writing to "-" flushes
+ * stdout's stdio buffer first; the caller should ignore SIGPIPE, so that a
+ * closed reader is EPIPE, reported as "standard output: Broken pipe" (a
+ * caller may stay quiet on it).
  * Returns: 0; SHMIMG_ETOOBIG (over the format's limit, nothing created),
  * SHMIMG_EEXIST (NO_CLOBBER), SHMIMG_EWRITE (the output could not be
  * written whole; a directory; a dangling link), SHMIMG_EINVAL (unknown

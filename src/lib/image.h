@@ -5,17 +5,23 @@
  *     TGA, TIFF, WEBP, QOI, XPM, SVG, PNM, PCX, ...). It refuses, with a
  *     message naming the file, a missing, unreadable, empty or non-regular
  *     file, data SDL_image cannot decode, and any image over the pixel
- *     limit (image_max_pixels), which it checks from the file's header
- *     before decoding where the format allows, so that a small file that
- *     declares a huge image is refused before the memory is allocated.
+ *     limit (image_max_pixels) or the decoder's own (libpng: 1000000
+ *     pixels per side; libjpeg: 65500), which it checks from the file's
+ *     header before decoding where the format allows, so that a small file
+ *     that declares a huge image is refused before the memory is allocated.
+ *     It also refuses anything while SHMIMG_MAX_PIXELS is set wrong.
+ *   - It corrects what SDL_image 2.6 misreads: CMYK and YCCK JPEGs (given
+ *     as raw C,M,Y,K bytes), TIFFs with alpha (given premultiplied), grey
+ *     PNGs with a transparent grey level (tRNS; given as garbage RGB565);
+ *     it refuses CMYK TIFFs with alpha, whose alpha SDL_image drops.
  *   - image_publish converts the pixels into the segment's canonical
  *     format (RGBA8, layout.h) straight into the shared payload, in one pass
  *     under the lock. Indexed (palette) and colour-keyed images are first
  *     converted privately, outside the lock, then copied.
  *   - A failed load or publish leaves the published image as it was.
  *   - image_pull returns a surface in SDL_PIXELFORMAT_RGBA32 that equals
- *     SDL_ConvertSurfaceFormat(IMG_Load(file), SDL_PIXELFORMAT_RGBA32)
- *     byte for byte.
+ *     SDL_ConvertSurfaceFormat(image_load(file), SDL_PIXELFORMAT_RGBA32)
+ *     byte for byte; that is IMG_Load(file) but for the corrections above.
  */
 #ifndef SHMIMG_IMAGE_H
 #define SHMIMG_IMAGE_H
@@ -28,9 +34,17 @@
 /* Default of the pixel limit: 16384 x 16384 (a 1 GiB payload). */
 #define IMAGE_DEFAULT_MAX_PIXELS (UINT64_C(16384) * 16384)
 
-/* Returns: the pixel limit: $SHMIMG_MAX_PIXELS when it is a positive
- * number, IMAGE_DEFAULT_MAX_PIXELS otherwise. */
+/* Returns: the pixel limit: $SHMIMG_MAX_PIXELS when it is set right,
+ * IMAGE_DEFAULT_MAX_PIXELS when it is unset, empty or wrong (for which
+ * image_check_settings gives the error). */
 uint64_t image_max_pixels(void);
+
+/* Checks the settings image_load reads: SHMIMG_MAX_PIXELS must be unset,
+ * empty or a whole number (digits only) from 1 to SEG_MAX_DIMENSION^2
+ * (1099511627776). Call it at start; image_load fails the same way.
+ * Returns: 0, or SHMIMG_ESETTING with a message that names the setting,
+ * its value and the valid range. */
+int image_check_settings(shmimg_err *err);
 
 /* Puts a ceiling on every allocation made through SDL (surfaces, decoder
  * buffers): image_max_pixels() * 4 bytes and a little more. A decoder
@@ -47,7 +61,7 @@ int image_probe_file(const char *path, int *width, int *height);
 
 /* Decodes path into *out (owned by the caller). For SHMIMG_ENOTIMAGE the
  * message is "PATH (why)", to follow a "not an image: " of the caller's.
- * Returns: 0; SHMIMG_ENOTIMAGE, ETOOBIG, EPERM, ESYS. */
+ * Returns: 0; SHMIMG_ENOTIMAGE, ETOOBIG, EPERM, ESYS, ESETTING. */
 int image_load(const char *path, SDL_Surface **out, shmimg_err *err);
 
 /* Publishes src under source_name (only its base name is kept).

@@ -138,7 +138,192 @@ expect 1 'nothing has been published' -- "$shmimg" pull --key w
 expect 0 'Published' -- "$shmimg" publish --key w --persist "$pal"
 wait $puller; [ $? = 0 ] || fail "pull --wait failed: $(cat pull.out)"; ok
 expect 0 '' -- "$imgcmp" waited.png "$pal"
-expect 1 'no new image within 300 ms' -- "$shmimg" pull --key w --wait 0.3
+expect 1 'no new image within 0.3 s' -- "$shmimg" pull --key w --wait 0.3
 expect 0 '' -- "$shmimg" rm --key w
+
+# ==== the edges: careless scripts and hostile local users ================
+
+# ---- closed standard streams: no file we open may take their numbers ----
+for closed in '<&-' '>&-' '2>&-' '<&- >&- 2>&-'; do
+  bash -c "\"$shmimg\" publish --key fd --persist \"$rgba\" $closed" ||
+    fail "publish with $closed failed"
+  expect 0 'state +complete' -- "$shmimg" info --key fd
+  expect 0 '' -- "$shmimg" pull --key fd -o fd.png
+  expect 0 '' -- "$imgcmp" fd.png "$rgba"
+  bash -c "\"$shmimg\" publish --key fd \"$rgb\" $closed & p=\$!; sleep 1; kill -TERM \$p; wait \$p" ||
+    fail "attached publish with $closed failed"
+  expect 0 'state +complete' -- "$shmimg" info --key fd
+  expect 0 '' -- "$shmimg" rm --key fd
+done
+expect 1 'standard output is closed' -- bash -c "\"$shmimg\" pull --key none -o - >&-"
+
+# ---- outputs: written whole or not at all --------------------------------
+expect 0 '' -- "$shmimg" publish --key out --persist "$rgba"
+mkdir full
+if unshare -m true 2>/dev/null; then
+  # A 64 KiB filesystem that a 32x32 image fills: the old file must stay.
+  convert -size 200x200 xc: +noise Random PNG24:noise.png
+  expect 0 '' -- "$shmimg" publish --key noise --persist noise.png
+  cp "$rgb" full-old.png
+  status=$(unshare -m bash -c "
+    mount -t tmpfs -o size=64k tmpfs full || exit 99
+    cp full-old.png full/out.png; cp full-old.png full/out.bmp
+    head -c 40000 /dev/zero > full/filler
+    for f in out.png out.bmp out.jpg; do
+      \"$shmimg\" pull --key noise -o full/\$f > full.log 2>&1; echo \$? >> full.status
+      cat full.log >> full.all
+    done
+    cmp full/out.png full-old.png && cmp full/out.bmp full-old.png || exit 98
+    ls -A full | tr '\n' ' '")
+  [ "$(tr '\n' ' ' < full.status)" = "1 1 1 " ] || fail "pull into a full filesystem: statuses $(cat full.status), $(cat full.all)"; ok
+  grep -q 'No space left on device' full.all || fail "no reason given: $(cat full.all)"; ok
+  [ "$status" = "filler out.bmp out.png " ] || fail "a full filesystem: old files changed or temporaries left: $status"; ok
+  grep -q Pulled full.all && fail "said Pulled on a full filesystem"; ok
+else
+  echo "note: unshare -m is refused here; the full-filesystem check is skipped"
+fi
+expect 1 '/dev/full: .*No space left on device' -- "$shmimg" pull --key out -o /dev/full
+expect 1 'No space left on device' -- bash -c "\"$shmimg\" pull --key out -o - > /dev/full"
+python3 - "$shmimg" <<'PY' || fail "pull -o - into a pipe nobody reads did not exit 1 quietly"
+import os, subprocess, sys
+r, w = os.pipe(); os.close(r)
+p = subprocess.run([sys.argv[1], "pull", "--key", "out", "-o", "-"], stdout=w, stderr=subprocess.PIPE)
+sys.exit(0 if p.returncode == 1 and p.stderr == b"" else 1)
+PY
+ok
+# (ImageMagick's policy refuses 16K+ pixels a side: a PNG by hand.)
+python3 -c '
+import struct, zlib
+w, h = 65501, 1
+raw = b"".join(b"\0" + b"\xff\0\0" * w for _ in range(h))
+chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+open("wide.png", "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))'
+expect 0 '' -- "$shmimg" publish --key wide --persist wide.png
+expect 1 'JPEG.*65500' -- "$shmimg" pull --key wide -o wide.jpg
+[ ! -e wide.jpg ] || fail "a refused JPEG left a file"; ok
+expect 0 '' -- "$shmimg" rm --key wide
+expect 0 '' -- "$shmimg" rm --key out
+[ -z "$(ls -A | grep '\.shmimg-')" ] || fail "temporary files left: $(ls -A)"; ok
+
+# ---- a publisher whose stdout reader went away stays attached -----------
+python3 - "$shmimg" "$rgba" <<'PY' > epipe.pid
+import os, subprocess, sys
+r, w = os.pipe(); os.close(r)
+p = subprocess.Popen([sys.argv[1], "publish", "--key", "ep", sys.argv[2]], stdout=w, stderr=open("ep.err", "w"))
+print(p.pid)
+PY
+for _ in $(seq 200); do grep -q 'cannot write to standard output' ep.err && break; sleep 0.05; done
+grep -q 'Broken pipe (the command itself succeeded)' ep.err || fail "publish into a closed pipe: $(cat ep.err)"; ok
+expect 0 'ep .* 1 alive +complete' -- "$shmimg" list
+kill -TERM "$(cat epipe.pid)"
+for _ in $(seq 200); do [ -e "$(seg_file ep)" ] || break; sleep 0.05; done
+[ ! -e "$(seg_file ep)" ] || fail "publish | true left its segment"; ok
+
+# ---- signals leave nothing the command did not make on purpose ----------
+for sig in INT TERM HUP QUIT USR1 ALRM; do
+  "$shmimg" pull --key sig --wait 30 -o sig.png > sig.out 2>&1 & p=$!
+  for _ in $(seq 200); do [ -e "$(seg_file sig)" ] && break; sleep 0.05; done
+  sleep 0.1
+  kill -$sig $p; wait $p; status=$?
+  [ $status -ge 129 ] || fail "pull --wait on SIG$sig exited $status"; ok
+  [ ! -e "$(seg_file sig)" ] || fail "SIG$sig on pull --wait left the empty segment"; ok
+done
+# A creator killed before it linked its file: the next creator or list
+# removes the temporary file (its flock is gone with it).
+: > "$SHMIMG_DIR/.shmimg-tmp.99999.deadbeef"
+expect 0 '' -- "$shmimg" list
+[ ! -e "$SHMIMG_DIR/.shmimg-tmp.99999.deadbeef" ] || fail "list left a dead creator's temporary file"; ok
+
+# ---- waiters follow the key through rm ------------------------------------
+"$shmimg" publish --key f "$rgba" > f.out 2>&1 & fp=$!
+wait_for_line f.out Published
+"$shmimg" pull --key f --wait 12 -o followed.png > fw.out 2>&1 & fw=$!
+sleep 0.3
+expect 0 'Removed key f; 2 processes still attached' -- "$shmimg" rm --key f
+expect 0 '' -- "$shmimg" publish --key f --persist "$pal"
+wait $fw; [ $? = 0 ] || fail "the waiter did not follow the key: $(cat fw.out)"; ok
+expect 0 '' -- "$imgcmp" followed.png "$pal"
+kill -TERM $fp; wait $fp
+expect 0 '' -- "$shmimg" rm --key f
+
+# ---- a file truncated under attached processes: a message, exit 1 -------
+"$shmimg" publish --key cut "$rgba" > cut.out 2>&1 & cp=$!
+wait_for_line cut.out Published
+"$shmimg" pull --key cut --wait 20 -o cut.png > cutw.out 2>&1 & cw=$!
+sleep 0.3
+truncate -s 0 "$(seg_file cut)"
+wait $cw; [ $? = 1 ] || fail "a waiter on a truncated file: $(cat cutw.out)"; ok
+grep -q 'truncated by another process' cutw.out || fail "waiter: $(cat cutw.out)"; ok
+kill -TERM $cp; wait $cp; [ $? = 1 ] || fail "publish after its file was truncated: $(cat cut.out)"; ok
+grep -q 'truncated by another process' cut.out || fail "publish: $(cat cut.out)"; ok
+[ ! -e "$(seg_file cut)" ] || fail "the truncated file was left behind"; ok
+
+# ---- untrusted names never reach a terminal or JSON raw -------------------
+nasty=$(printf 'a\033]0;owned\007b\x7f\xc2\x85\xe2\x80\xae\ngpj\xff.png')
+cp "$rgba" "$nasty"
+expect 0 '' -- "$shmimg" publish --key esc --persist "$nasty"
+for cmd in "publish --key esc2 --persist" "info --key esc" "list"; do
+  # shellcheck disable=SC2086
+  if [ "$cmd" = "publish --key esc2 --persist" ]; then out=$("$shmimg" $cmd "$nasty" 2>&1); else out=$("$shmimg" $cmd 2>&1); fi
+  LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' <<<"$out" && fail "$cmd printed control bytes: $(od -c <<<"$out" | head)"
+  grep -q '\\e\]0;owned\\x07b\\x7f\\u0085\\u202e\\ngpj\\xff.png' <<<"$out" || fail "$cmd: $out"; ok
+done
+[ "$("$shmimg" list | grep -c '^esc')" = 2 ] || fail "a newline split list rows"; ok
+"$shmimg" info --key esc --json > esc.json && "$shmimg" list --json > escl.json || fail "json failed"
+python3 -c '
+import json, sys
+d = json.load(open("esc.json", encoding="utf-8"))
+assert d["source"] == "a\x1b]0;owned\x07b\x7f\x85\u202e\ngpj\ufffd.png", repr(d["source"])
+l = json.load(open("escl.json", encoding="utf-8"))
+assert len([e for e in l if e["key"].startswith("esc")]) == 2' || fail "JSON: $(cat esc.json)"; ok
+expect 2 "has character 0x1b" -- "$shmimg" info --key $'a\033[31mb'
+out=$("$shmimg" info --key $'a\033[31mb' 2>&1)
+LC_ALL=C grep -q $'\033' <<<"$out" && fail "a bad key was echoed raw"; ok
+expect 0 '' -- "$shmimg" rm --key esc
+expect 0 '' -- "$shmimg" rm --key esc2
+
+# ---- options: repeated, or an option where a value should be -------------
+expect 2 'option --key given twice' -- "$shmimg" pull --key a --key b
+expect 2 "option --key needs a value, got the option '--persist'" -- "$shmimg" publish --key --persist "$rgba"
+expect 2 "option --output needs a value, got the option '--key'" -- "$shmimg" pull -o --key
+expect 2 "option --wait given twice" -- "$shmimg" pull --wait 1 -w 2
+expect 2 "needs a value, got the option '--live'" -- "$shmimg" --key --live
+expect 2 "given twice" -- "$shmimg" --key a --key b
+[ ! -e "$(seg_file persist)" ] || fail "--persist was taken as a key"; ok
+# ---- a mistyped subcommand is a usage error, not an image -----------------
+expect 2 "'pul' is not a command; did you mean 'pull'" -- "$shmimg" pul
+expect 2 "'lsit' is not a command; did you mean 'list'" -- "$shmimg" lsit
+expect 2 "'frobnicate' is neither a command" -- "$shmimg" frobnicate
+# ---- settings that do not parse name themselves and their range ----------
+for bad in abc 0 -1 1e6 99999999999999999999999; do
+  expect 2 "SHMIMG_MAX_PIXELS='$bad' is not a whole number from 1 to" -- env SHMIMG_MAX_PIXELS=$bad "$shmimg" publish --key s "$rgba"
+  expect 2 "SHMIMG_MAX_PIXELS='$bad'" -- env SHMIMG_MAX_PIXELS=$bad "$shmimg" --key s "$rgba"
+done
+expect 2 "SHMIMG_MESSAGE_MS='soon' is not a whole number" -- env SHMIMG_MESSAGE_MS=soon "$shmimg" --key s
+[ ! -e "$(seg_file s)" ] || fail "a bad setting still published"; ok
+expect 2 "segment directory /nonexistent/dir does not exist" -- env SHMIMG_DIR=/nonexistent/dir "$shmimg" pull
+expect 2 "segment directory /nonexistent/dir does not exist" -- env SHMIMG_DIR=/nonexistent/dir "$shmimg" publish --persist "$rgba"
+mkdir -p "$work/ondisk"
+if [ "$(stat -f -c %T "$work/ondisk")" != tmpfs ]; then
+  expect 0 'note: .* is on .*, not in memory \(tmpfs\)' -- env SHMIMG_DIR="$work/ondisk" "$shmimg" publish --persist "$rgba"
+fi
+expect 0 '' -- env SHMIMG_DIR="$work/ondisk" "$shmimg" rm
+
+# ---- list says what it cannot judge, rather than "stale" ----------------
+ln -s /etc/passwd "$(seg_file sym)"
+mkfifo "$(seg_file fifo)"
+printf 'garbage that is not a segment, long enough: %4096s' x > "$(seg_file bad)"; chmod 600 "$(seg_file bad)"
+expect 0 'sym .* n/a +not-a-segment: .*symbolic link' -- "$shmimg" list
+expect 0 'fifo .* n/a +not-a-segment: .*FIFO' -- "$shmimg" list
+expect 1 "wrong magic.*'shmimg rm --key bad' removes it" -- "$shmimg" pull --key bad
+if id nobody > /dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  chmod 1777 "$SHMIMG_DIR"; cp "$rgba" other.png; chmod 644 other.png; chmod 755 "$work"
+  setpriv --reuid=nobody --regid=nogroup --clear-groups "$shmimg" publish --key other other.png > other.out 2>&1 & op=$!
+  wait_for_line other.out Published
+  expect 0 'other .* unknown +not-yours: .*belongs to uid' -- "$shmimg" list
+  "$shmimg" list | grep '^other' | grep -q stale && fail "another user's live segment called stale"; ok
+  kill -TERM $op; wait $op
+fi
+rm -f "$(seg_file sym)" "$(seg_file fifo)" "$(seg_file bad)"
 
 echo "cli: $checks checks passed"

@@ -9,10 +9,12 @@
  */
 #include "app.h"
 
+#include "escape.h"
 #include "image.h"
 #include "live.h"
 #include "loader.h"
 #include "pair.h"
+#include "save.h"
 #include "text.h"
 #include "view.h"
 
@@ -87,21 +89,48 @@ static Uint32 collapse_later(Uint32 interval, void *serial)
     return 0; /* once */
 }
 
-static Uint32 expanded_ms(void)
+/* SHMIMG_MESSAGE_MS, checked at start (check_settings). */
+static Uint32 expanded_ms_setting;
+
+/* Reads SHMIMG_MESSAGE_MS. Returns: 0, or -1 after saying why. */
+static int check_settings(void)
 {
+    expanded_ms_setting = message_expanded_ms;
     const char *env = getenv("SHMIMG_MESSAGE_MS");
-    long ms = env ? strtol(env, NULL, 10) : 0;
-    return ms > 0 ? (Uint32)ms : message_expanded_ms;
+    if (env && *env) {
+        char *end;
+        errno = 0;
+        long ms = strtol(env, &end, 10);
+        if (errno || end == env || *end || ms < 1 || ms > 600000) {
+            char shown[128];
+            escape_display(env, shown, sizeof shown);
+            fprintf(stderr, "shmimg: SHMIMG_MESSAGE_MS='%s' is not a whole "
+                            "number of milliseconds from 1 to 600000\n",
+                    shown);
+            return -1;
+        }
+        expanded_ms_setting = (Uint32)ms;
+    }
+    shmimg_err err;
+    if (image_check_settings(&err) < 0) {
+        fprintf(stderr, "shmimg: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
 }
 
 static void say(app *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void say(app *a, const char *fmt, ...)
 {
+    /* File names and segment fields are anybody's bytes: escaped before
+     * they reach the status line or a terminal (escape.h). */
+    char raw[sizeof a->message];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(a->message, sizeof a->message, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    escape_display(raw, a->message, sizeof a->message);
     fprintf(stderr, "shmimg: %s\n", a->message);
     a->dirty = true;
     a->message_serial++;
@@ -110,7 +139,7 @@ static void say(app *a, const char *fmt, ...)
         SDL_GetWindowSize(a->window, &w, NULL);
     a->message_expanded = !text_fits_line(a->message, w);
     if (a->message_expanded)
-        SDL_AddTimer(expanded_ms(), collapse_later,
+        SDL_AddTimer(expanded_ms_setting, collapse_later,
                      (void *)(intptr_t)a->message_serial);
 }
 
@@ -120,12 +149,25 @@ static void update_title(app *a)
                        : a->kind == SHOWN_PUBLISHED ? "published"
                        : a->live                    ? "live"
                                                     : "pulled";
-    char title[SHMIMG_NAME_MAX + SEG_KEY_MAX + 64];
-    snprintf(title, sizeof title, "shmimg [%s] %s%s%s%s", a->key, what,
+    char raw[SHMIMG_NAME_MAX + SEG_KEY_MAX + 64];
+    snprintf(raw, sizeof raw, "shmimg [%s] %s%s%s%s", a->key, what,
              a->kind != SHOWN_NOTHING ? ": " : "",
              a->kind != SHOWN_NOTHING ? a->shown_name : "",
              a->live && a->kind != SHOWN_PULLED ? " (live)" : "");
+    /* A window manager shows the title as it is: no escape sequences, no
+     * reordering, valid UTF-8 only. */
+    char title[sizeof raw * 6];
+    escape_display(raw, title, sizeof title);
     SDL_SetWindowTitle(a->window, title);
+}
+
+/* An error from the library, with the way out where there is one. */
+static void say_failure(app *a, const char *what, const shmimg_err *err)
+{
+    bool broken = err->code == SHMIMG_ECORRUPT || err->code == SHMIMG_EVERSION;
+    say(a, "%s%s%s%s%s", what, err->msg,
+        broken ? " ('shmimg rm --key " : "", broken ? a->key : "",
+        broken ? "' removes it)" : "");
 }
 
 static const char *base_name(const char *path)
@@ -198,7 +240,7 @@ static void pull(app *a, bool quiet_when_empty)
 {
     shmimg_err err;
     if (attach(a, 0, &err) < 0) {
-        say(a, "%s", err.msg);
+        say_failure(a, "", &err);
         return;
     }
     seg_image img;
@@ -206,7 +248,7 @@ static void pull(app *a, bool quiet_when_empty)
     if (rc == SHMIMG_EEMPTY && quiet_when_empty)
         return;
     if (rc < 0) {
-        say(a, "%s", err.msg); /* what is on screen stays as it was */
+        say_failure(a, "", &err); /* what is on screen stays as it was */
         return;
     }
     SDL_Surface *previous = a->shown;
@@ -221,12 +263,11 @@ static void pull(app *a, bool quiet_when_empty)
 static void publish(app *a, loader_result *r)
 {
     shmimg_err err;
-    if (attach(a, SEG_CREATE, &err) < 0) {
-        say(a, "Cannot publish %s: %s", base_name(r->path), err.msg);
-        return;
-    }
-    if (image_publish(a->seg, r->surface, r->path, &err) < 0) {
-        say(a, "Cannot publish %s: %s", base_name(r->path), err.msg);
+    char what[SHMIMG_NAME_MAX + 32];
+    snprintf(what, sizeof what, "Cannot publish %s: ", base_name(r->path));
+    if (attach(a, SEG_CREATE, &err) < 0 ||
+        image_publish(a->seg, r->surface, r->path, &err) < 0) {
+        say_failure(a, what, &err);
         return;
     }
     SDL_FreeSurface(a->shown);
@@ -298,7 +339,7 @@ static void key_live(app *a)
     shmimg_err err;
     /* Like 'pull --wait': a live window may come first and wait. */
     if (attach(a, SEG_CREATE, &err) < 0) {
-        say(a, "Cannot start live mode: %s", err.msg);
+        say_failure(a, "Cannot start live mode: ", &err);
         return;
     }
     a->live = live_start(a->seg, a->ev_live);
@@ -323,20 +364,25 @@ static void key_save(app *a)
     localtime_r(&now, &tm);
     char stamp[32];
     strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    for (int n = 0; n < 1000; n++) {
+    char dir[PATH_MAX];
+    if (!getcwd(dir, sizeof dir))
+        snprintf(dir, sizeof dir, ".");
+    /* Written whole to a temporary and linked into place under a name
+     * nobody has, atomically (save.h): a full disk or a name taken
+     * meanwhile never damages a file. */
+    shmimg_err err = {.code = SHMIMG_EEXIST};
+    int rc = SHMIMG_EEXIST;
+    for (int n = 0; n < 1000 && rc == SHMIMG_EEXIST; n++) {
         if (n == 0)
             snprintf(name, sizeof name, "shmimg-%s-%s.png", a->key, stamp);
         else
             snprintf(name, sizeof name, "shmimg-%s-%s-%d.png", a->key, stamp,
                      n);
-        if (access(name, F_OK) != 0)
-            break;
+        rc = image_save(a->shown, name, IMAGE_OUT_PNG, IMAGE_SAVE_NO_CLOBBER,
+                        &err);
     }
-    char dir[PATH_MAX];
-    if (!getcwd(dir, sizeof dir))
-        snprintf(dir, sizeof dir, ".");
-    if (IMG_SavePNG(a->shown, name) < 0)
-        say(a, "Cannot save %s/%s: %s", dir, name, SDL_GetError());
+    if (rc < 0)
+        say(a, "Cannot save in %s: %s", dir, err.msg);
     else
         say(a, "Saved %s/%s (%dx%d)", dir, name, a->shown->w, a->shown->h);
 }
@@ -422,6 +468,15 @@ static void on_event(app *a, SDL_Event *e)
             }
         }
         else if (e->type == a->ev_live && a->live) {
+            if (e->user.code == LIVE_BROKEN) {
+                stop_live(a);
+                seg_detach(a->seg);
+                a->seg = NULL;
+                say(a, "Live mode off: the segment file was truncated by "
+                       "another process; publish again");
+                update_title(a);
+                return;
+            }
             if (e->user.code == LIVE_REPLACED) {
                 shmimg_err err;
                 if (attach(a, SEG_CREATE, &err) < 0)
@@ -475,11 +530,13 @@ typedef struct options {
 static int usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage(const char *fmt, ...)
 {
+    char raw[1024], shown[6 * sizeof raw];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "shmimg: ");
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    escape_display(raw, shown, sizeof shown); /* it may echo arguments */
+    fprintf(stderr, "shmimg: %s", shown);
     fprintf(stderr, " (usage: shmimg [--key K] [--live] [--pair] "
                     "[--geometry WxH+X+Y] [IMAGE]; shmimg --help)\n");
     return 2;
@@ -497,8 +554,19 @@ static int parse_options(int argc, char **argv, options *o)
     *o = (options){.key = SEG_DEFAULT_KEY};
     opterr = 0;
     optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, ":k:", longopts, NULL)) != -1) {
+    unsigned given = 0; /* bit i: longopts[i] seen */
+    int c, i;
+    while ((i = -1, c = getopt_long(argc, argv, ":k:", longopts, &i)) != -1) {
+        if (c == 'k')
+            i = 0;
+        if (i >= 0 && (given & 1u << i))
+            return usage("option --%s given twice", longopts[i].name);
+        if (i >= 0)
+            given |= 1u << i;
+        /* "--key --live": a forgotten value, not a key named "--live". */
+        if (optarg && optarg[0] == '-' && optarg[1] != '\0')
+            return usage("option --%s needs a value, got the option '%s'",
+                         longopts[i].name, optarg);
         switch (c) {
         case 'k': o->key = optarg; break;
         case 'l': o->live = true; break;
@@ -615,6 +683,8 @@ int app_main(int argc, char **argv)
     int rc = parse_options(argc, argv, &o);
     if (rc)
         return rc;
+    if (check_settings() < 0)
+        return 2;
     if (o.pair)
         return pair_run(o.key, o.live, o.image);
 

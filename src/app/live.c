@@ -22,7 +22,6 @@ static int watch(void *arg)
 {
     live *l = arg;
     uint32_t seen = seg_generation(l->seg);
-    bool replaced = false;
     for (;;) {
         uint32_t now;
         int rc = seg_wait(l->seg, seen, LIVE_CHECK_MS, &l->stop, &now, NULL);
@@ -31,9 +30,13 @@ static int watch(void *arg)
         if (rc == 0) {
             seen = now;
             post(l, LIVE_NEW_IMAGE);
-        } else if (!replaced && seg_replaced(l->seg)) {
-            replaced = true; /* said once; the app will restart us */
-            post(l, LIVE_REPLACED);
+        } else if (rc == SHMIMG_EGONE) {
+            post(l, LIVE_REPLACED); /* the app attaches again, and starts
+                                       a watcher on the new file */
+            break;
+        } else if (rc == SHMIMG_ECORRUPT) {
+            post(l, LIVE_BROKEN); /* truncated: nothing more will come */
+            break;
         }
     }
     atomic_store(&l->done, true);

@@ -2,10 +2,11 @@
  * word (a futex wait with a timeout, never a poll) and posts an SDL user
  * event whenever a new image is complete. The window then pulls it.
  *
- * The timeout (LIVE_CHECK_MS) only serves to notice that the segment file
- * was removed or replaced ('shmimg rm', or every user detached), so that
- * the window can follow the key to the new file. Idle, the thread wakes
- * once per timeout and uses no measurable CPU.
+ * seg_wait also tells when the segment file was removed or replaced
+ * ('shmimg rm', or every user detached): the thread then posts
+ * LIVE_REPLACED and ends, and the window follows the key to the new file
+ * with a new watcher. Idle, the thread wakes four times a second (the
+ * file check of seg_wait) and uses no measurable CPU.
  */
 #ifndef SHMIMG_LIVE_H
 #define SHMIMG_LIVE_H
@@ -19,6 +20,8 @@
 enum live_event_code {
     LIVE_NEW_IMAGE = 1, /* a new image is complete */
     LIVE_REPLACED = 2,  /* the key now names another file: reattach */
+    LIVE_BROKEN = 3,    /* the file was truncated under us; the thread
+                           has ended */
 };
 
 typedef struct live live;

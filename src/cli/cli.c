@@ -3,45 +3,201 @@
  * Each subcommand is one function: parse its options, call the library,
  * turn a failure into one line on stderr. Exit status: 0 success, 2 usage
  * error, 1 anything else.
+ *
+ * Everything printed for a person goes through say() or out(), which
+ * escape what came from outside (file names, segment fields: escape.h);
+ * JSON goes through escape_json. Standard output is checked when the
+ * command ends (finish_stdout): for info, list and 'pull -o -' it is the
+ * result, and a failed write is a failed command.
  */
 #include "cli.h"
 
+#include "escape.h"
 #include "image.h"
+#include "save.h"
 #include "segment.h"
 
-#include <SDL_image.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 enum { EXIT_USAGE = 2 };
+
+/* Bit n set: standard stream n was closed when we started (main.c put
+ * /dev/null there so that nothing else could take its number). */
+static unsigned closed_stdio;
+
+void cli_set_closed_stdio(unsigned mask) { closed_stdio = mask; }
+
+/* ---- output ------------------------------------------------------------- */
+
+/* Writes one line for a person: the formatted text with every byte that
+ * could reprogram a terminal or forge a line escaped. */
+static void vline(FILE *f, const char *fmt, va_list ap)
+{
+    char raw[2 * SEG_PATH_MAX + 1024];
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    size_t need = escape_display_size(raw);
+    char *safe = malloc(need);
+    if (safe) {
+        escape_display(raw, safe, need);
+        fputs(safe, f);
+        free(safe);
+    }
+    fputc('\n', f);
+}
+
+/* A line on stdout (results, reports). */
+static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void out(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vline(stdout, fmt, ap);
+    va_end(ap);
+}
+
+/* "shmimg: " and a line on stderr. */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("shmimg: ", stderr);
+    vline(stderr, fmt, ap);
+    va_end(ap);
+}
+
+/* Writes s as a JSON string literal. */
+static void json_string(const char *s)
+{
+    size_t need = escape_json_size(s);
+    char *lit = malloc(need);
+    if (lit) {
+        escape_json(s, lit, need);
+        fputs(lit, stdout);
+        free(lit);
+    } else {
+        fputs("\"\"", stdout);
+    }
+}
+
+/* Flushes stdout and says whether everything written to it arrived.
+ * result: stdout carries the command's result, so a failed write fails
+ * the command (a reader that went away, EPIPE, quietly). Otherwise it
+ * only carried a report, and the command keeps its status.
+ * Returns: status, or EXIT_FAILURE. */
+static int finish_stdout(int status, bool result)
+{
+    errno = 0;
+    bool failed = fflush(stdout) != 0 || ferror(stdout);
+    int e = errno;
+    if (!failed)
+        return status;
+    if (e == EPIPE && result)
+        return EXIT_FAILURE;
+    say("cannot write to standard output: %s%s", strerror(e ? e : EIO),
+        result ? "" : " (the command itself succeeded)");
+    return result ? EXIT_FAILURE : status;
+}
 
 static int usage_error(const char *cmd, const char *usage, const char *fmt,
                        ...) __attribute__((format(printf, 3, 4)));
 static int usage_error(const char *cmd, const char *usage, const char *fmt,
                        ...)
 {
+    char why[1024];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "shmimg %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, " (usage: %s)\n", usage);
+    vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
+    say("%s: %s (usage: %s)", cmd, why, usage);
     return EXIT_USAGE;
 }
 
-static int failure(const shmimg_err *err)
+/* One line for a failure, with the way out where there is one. */
+static int failure(const shmimg_err *err, const char *key)
 {
-    fprintf(stderr, "shmimg: %s%s\n",
-            err->code == SHMIMG_ENOTIMAGE ? "not an image: " : "", err->msg);
-    return EXIT_FAILURE;
+    const char *hint = "";
+    char rm_hint[SEG_KEY_MAX + 80];
+    if (key && (err->code == SHMIMG_ECORRUPT || err->code == SHMIMG_EVERSION)) {
+        snprintf(rm_hint, sizeof rm_hint,
+                 " ('shmimg rm --key %s' removes it)", key);
+        hint = rm_hint;
+    }
+    say("%s%s%s", err->code == SHMIMG_ENOTIMAGE ? "not an image: " : "",
+        err->msg, hint);
+    return err->code == SHMIMG_ESETTING ? EXIT_USAGE : EXIT_FAILURE;
 }
+
+/* Says once, on stderr, that SHMIMG_DIR is backed by a disk. */
+static void note_dir_kind(void)
+{
+    char fs[64];
+    if (seg_dir_kind(fs, sizeof fs) == 1)
+        say("note: %s (SHMIMG_DIR) is on %s, not in memory (tmpfs): "
+            "segments there are written to disk and slower",
+            seg_dir(), fs);
+}
+
+/* ---- signals ------------------------------------------------------------ */
+
+/* Every signal whose default action ends the process and that can be
+ * caught: each must let us detach first, so that it leaves nothing behind
+ * but what the command made on purpose. SIGPIPE is ignored instead
+ * (cli_run): a closed reader is an EPIPE we handle where we write. */
+static const int quit_signals[] = {SIGHUP,  SIGINT,    SIGQUIT, SIGTERM,
+                                   SIGUSR1, SIGUSR2,   SIGALRM, SIGVTALRM,
+                                   SIGPROF, SIGXCPU,   SIGXFSZ};
+
+static void quit_set(sigset_t *set)
+{
+    sigemptyset(set);
+    for (size_t i = 0; i < sizeof quit_signals / sizeof quit_signals[0]; i++)
+        sigaddset(set, quit_signals[i]);
+}
+
+static atomic_bool quit_asked;
+static volatile sig_atomic_t quit_signal;
+
+static void on_quit(int sig)
+{
+    quit_signal = sig;
+    atomic_store(&quit_asked, true);
+}
+
+/* Catches the quit signals (no SA_RESTART: a futex wait returns EINTR). */
+static void catch_quit_signals(void)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on_quit;
+    quit_set(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof quit_signals / sizeof quit_signals[0]; i++)
+        sigaction(quit_signals[i], &sa, NULL);
+}
+
+/* After cleaning up: dies of the signal that was caught, so that the shell
+ * sees what happened (130 for Ctrl-C). */
+static int die_of_quit_signal(void)
+{
+    int sig = quit_signal;
+    signal(sig, SIG_DFL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    raise(sig);
+    return 128 + sig; /* not reached */
+}
+
+/* ---- options ------------------------------------------------------------ */
 
 /* The options of every subcommand; each takes the ones it lists. */
 typedef struct opts {
@@ -54,17 +210,58 @@ typedef struct opts {
 
 static const opts defaults = {.key = SEG_DEFAULT_KEY, .wait_s = -1};
 
+/* Whether value is itself one of our options: "--key --persist" means a
+ * forgotten key, not a key named "--persist". A lone "-" is stdout. */
+static bool is_option(const char *value, const char *shortopts)
+{
+    if (value[0] != '-' || value[1] == '\0')
+        return false;
+    if (value[1] == '-')
+        return value[2] != '\0';
+    return value[2] == '\0' && value[1] != ':' && strchr(shortopts, value[1]);
+}
+
+/* The long option of short option c, for messages and repeat checks. */
+static int index_of(const struct option *longopts, int c)
+{
+    for (int i = 0; longopts[i].name; i++)
+        if (!longopts[i].flag && longopts[i].val == c)
+            return i;
+    return -1;
+}
+
 /* Parses argv for cmd. Flags without a value are set through longopts;
- * -k/--key, -o/--output and -w/--wait here. Returns: 0, or EXIT_USAGE
- * after printing why. */
+ * -k/--key, -o/--output and -w/--wait here. An option given twice and an
+ * option where a value should be are usage errors.
+ * Returns: 0, or EXIT_USAGE after printing why. */
 static int parse(int argc, char **argv, const char *cmd, const char *usage,
                  const char *shortopts, const struct option *longopts,
                  opts *o)
 {
     opterr = 0;
     optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+    unsigned given = 0; /* bit i: longopts[i] seen */
+    int c, i;
+    while ((i = -1, c = getopt_long(argc, argv, shortopts, longopts, &i)) !=
+           -1) {
+        if (c == ':')
+            return usage_error(cmd, usage, "option %s needs a value",
+                               argv[optind - 1]);
+        if (c == '?')
+            return usage_error(cmd, usage, "unknown option %s",
+                               argv[optind - 1]);
+        if (i < 0)
+            i = index_of(longopts, c);
+        if (i >= 0 && (given & 1u << i))
+            return usage_error(cmd, usage, "option --%s given twice",
+                               longopts[i].name);
+        if (i >= 0)
+            given |= 1u << i;
+        if (optarg && is_option(optarg, shortopts))
+            return usage_error(cmd, usage,
+                               "option --%s needs a value, got the option "
+                               "'%s'",
+                               longopts[i].name, optarg);
         char *end;
         switch (c) {
         case 0: break; /* a flag, already set */
@@ -73,18 +270,13 @@ static int parse(int argc, char **argv, const char *cmd, const char *usage,
         case 'w':
             errno = 0;
             o->wait_s = strtod(optarg, &end);
-            if (errno || *end || !(o->wait_s >= 0) || o->wait_s > 2e6)
+            if (errno || end == optarg || *end || !(o->wait_s >= 0) ||
+                o->wait_s > 2e6)
                 return usage_error(cmd, usage,
-                                   "--wait needs a number of seconds, got "
-                                   "'%s'",
+                                   "--wait needs a number of seconds from 0 "
+                                   "to 2000000, got '%s'",
                                    optarg);
             break;
-        case ':':
-            return usage_error(cmd, usage, "option %s needs a value",
-                               argv[optind - 1]);
-        default:
-            return usage_error(cmd, usage, "unknown option %s",
-                               argv[optind - 1]);
         }
     }
     shmimg_err err;
@@ -114,20 +306,20 @@ static int cmd_publish(int argc, char **argv)
                            argv[optind + 1]);
     const char *path = argv[optind];
     shmimg_err err;
+    if (image_check_settings(&err) < 0)
+        return failure(&err, NULL);
 
     /* Block the signals that end us now, so one that comes early waits
      * for sigwait instead of killing us mid-publish. */
     sigset_t quit;
-    sigemptyset(&quit);
-    sigaddset(&quit, SIGINT);
-    sigaddset(&quit, SIGTERM);
-    sigaddset(&quit, SIGHUP);
+    quit_set(&quit);
     sigprocmask(SIG_BLOCK, &quit, NULL);
 
     /* Decode before attaching: a bad file must not create a segment. */
     SDL_Surface *surface;
     if (image_load(path, &surface, &err) < 0)
-        return failure(&err);
+        return failure(&err, o.key);
+    note_dir_kind();
     seg *s;
     rc = seg_attach(o.key, SEG_CREATE, &s, &err);
     if (rc == 0)
@@ -136,59 +328,65 @@ static int cmd_publish(int argc, char **argv)
     SDL_FreeSurface(surface);
     if (rc < 0) {
         seg_detach(s);
-        return failure(&err);
+        return failure(&err, o.key);
     }
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     if (o.persist) {
         seg_set_persist(s, true);
-        printf("Published %s (%dx%d) under key %s in %s; it stays until "
-               "'shmimg rm --key %s'\n",
-               base, w, h, o.key, seg_file(s), o.key);
+        out("Published %s (%dx%d) under key %s in %s; it stays until "
+            "'shmimg rm --key %s'",
+            base, w, h, o.key, seg_file(s), o.key);
         seg_detach(s);
-        return 0;
+        return finish_stdout(0, false);
     }
-    printf("Published %s (%dx%d) under key %s in %s; attached until "
-           "SIGINT or SIGTERM\n",
-           base, w, h, o.key, seg_file(s));
-    fflush(stdout);
+    out("Published %s (%dx%d) under key %s in %s; attached until SIGINT or "
+        "SIGTERM",
+        base, w, h, o.key, seg_file(s));
+    int status = finish_stdout(0, false);
     int sig;
     sigwait(&quit, &sig);
     char file[SEG_PATH_MAX];
     snprintf(file, sizeof file, "%s", seg_file(s));
-    if (seg_detach(s))
-        fprintf(stderr, "shmimg: detached; removed %s (last user)\n", file);
-    return 0;
+    /* Someone may have cut or removed the file while we waited. */
+    rc = seg_check(s, &err);
+    if (rc == SHMIMG_ECORRUPT)
+        status = failure(&err, NULL);
+    int removed = seg_detach(s);
+    if (rc == SHMIMG_EGONE)
+        say("detached; %s had been removed or replaced meanwhile", file);
+    else if (removed)
+        say("detached; removed %s (last user)", file);
+    return status;
 }
 
 /* ---- pull --------------------------------------------------------------- */
 
-typedef enum { OUT_PNG, OUT_BMP, OUT_JPG, OUT_UNKNOWN } out_format;
-
-static out_format format_of(const char *out)
+/* Waits for the next image under o->key: a new file under the key (after
+ * 'shmimg rm', or when its users all left) is followed, and any image in
+ * it counts as new. *s may be replaced. Returns: 0 or an error code. */
+static int wait_following(seg **s, const opts *o, shmimg_err *err)
 {
-    const char *dot = strrchr(out, '.');
-    const char *slash = strrchr(out, '/');
-    if (!dot || (slash && dot < slash) || strcmp(out, "-") == 0)
-        return OUT_PNG;
-    if (strcasecmp(dot, ".png") == 0)
-        return OUT_PNG;
-    if (strcasecmp(dot, ".bmp") == 0)
-        return OUT_BMP;
-    if (strcasecmp(dot, ".jpg") == 0 || strcasecmp(dot, ".jpeg") == 0)
-        return OUT_JPG;
-    return OUT_UNKNOWN;
-}
-
-static int save(SDL_Surface *sf, const char *out, out_format fmt)
-{
-    SDL_RWops *rw = strcmp(out, "-") == 0 ? SDL_RWFromFP(stdout, SDL_FALSE)
-                                          : SDL_RWFromFile(out, "wb");
-    if (!rw)
-        return -1;
-    switch (fmt) {
-    case OUT_BMP: return SDL_SaveBMP_RW(sf, rw, 1);
-    case OUT_JPG: return IMG_SaveJPG_RW(sf, rw, 1, 95);
-    default: return IMG_SavePNG_RW(sf, rw, 1);
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    double deadline = (double)t.tv_sec + t.tv_nsec / 1e9 + o->wait_s;
+    uint32_t seen = seg_generation(*s);
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        double left = deadline - ((double)t.tv_sec + t.tv_nsec / 1e9);
+        int ms = left <= 0 ? 0 : left > INT32_MAX / 1000 ? -1
+                                                         : (int)(left * 1000);
+        int rc = seg_wait(*s, seen, ms, &quit_asked, NULL, err);
+        if (rc == SHMIMG_ETIMEDOUT)
+            return shmimg_fail(err, rc, "%s: no new image within %g s",
+                               seg_file(*s), o->wait_s);
+        if (rc != SHMIMG_EGONE)
+            return rc;
+        seg_detach(*s);
+        *s = NULL;
+        rc = seg_attach(o->key, SEG_CREATE, s, err);
+        if (rc < 0)
+            return rc;
+        seen = 0; /* the new file's first image is new to us */
     }
 }
 
@@ -215,62 +413,65 @@ static int cmd_pull(int argc, char **argv)
         snprintf(default_out, sizeof default_out, "%s.png", o.key);
         o.out = default_out;
     }
-    out_format fmt = format_of(o.out);
-    if (fmt == OUT_UNKNOWN)
+    image_out_format fmt = image_out_format_of(o.out);
+    if (fmt == IMAGE_OUT_UNKNOWN)
         return usage_error("pull", usage,
                            "cannot tell the format of '%s'; use .png, .bmp "
                            "or .jpg",
                            o.out);
+    bool to_stdout = strcmp(o.out, "-") == 0;
+    if (to_stdout && (closed_stdio & 1u << STDOUT_FILENO)) {
+        say("standard output is closed: nowhere to write the image (-o -)");
+        return EXIT_FAILURE;
+    }
 
+    /* A signal from here on detaches first (removing the empty segment a
+     * waiting reader made), then ends us as it would have. */
+    catch_quit_signals();
+    note_dir_kind();
     /* A waiting reader may come first: it creates the empty segment that
      * the publisher will fill. */
     seg *s;
     rc = seg_attach(o.key, o.wait_s >= 0 ? SEG_CREATE : 0, &s, &err);
     if (rc < 0)
-        return failure(&err);
+        return failure(&err, o.key);
     if (o.wait_s >= 0)
-        rc = seg_wait(s, seg_generation(s), (int)(o.wait_s * 1000), NULL,
-                      NULL, &err);
+        rc = wait_following(&s, &o, &err);
     SDL_Surface *sf = NULL;
     seg_image img;
     if (rc == 0)
         rc = image_pull(s, &sf, &img, &err);
     seg_detach(s);
+    if (rc == SHMIMG_ECANCELED)
+        return die_of_quit_signal();
     if (rc < 0) {
         SDL_FreeSurface(sf);
-        return failure(&err);
+        return failure(&err, o.key);
     }
-    if (save(sf, o.out, fmt) < 0) {
-        fprintf(stderr, "shmimg: cannot write %s: %s\n", o.out,
-                SDL_GetError());
-        SDL_FreeSurface(sf);
-        return EXIT_FAILURE;
-    }
-    if (strcmp(o.out, "-") != 0)
-        printf("Pulled %s (%ux%u) from key %s into %s\n",
-               img.source_name[0] ? img.source_name : "image", img.width,
-               img.height, o.key, o.out);
+    /* A signal during the save waits for its end: the output is then
+     * whole or as it was, never half-written. */
+    sigset_t quit, old;
+    quit_set(&quit);
+    sigprocmask(SIG_BLOCK, &quit, &old);
+    rc = image_save(sf, o.out, fmt, 0, &err);
     SDL_FreeSurface(sf);
-    return 0;
+    int status = 0;
+    if (rc < 0 && !(to_stdout && strstr(err.msg, "Broken pipe")))
+        status = failure(&err, NULL);
+    else if (rc < 0)
+        status = EXIT_FAILURE; /* the reader went away: nothing to say */
+    else if (!to_stdout)
+        out("Pulled %s (%ux%u) from key %s into %s",
+            img.source_name[0] ? img.source_name : "image", img.width,
+            img.height, o.key, o.out);
+    status = finish_stdout(status, to_stdout);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (atomic_load(&quit_asked))
+        return die_of_quit_signal();
+    return status;
 }
 
 /* ---- info and list ------------------------------------------------------ */
-
-/* Writes s as a JSON string: quotes, backslashes and control bytes
- * escaped; other bytes (UTF-8) as they are. */
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20 || *p == 0x7f)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
 
 static const char *key_of(const seg_status *st)
 {
@@ -279,8 +480,14 @@ static const char *key_of(const seg_status *st)
     return name + strlen(SEG_FILE_PREFIX);
 }
 
+/* What we could not open is not a segment we can judge: say what it is
+ * rather than call it stale (which means: left by dead processes). */
 static const char *liveness(const seg_status *st)
 {
+    if (st->problem == SHMIMG_ENOTFILE)
+        return "n/a";
+    if (st->problem == SHMIMG_EPERM && !st->header_read)
+        return "unknown";
     if (st->attached > 0)
         return "alive";
     return st->header_read && (st->flags & SHMIMG_FLAG_PERSIST) ? "persistent"
@@ -289,6 +496,10 @@ static const char *liveness(const seg_status *st)
 
 static const char *image_state(const seg_status *st)
 {
+    if (st->problem == SHMIMG_ENOTFILE)
+        return "not-a-segment";
+    if (st->problem == SHMIMG_EPERM)
+        return "not-yours";
     if (st->problem == SHMIMG_ECORRUPT || st->problem == SHMIMG_EVERSION ||
         !st->header_read)
         return "unreadable";
@@ -318,16 +529,16 @@ static void print_json(const seg_status *st)
     char when[32];
     format_time(st->image.publish_time_ns, when, sizeof when);
     printf("{\"key\": ");
-    json_string(stdout, key_of(st));
+    json_string(key_of(st));
     printf(", \"path\": ");
-    json_string(stdout, st->path);
+    json_string(st->path);
     printf(", \"file_size\": %lld, \"attached\": %u, \"liveness\": \"%s\", "
            "\"state\": \"%s\"",
            (long long)st->file_size, st->attached, liveness(st),
            image_state(st));
     if (st->problem) {
         printf(", \"problem\": ");
-        json_string(stdout, st->problem_msg);
+        json_string(st->problem_msg);
     }
     if (st->header_read)
         printf(", \"layout_version\": %u, \"generation\": %u, \"flags\": %u, "
@@ -345,44 +556,43 @@ static void print_json(const seg_status *st)
                st->image.width, st->image.height, st->image.pitch,
                (unsigned long long)st->image.payload_size,
                st->image.publisher_pid, when);
-        json_string(stdout, st->image.source_name);
+        json_string(st->image.source_name);
     }
     printf("}");
 }
 
 static void print_info(const seg_status *st)
 {
-    printf("segment    %s\n", st->path);
-    printf("key        %s\n", key_of(st));
-    printf("file       %lld bytes\n", (long long)st->file_size);
-    printf("attached   %u process%s (%s)\n", st->attached,
-           st->attached == 1 ? "" : "es", liveness(st));
+    out("segment    %s", st->path);
+    out("key        %s", key_of(st));
+    out("file       %lld bytes", (long long)st->file_size);
+    out("attached   %u process%s (%s)", st->attached,
+        st->attached == 1 ? "" : "es", liveness(st));
     if (st->problem)
-        printf("problem    %s\n", st->problem_msg);
+        out("problem    %s", st->problem_msg);
     if (!st->header_read)
         return;
-    printf("layout     version %u, header %u bytes, payload at byte %llu, "
-           "capacity %llu bytes\n",
-           st->layout_version, SHMIMG_HEADER_SIZE,
-           (unsigned long long)st->payload_offset,
-           (unsigned long long)st->capacity);
-    printf("state      %s, generation %u%s\n", image_state(st),
-           st->generation,
-           st->flags & SHMIMG_FLAG_PERSIST ? ", persistent" : "");
+    out("layout     version %u, header %u bytes, payload at byte %llu, "
+        "capacity %llu bytes",
+        st->layout_version, SHMIMG_HEADER_SIZE,
+        (unsigned long long)st->payload_offset,
+        (unsigned long long)st->capacity);
+    out("state      %s, generation %u%s", image_state(st), st->generation,
+        st->flags & SHMIMG_FLAG_PERSIST ? ", persistent" : "");
     if (st->lock_word)
-        printf("lock       held (pid %u)\n", st->lock_owner_pid);
+        out("lock       held (pid %u)", st->lock_owner_pid);
     else
-        printf("lock       free\n");
+        out("lock       free");
     if (!has_image(st))
         return;
     char when[32];
     format_time(st->image.publish_time_ns, when, sizeof when);
-    printf("image      %ux%u pixels, RGBA8 (bytes R,G,B,A), pitch %u bytes, "
-           "%llu bytes\n",
-           st->image.width, st->image.height, st->image.pitch,
-           (unsigned long long)st->image.payload_size);
-    printf("source     %s\n", st->image.source_name);
-    printf("publisher  pid %u at %s\n", st->image.publisher_pid, when);
+    out("image      %ux%u pixels, RGBA8 (bytes R,G,B,A), pitch %u bytes, "
+        "%llu bytes",
+        st->image.width, st->image.height, st->image.pitch,
+        (unsigned long long)st->image.payload_size);
+    out("source     %s", st->image.source_name);
+    out("publisher  pid %u at %s", st->image.publisher_pid, when);
 }
 
 static int cmd_info(int argc, char **argv)
@@ -415,14 +625,17 @@ static int cmd_info(int argc, char **argv)
         } else {
             print_info(st);
         }
-        if (st->problem == SHMIMG_ECORRUPT || st->problem == SHMIMG_EVERSION)
-            fprintf(stderr, "shmimg: %s\n", st->problem_msg);
     }
-    int status = rc < 0 ? failure(&err)
-                 : st->problem == SHMIMG_ECORRUPT ||
-                         st->problem == SHMIMG_EVERSION
-                     ? EXIT_FAILURE
-                     : 0;
+    bool broken = rc == 0 && (st->problem == SHMIMG_ECORRUPT ||
+                              st->problem == SHMIMG_EVERSION);
+    int status = finish_stdout(0, true);
+    if (rc < 0)
+        status = failure(&err, o.key);
+    else if (broken) {
+        shmimg_err why = {.code = st->problem};
+        snprintf(why.msg, sizeof why.msg, "%s", st->problem_msg);
+        status = failure(&why, o.key);
+    }
     free(st);
     return status;
 }
@@ -440,25 +653,24 @@ static int list_one(const seg_status *st, void *ctx)
         print_json(st);
     } else {
         if (l->count == 0)
-            printf("%-20s %12s %11s %8s %8s %-10s %s\n", "KEY", "FILE_BYTES",
-                   "IMAGE", "PID", "ATTACHED", "LIVENESS", "STATE");
+            out("%-20s %12s %11s %8s %8s %-10s %s", "KEY", "FILE_BYTES",
+                "IMAGE", "PID", "ATTACHED", "LIVENESS", "STATE");
         char dims[32] = "-";
         char pid[16] = "-";
+        char source[SHMIMG_NAME_MAX + 3] = "";
         if (has_image(st)) {
             snprintf(dims, sizeof dims, "%ux%u", st->image.width,
                      st->image.height);
             snprintf(pid, sizeof pid, "%u", st->image.publisher_pid);
+            snprintf(source, sizeof source, " (%s)", st->image.source_name);
         }
-        printf("%-20s %12lld %11s %8s %8u %-10s %s", key_of(st),
-               (long long)st->file_size, dims, pid, st->attached,
-               liveness(st), st->problem && !has_image(st) &&
-                                     st->problem != SHMIMG_EEMPTY &&
-                                     st->problem != SHMIMG_EINCOMPLETE
-                                 ? st->problem_msg
-                                 : image_state(st));
-        if (has_image(st))
-            printf(" (%s)", st->image.source_name);
-        printf("\n");
+        bool explain = st->problem && !has_image(st) &&
+                       st->problem != SHMIMG_EEMPTY &&
+                       st->problem != SHMIMG_EINCOMPLETE;
+        out("%-20s %12lld %11s %8s %8u %-10s %s%s%s", key_of(st),
+            (long long)st->file_size, dims, pid, st->attached, liveness(st),
+            image_state(st), explain ? ": " : "",
+            explain ? st->problem_msg : source);
     }
     l->count++;
     return 0;
@@ -481,12 +693,12 @@ static int cmd_list(int argc, char **argv)
     list_ctx l = {.json = o.json};
     shmimg_err err;
     if (seg_list(list_one, &l, &err) < 0)
-        return failure(&err);
+        return failure(&err, NULL);
     if (o.json)
         printf(l.count ? "\n]\n" : "[]\n");
     else if (l.count == 0)
-        printf("no segments in %s\n", seg_dir());
-    return 0;
+        out("no segments in %s", seg_dir());
+    return finish_stdout(0, true);
 }
 
 /* ---- rm ----------------------------------------------------------------- */
@@ -506,9 +718,16 @@ static int cmd_rm(int argc, char **argv)
         return usage_error("rm", usage, "unexpected argument '%s'",
                            argv[optind]);
     shmimg_err err;
-    if (seg_remove(o.key, NULL, &err) < 0)
-        return failure(&err);
-    return 0;
+    unsigned attached;
+    if (seg_remove(o.key, &attached, &err) < 0)
+        return failure(&err, NULL);
+    if (attached > 0)
+        out("Removed key %s; %u process%s still attached keep%s its mapping "
+            "until %s detach%s (its memory is freed then)",
+            o.key, attached, attached == 1 ? "" : "es",
+            attached == 1 ? "s" : "", attached == 1 ? "it" : "they",
+            attached == 1 ? "es" : "");
+    return finish_stdout(0, false);
 }
 
 /* ---- dispatch ----------------------------------------------------------- */
@@ -529,8 +748,52 @@ int cli_is_command(const char *word)
     return 0;
 }
 
+/* Edit distance (insertions, deletions, substitutions, transpositions),
+ * capped: only small distances matter. */
+static int distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 32 || m > 32)
+        return 99;
+    int d[33][33];
+    for (size_t i = 0; i <= n; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= m; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[n][m];
+}
+
+const char *cli_nearest_command(const char *word)
+{
+    const char *best = NULL;
+    int best_d = 3; /* farther than 2 edits is no typo */
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        int d = distance(word, commands[i].name);
+        if (d < best_d) {
+            best_d = d;
+            best = commands[i].name;
+        }
+    }
+    return best;
+}
+
 int cli_run(int argc, char **argv)
 {
+    /* A reader that goes away is an EPIPE where we write, not a death
+     * that would skip the detach. */
+    signal(SIGPIPE, SIG_IGN);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[0], commands[i].name) == 0)
             return commands[i].run(argc, argv);

@@ -5,10 +5,15 @@
  */
 #include "app.h"
 #include "cli.h"
+#include "escape.h"
 #include "image.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef SHMIMG_VERSION
 #define SHMIMG_VERSION "0"
@@ -38,13 +43,60 @@ static const char help[] =
     "SHMIMG_MAX_PIXELS limits decoded images (default 268435456).\n"
     "Exit status: 0 success, 1 failure, 2 usage error.\n";
 
+/* Gives each closed standard stream /dev/null, so that no file opened
+ * later takes its number: a segment opened as fd 1 would receive every
+ * printf over its header. Returns: bit n set when fd n was closed; -1
+ * when /dev/null cannot be opened (nothing safe is left to do). */
+static int fill_closed_stdio(void)
+{
+    int closed = 0;
+    for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        /* The lowest free number: fd itself, as the lower ones are open. */
+        int got = open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+        if (got != fd)
+            return -1;
+        closed |= 1 << fd;
+    }
+    return closed;
+}
+
+/* Whether word, given where an IMAGE may stand, is more likely a mistyped
+ * subcommand: not a file, no extension, not an option. */
+static bool looks_like_command(const char *word)
+{
+    const char *base = strrchr(word, '/');
+    base = base ? base + 1 : word;
+    return word[0] != '-' && !strchr(base, '.') && access(word, F_OK) != 0;
+}
+
 int main(int argc, char **argv)
 {
+    int closed = fill_closed_stdio();
+    if (closed < 0)
+        return 1;
+    cli_set_closed_stdio((unsigned)closed);
     /* Before any thread uses SDL: the ceiling on SDL's allocations that
      * stops decompression bombs in every format (image.h). */
     image_limit_allocations();
     if (argc >= 2 && cli_is_command(argv[1]))
         return cli_run(argc - 1, argv + 1);
+    if (argc >= 2 && looks_like_command(argv[1])) {
+        const char *near = cli_nearest_command(argv[1]);
+        char word[256];
+        escape_display(argv[1], word, sizeof word);
+        if (near)
+            fprintf(stderr, "shmimg: '%s' is not a command; did you mean "
+                            "'%s'? (shmimg --help)\n",
+                    word, near);
+        else
+            fprintf(stderr, "shmimg: '%s' is neither a command (publish, "
+                            "pull, info, list, rm) nor an image file "
+                            "(shmimg --help)\n",
+                    word);
+        return 2;
+    }
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(help, stdout);

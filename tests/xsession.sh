@@ -27,7 +27,12 @@ cleanup() {
 trap cleanup EXIT
 checks=0
 fail() {
-  echo "FAIL (line ${BASH_LINENO[0]}): $*" >&2
+  # Where, through the helpers (drop, shows...) up to the test's own line.
+  local at="$(basename "${BASH_SOURCE[1]}") line ${BASH_LINENO[0]}" i
+  for ((i = 1; i < ${#FUNCNAME[@]} - 1; i++)); do
+    at+=" in ${FUNCNAME[i]}, called from $(basename "${BASH_SOURCE[i + 1]}") line ${BASH_LINENO[i]}"
+  done
+  echo "FAIL ($at): $*" >&2
   for f in "$work"/*.log; do echo "--- $f" >&2; cat "$f" >&2; done
   exit 1
 }
@@ -62,17 +67,27 @@ wait_log() {
   done
   fail "no /$2/ in $1 after line $from"
 }
-# window_of PID: the visible X window of that process (SDL may own
-# unmapped helper windows too).
+# window_of PID: the X window of that process once it is set up: visible,
+# and titled "shmimg [KEY] ..." by the app. Visible alone is not enough: the
+# app creates its window without SDL_WINDOW_OPENGL, so with the OpenGL
+# renderer SDL_CreateRenderer destroys that first X window (mapped a moment
+# already) and makes a new one (SDL_RecreateWindow). A search that caught the
+# first one returned an id that was dead a few ms later: the next drop on it
+# failed with BadWindow on X_GetProperty (e.g. 0x200002, the first window of
+# X client slot 1; the final one is 0x200008). The app sets its title only
+# after SDL_CreateRenderer returned, so only the final window ever has it.
+# (SDL may own unmapped helper windows too.)
 window_of() {
   local w
   for _ in $(seq 400); do
     for w in $(xdotool search --pid "$1" 2>/dev/null); do
-      xwininfo -id "$w" 2>/dev/null | grep -q IsViewable && { echo "$w"; return; }
+      xwininfo -id "$w" 2>/dev/null |
+        awk '/Window id:/ && /"shmimg \[/ {t = 1} /IsViewable/ {v = 1} END {exit !(t && v)}' &&
+        { echo "$w"; return; }
     done
     sleep 0.05
   done
-  fail "no window for pid $1"
+  fail "no set-up window for pid $1"
 }
 press() { xdotool windowfocus --sync "$1" && xdotool key "$2"; }   # XTEST
 drop() { "$xdnd" "$@" || fail "xdnd_drop $* failed"; }

@@ -12,8 +12,10 @@
  *
  * Who writes what:
  *   - the creator fills every field before the file gets its name (it is
- *     built under a temporary name and link()ed into place), so nobody ever
- *     sees a half-made header;
+ *     built under a temporary name, .shmimg-KEY.PID.XXXXXXXX, flock()ed
+ *     shared at once, and link()ed into place), so nobody ever sees a
+ *     half-made header; a temporary whose flock is free has lost its
+ *     creator, and the next creator or 'shmimg list' removes it;
  *   - lock_word: any participant, with atomic operations only (shlock.h);
  *   - slot_nonce[i]: the process that holds attach slot i (see below);
  *   - flags, generation and the image fields: a publisher holding the lock;
@@ -36,7 +38,10 @@
  *       copy payload_size bytes from payload_offset; unlock
  *
  * Wait for the next image: remember generation g; FUTEX_WAIT(&generation, v)
- * while v == g or v is odd. No polling.
+ * while v == g or v is odd. A new image wakes waiters at once; 'shmimg rm'
+ * wakes them without one (FUTEX_WAKE, nothing written), and they check,
+ * then and every 250 ms, that the key still names their file and that the
+ * file was not truncated (segment.h, seg_wait).
  *
  * Attach slots: each attached process owns one slot i in 0..SHMIMG_SLOTS-1
  * by holding an open-file-description lock (F_OFD_SETLK, F_WRLCK) on the one

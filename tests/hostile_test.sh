@@ -3,9 +3,12 @@
 # command line (pull, info, list) and by a window (P, and L for live mode)
 # under Xvfb: each says what is wrong, exits normally (never a signal,
 # never a hang) and leaves the file exactly as it was.
-# Usage: hostile_test.sh SHMIMG HOSTILE
+# Then a window started with its standard streams closed, a file name
+# full of escape sequences dropped on it, and its file truncated in live
+# mode.
+# Usage: hostile_test.sh SHMIMG HOSTILE XDND_DROP
 set -u
-shmimg=$(realpath "$1") hostile=$(realpath "$2")
+shmimg=$(realpath "$1") hostile=$(realpath "$2") xdnd=$(realpath "$3")
 source "$(dirname "$(realpath "$0")")/xsession.sh"
 
 seg=$SHMIMG_DIR/shmimg-h
@@ -51,4 +54,33 @@ for case in $("$hostile" cases); do
 done
 press "$win" q
 wait $app; [ $? = 0 ] || fail "the window did not exit 0"; ok
+
+# ---- a window started with stdin and stdout closed: no file it opens may
+# take fd 0 or 1 (its messages would land in the segment's header) ------
+convert -size 40x30 xc:'#3060c0' PNG24:blue.png
+nasty=$(printf 'x\033]0;owned\007\xe2\x80\xaey\xff.png')
+cp blue.png "$nasty"
+"$shmimg" --key fd --geometry 480x356+0+0 <&- >&- 2> fd.log & app=$!
+win=$(window_of $app) || exit 1
+drop "$win" "$nasty"
+wait_log fd.log 'Published x'
+"$shmimg" info --key fd | grep -Eq 'state +complete' || fail "the window's segment is damaged: $("$shmimg" info --key fd 2>&1)"; ok
+"$shmimg" pull --key fd -o fd.png > /dev/null && convert fd.png -format '%[hex:u.p{0,0}]' info: | grep -qi 3060c0 ||
+  fail "the window published other pixels"; ok
+# Untrusted names are escaped in the title and the log, never raw.
+title=$(xdotool getwindowname "$win")
+LC_ALL=C grep -q $'[\x01-\x1f\x7f]' <<<"$title" && fail "raw control bytes in the title: $(od -c <<<"$title" | head -3)"
+grep -qF 'x\e]0;owned\x07\u202ey\xff.png' <<<"$title" || fail "title: $title"; ok
+LC_ALL=C grep -q $'\033' fd.log && fail "raw ESC in the window's messages"; ok
+
+# ---- live mode on a file truncated under it: a message, the window lives --
+press "$win" l
+wait_log fd.log 'Live mode on'
+truncate -s 0 "$SHMIMG_DIR/shmimg-fd"
+wait_log fd.log 'Live mode off: the segment file was truncated by another process'
+kill -0 $app 2>/dev/null || fail "the window died of the truncation"; ok
+press "$win" q
+wait $app; [ $? = 0 ] || fail "the window did not exit 0 after the truncation"; ok
+[ ! -e "$SHMIMG_DIR/shmimg-fd" ] || fail "the truncated file was left behind"; ok
+
 echo "hostile: $n segments met by pull, info, list, P and L; $checks checks passed"

@@ -282,6 +282,15 @@ LC_ALL=C grep -q $'\033' <<<"$out" && fail "a bad key was echoed raw"; ok
 expect 0 '' -- "$shmimg" rm --key esc
 expect 0 '' -- "$shmimg" rm --key esc2
 
+# ---- third-party libraries' raw output stays off the terminal -----------
+for f in "$suite"/x*.png; do
+  out=$("$shmimg" publish --key raw --persist "$f" 2>&1)
+  grep -v '^shmimg: ' <<<"$out" | grep -q . && fail "raw decoder output for $f: $out"
+done; ok
+expect 1 'not an image: .*xcrn0g04.png .*the decoder said: ' -- "$shmimg" publish --key raw --persist "$suite/xcrn0g04.png"
+expect 0 '' -- "$shmimg" publish --key raw --persist "$suite/basn0g01.png"
+expect 0 '' -- "$shmimg" rm --key raw
+
 # ---- options: repeated, or an option where a value should be -------------
 expect 2 'option --key given twice' -- "$shmimg" pull --key a --key b
 expect 2 "option --key needs a value, got the option '--persist'" -- "$shmimg" publish --key --persist "$rgba"

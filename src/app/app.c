@@ -199,6 +199,15 @@ static int attach(app *a, unsigned flags, shmimg_err *err)
     bool was_live = a->live != NULL;
     detach(a);
     int rc = seg_attach(a->key, flags, &a->seg, err);
+    static bool dir_noted;
+    char fs[64];
+    if (rc == 0 && !dir_noted && seg_dir_kind(fs, sizeof fs) == 1) {
+        dir_noted = true; /* once: it is a fact about the machine */
+        fprintf(stderr, "shmimg: note: %s (SHMIMG_DIR) is on %s, not in "
+                        "memory (tmpfs): segments there are written to "
+                        "disk and slower\n",
+                seg_dir(), fs);
+    }
     if (rc == 0) {
         /* A holder that is alive but stopped would freeze the window:
          * 1 s at most, then the key reports who holds the lock. */

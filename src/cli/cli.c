@@ -18,6 +18,7 @@
 #include "segment.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -287,6 +289,40 @@ static int parse(int argc, char **argv, const char *cmd, const char *usage,
 
 /* ---- publish ------------------------------------------------------------ */
 
+/* image_load with standard error captured. libpng and libtiff print their
+ * warnings and errors there themselves (SDL_image gives them no handler):
+ * raw text that means nothing when the load succeeds. When it fails, the
+ * decoder's first line joins our message, escaped like the rest. */
+static int load_quietly(const char *path, SDL_Surface **out,
+                        shmimg_err *err)
+{
+    fflush(stderr);
+    int saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    int capture = memfd_create("shmimg-decoder-stderr", MFD_CLOEXEC);
+    if (saved < 0 || capture < 0 || dup2(capture, STDERR_FILENO) < 0) {
+        if (saved >= 0)
+            close(saved);
+        if (capture >= 0)
+            close(capture);
+        return image_load(path, out, err);
+    }
+    int rc = image_load(path, out, err);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    char said[256] = "";
+    ssize_t n = pread(capture, said, sizeof said - 1, 0);
+    close(capture);
+    said[n > 0 ? n : 0] = '\0';
+    said[strcspn(said, "\n")] = '\0';
+    if (rc < 0 && said[0] && rc != SHMIMG_ESETTING) {
+        size_t len = strlen(err->msg);
+        snprintf(err->msg + len, sizeof err->msg - len,
+                 "; the decoder said: %s", said);
+    }
+    return rc;
+}
+
 static int cmd_publish(int argc, char **argv)
 {
     static const char usage[] = "shmimg publish [--key K] [--persist] IMAGE";
@@ -317,7 +353,7 @@ static int cmd_publish(int argc, char **argv)
 
     /* Decode before attaching: a bad file must not create a segment. */
     SDL_Surface *surface;
-    if (image_load(path, &surface, &err) < 0)
+    if (load_quietly(path, &surface, &err) < 0)
         return failure(&err, o.key);
     note_dir_kind();
     seg *s;

@@ -40,19 +40,32 @@ void cli_set_closed_stdio(unsigned mask) { closed_stdio = mask; }
 
 /* ---- output ------------------------------------------------------------- */
 
+/* Writes s to f through escape_display or escape_json, whole; fallback
+ * when there is no memory for it. */
+static void put_escaped(FILE *f, const char *s, bool json,
+                        const char *fallback)
+{
+    size_t need = json ? escape_json_size(s) : escape_display_size(s);
+    char *safe = malloc(need);
+    if (!safe) {
+        fputs(fallback, f);
+        return;
+    }
+    if (json)
+        escape_json(s, safe, need);
+    else
+        escape_display(s, safe, need);
+    fputs(safe, f);
+    free(safe);
+}
+
 /* Writes one line for a person: the formatted text with every byte that
  * could reprogram a terminal or forge a line escaped. */
 static void vline(FILE *f, const char *fmt, va_list ap)
 {
     char raw[2 * SEG_PATH_MAX + 1024];
     vsnprintf(raw, sizeof raw, fmt, ap);
-    size_t need = escape_display_size(raw);
-    char *safe = malloc(need);
-    if (safe) {
-        escape_display(raw, safe, need);
-        fputs(safe, f);
-        free(safe);
-    }
+    put_escaped(f, raw, false, "(out of memory)");
     fputc('\n', f);
 }
 
@@ -80,15 +93,7 @@ static void say(const char *fmt, ...)
 /* Writes s as a JSON string literal. */
 static void json_string(const char *s)
 {
-    size_t need = escape_json_size(s);
-    char *lit = malloc(need);
-    if (lit) {
-        escape_json(s, lit, need);
-        fputs(lit, stdout);
-        free(lit);
-    } else {
-        fputs("\"\"", stdout);
-    }
+    put_escaped(stdout, s, true, "\"\"");
 }
 
 /* Flushes stdout and says whether everything written to it arrived.

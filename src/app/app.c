@@ -634,8 +634,15 @@ static int setup(app *a, const options *o)
     a->ev_live = a->ev_loaded + 1;
     ev_collapse_type = a->ev_loaded + 2;
     SDL_Rect g = initial_geometry(o);
+    /* Hidden until the renderer exists: the OpenGL renderer replaces the X
+     * window of a window made without SDL_WINDOW_OPENGL (SDL_RecreateWindow),
+     * so a window shown now would be mapped, then destroyed a moment later:
+     * a flash on screen, and a dead window id for whoever found it
+     * meanwhile (a drag source, a test driver). */
     a->window = SDL_CreateWindow("shmimg", g.x, g.y, g.w, g.h,
-                                 SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
+                                 SDL_WINDOW_RESIZABLE |
+                                     SDL_WINDOW_ALLOW_HIGHDPI |
+                                     SDL_WINDOW_HIDDEN);
     if (!a->window)
         return -1;
     a->sized_to_image = o->image != NULL || o->has_geometry;
@@ -661,6 +668,7 @@ static int setup(app *a, const options *o)
     fprintf(stderr, "shmimg: window for key %s, video %s, renderer %s\n",
             a->key, SDL_GetCurrentVideoDriver(), info.name);
     update_title(a);
+    SDL_ShowWindow(a->window);
     say(a, "Drop an image to publish it under key %s; P pulls, H for help",
         a->key);
     if (o->image)

@@ -335,4 +335,107 @@ if id nobody > /dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 fi
 rm -f "$(seg_file sym)" "$(seg_file fifo)" "$(seg_file bad)"
 
+# ==== found by trying it as a hostile user ==================================
+
+# ---- a signal during a save that waits on its output ends it at once ----
+expect 0 '' -- "$shmimg" publish --key sv --persist "$rgba"
+mkfifo nobody-reads.png
+"$shmimg" pull --key sv -o nobody-reads.png > fifo.out 2>&1 & p=$!
+sleep 0.5
+kill -TERM $p
+for _ in $(seq 100); do kill -0 $p 2>/dev/null || break; sleep 0.05; done
+kill -0 $p 2>/dev/null && { kill -9 $p; fail "pull stuck on a FIFO ignored SIGTERM"; }
+wait $p; [ $? = 143 ] || fail "pull on a FIFO: SIGTERM did not end it as a signal"; ok
+rm nobody-reads.png
+[ -z "$(ls -A | grep '\.shmimg-')" ] || fail "temporary files left: $(ls -A)"; ok
+
+# ---- another user's symlink in a sticky world-writable directory ---------
+if id nobody > /dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  mkdir -m 1777 sticky; echo precious > victim; chmod 600 victim
+  setpriv --reuid=nobody --regid=nogroup --clear-groups ln -s "$work/victim" sticky/evil.png
+  expect 1 'symbolic link of uid [0-9]+ in a world-writable sticky directory' -- "$shmimg" pull --key sv -o sticky/evil.png
+  [ "$(cat victim)" = precious ] || fail "the link's target was replaced"; ok
+  ln -s "$work/victim" sticky/mine.png   # ours: followed, the link stays
+  expect 0 '' -- "$shmimg" pull --key sv -o sticky/mine.png
+  [ -L sticky/mine.png ] && "$imgcmp" victim "$rgba" || fail "our own link was not followed"; ok
+  # Root saving over a user's file keeps its owner.
+  setpriv --reuid=nobody --regid=nogroup --clear-groups touch sticky/theirs.png
+  expect 0 '' -- "$shmimg" pull --key sv -o sticky/theirs.png
+  [ "$(stat -c %U sticky/theirs.png)" = nobody ] || fail "the replaced file changed owner"; ok
+fi
+
+# ---- every signal that ends a process detaches first ---------------------
+for sig in PWR RTMIN RTMAX-1 TRAP SYS; do
+  "$shmimg" pull --key sig2 --wait 30 -o sig.png > /dev/null 2>&1 & p=$!
+  for _ in $(seq 200); do [ -e "$(seg_file sig2)" ] && break; sleep 0.05; done
+  sleep 0.1; kill -$sig $p; wait $p
+  [ ! -e "$(seg_file sig2)" ] || fail "SIG$sig on pull --wait left the segment"; ok
+  "$shmimg" publish --key sig3 "$rgba" > sig3.out 2>&1 & p=$!
+  wait_for_line sig3.out Published
+  kill -$sig $p; wait $p
+  [ ! -e "$(seg_file sig3)" ] || fail "SIG$sig on publish left the segment"; ok
+done
+# A quit signal already there when the decode ends: nothing is published.
+python3 - "$shmimg" "$rgba" <<'PY' || fail "publish published although interrupted"
+import os, signal, subprocess, sys
+def pending_int():
+    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT])
+    os.kill(os.getpid(), signal.SIGINT)
+p = subprocess.run([sys.argv[1], "publish", "--persist", "--key", "cancel", sys.argv[2]], preexec_fn=pending_int, capture_output=True)
+sys.exit(0 if p.returncode == -signal.SIGINT and b"Published" not in p.stdout else 1)
+PY
+[ ! -e "$(seg_file cancel)" ] || fail "an interrupted publish left a segment"; ok
+# A SIGBUS sent with kill is not swallowed by the guard against truncation.
+"$shmimg" pull --key sig4 --wait 30 -o sig.png > /dev/null 2>&1 & p=$!
+for _ in $(seq 200); do [ -e "$(seg_file sig4)" ] && break; sleep 0.05; done
+sleep 0.1; kill -BUS $p
+for _ in $(seq 100); do kill -0 $p 2>/dev/null || break; sleep 0.05; done
+kill -0 $p 2>/dev/null && { kill -9 $p; fail "kill -BUS was swallowed"; }
+wait $p; [ $? = 135 ] || fail "kill -BUS: not a death by SIGBUS"; ok
+rm -f "$(seg_file sig4)"
+# A file size limit is a failed write, not a death by SIGXFSZ.
+cp "$rgb" limited.png
+expect 1 'File too large' -- bash -c "ulimit -f 1; \"$shmimg\" pull --key noise -o limited.png"
+cmp -s limited.png "$rgb" || fail "the size limit damaged the old file"; ok
+
+# ---- an image no encoder can write is refused before it is copied --------
+python3 - "$SHMIMG_DIR/shmimg-huge" <<'PY'
+import os, struct, sys
+w, h = 65536, 8193                     # 2^31 + 2^18 bytes of pixels
+hdr = bytearray(4096)
+struct.pack_into("<8sIIIIII", hdr, 0, b"SHMIMG\r\n", 1, 4096, 0, 0, 2, 5)  # HAS_IMAGE, PERSIST
+struct.pack_into("<IIIIQQQ", hdr, 32, w, h, w * 4, 1, 4096, w * 4 * h, w * 4 * h)
+hdr[88:96] = b"huge.png"
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+os.write(fd, hdr); os.ftruncate(fd, 4096 + w * 4 * h)   # sparse
+PY
+expect 1 'over 2\^31 - 1 bytes' -- "$shmimg" pull --key huge -o huge.png
+expect 1 'over 2\^31 - 1 bytes' -- "$shmimg" pull --key huge -o huge.bmp
+rm -f "$(seg_file huge)"
+
+# ---- strict numbers, closed stdout, settings, odd words -------------------
+for w in -0 0 0x10 ' 1' inf 1e3 .5; do
+  expect 2 "--wait needs a number of seconds" -- "$shmimg" pull --key x --wait "$w"
+done
+expect 1 'standard output is closed' -- bash -c "\"$shmimg\" info --key sv >&-"
+expect 1 'standard output is closed' -- bash -c "\"$shmimg\" list --json >&-"
+expect 1 'No space left on device' -- bash -c "\"$shmimg\" --help > /dev/full"
+bash -c "\"$shmimg\" --help | true"; [ $? -lt 128 ] || fail "--help | true died of a signal"; ok
+expect 2 'segment directory /nonexistent/dir does not exist' -- env SHMIMG_DIR=/nonexistent/dir "$shmimg" list
+expect 2 'segment directory .*limited.png is not a directory' -- env SHMIMG_DIR="$work/limited.png" "$shmimg" info
+for cmd in info list pull rm; do
+  expect 2 "SHMIMG_MAX_PIXELS='abc'" -- env SHMIMG_MAX_PIXELS=abc "$shmimg" $cmd
+done
+out=$(SHMIMG_MAX_PIXELS=$'\e[31mX' "$shmimg" info 2>&1)
+grep -qF "SHMIMG_MAX_PIXELS='\\e[31mX'" <<<"$out" || fail "setting shown escaped twice or raw: $out"; ok
+expect 2 "'' is neither a command" -- "$shmimg" ''
+expect 2 "-o needs a file name" -- "$shmimg" pull -o ''
+expect 2 "starts with '-'" -- "$shmimg" info --key -h
+expect 2 "starts with '-'" -- "$shmimg" info --key -- 
+printf 'SHMIMG\r\nnot a header' > "$(seg_file garb)"; chmod 600 "$(seg_file garb)"
+expect 0 'garb +20 .* 0 n/a +unreadable' -- "$shmimg" list
+rm -f "$(seg_file garb)"
+expect 0 '' -- "$shmimg" rm --key sv
+expect 0 '' -- "$shmimg" rm --key noise
+
 echo "cli: $checks checks passed"

@@ -112,8 +112,10 @@ static int check_settings(void)
         expanded_ms_setting = (Uint32)ms;
     }
     shmimg_err err;
-    if (image_check_settings(&err) < 0) {
-        fprintf(stderr, "shmimg: %s\n", err.msg);
+    if (image_check_settings(&err) < 0 || seg_dir_check(&err) < 0) {
+        char shown[sizeof err.msg * 6];
+        escape_display(err.msg, shown, sizeof shown);
+        fprintf(stderr, "shmimg: %s\n", shown);
         return -1;
     }
     return 0;

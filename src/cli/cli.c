@@ -17,6 +17,7 @@
 #include "save.h"
 #include "segment.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -103,6 +104,14 @@ static void json_string(const char *s)
  * Returns: status, or EXIT_FAILURE. */
 static int finish_stdout(int status, bool result)
 {
+    /* Closed on purpose by the caller: for a report, that says "do not
+     * tell me"; for a result, it is nowhere to go. */
+    if (closed_stdio & 1u << STDOUT_FILENO) {
+        if (!result)
+            return status;
+        say("standard output is closed: the result was not written");
+        return EXIT_FAILURE;
+    }
     errno = 0;
     bool failed = fflush(stdout) != 0 || ferror(stdout);
     int e = errno;
@@ -134,7 +143,10 @@ static int failure(const shmimg_err *err, const char *key)
 {
     const char *hint = "";
     char rm_hint[SEG_KEY_MAX + 80];
-    if (key && (err->code == SHMIMG_ECORRUPT || err->code == SHMIMG_EVERSION)) {
+    char path[SEG_PATH_MAX];
+    if (key && (err->code == SHMIMG_ECORRUPT || err->code == SHMIMG_EVERSION) &&
+        seg_path(key, path, sizeof path, NULL) == 0 &&
+        access(path, F_OK) == 0) {
         snprintf(rm_hint, sizeof rm_hint,
                  " ('shmimg rm --key %s' removes it)", key);
         hint = rm_hint;
@@ -156,28 +168,51 @@ static void note_dir_kind(void)
 
 /* ---- signals ------------------------------------------------------------ */
 
-/* Every signal whose default action ends the process and that can be
- * caught: each must let us detach first, so that it leaves nothing behind
- * but what the command made on purpose. SIGPIPE is ignored instead
- * (cli_run): a closed reader is an EPIPE we handle where we write. */
-static const int quit_signals[] = {SIGHUP,  SIGINT,    SIGQUIT, SIGTERM,
-                                   SIGUSR1, SIGUSR2,   SIGALRM, SIGVTALRM,
-                                   SIGPROF, SIGXCPU,   SIGXFSZ};
+/* Whether sig's default action ends the process and it may be caught
+ * from outside: then it must let us detach first, so that it leaves
+ * nothing behind but what the command made on purpose. Not the faults
+ * (SEGV, BUS, ILL, FPE: our own bugs, or guard.h's business), not
+ * SIGPIPE and SIGXFSZ (ignored by main and cli_run: a closed reader or a
+ * file size limit is an error where we write), not what stops or is
+ * ignored by default. */
+static bool is_quit_signal(int sig)
+{
+    switch (sig) {
+    case SIGKILL: case SIGSTOP: case SIGSEGV: case SIGBUS: case SIGILL:
+    case SIGFPE: case SIGPIPE: case SIGXFSZ: case SIGCHLD: case SIGCONT:
+    case SIGURG: case SIGWINCH: case SIGTSTP: case SIGTTIN: case SIGTTOU:
+        return false;
+    default:
+        return true;
+    }
+}
 
+/* Every quit signal, the real-time ones included (their default action
+ * ends the process too). */
 static void quit_set(sigset_t *set)
 {
     sigemptyset(set);
-    for (size_t i = 0; i < sizeof quit_signals / sizeof quit_signals[0]; i++)
-        sigaddset(set, quit_signals[i]);
+    for (int sig = 1; sig <= SIGRTMAX; sig++)
+        if ((sig < 32 || sig >= SIGRTMIN) && is_quit_signal(sig))
+            sigaddset(set, sig);
 }
 
 static atomic_bool quit_asked;
 static volatile sig_atomic_t quit_signal;
+/* Set while an output is being written: a quit signal then removes the
+ * temporary file and ends us at once, rather than waiting for a save that
+ * may be stuck on a FIFO nobody reads or a slow pipe. */
+static volatile sig_atomic_t saving;
 
 static void on_quit(int sig)
 {
     quit_signal = sig;
     atomic_store(&quit_asked, true);
+    if (saving) {
+        image_save_abandon();
+        signal(sig, SIG_DFL);
+        raise(sig); /* delivered when this handler returns */
+    }
 }
 
 /* Catches the quit signals (no SA_RESTART: a futex wait returns EINTR). */
@@ -186,8 +221,9 @@ static void catch_quit_signals(void)
     struct sigaction sa = {0};
     sa.sa_handler = on_quit;
     quit_set(&sa.sa_mask);
-    for (size_t i = 0; i < sizeof quit_signals / sizeof quit_signals[0]; i++)
-        sigaction(quit_signals[i], &sa, NULL);
+    for (int sig = 1; sig <= SIGRTMAX; sig++)
+        if (sigismember(&sa.sa_mask, sig) == 1)
+            sigaction(sig, &sa, NULL);
 }
 
 /* After cleaning up: dies of the signal that was caught, so that the shell
@@ -275,13 +311,17 @@ static int parse(int argc, char **argv, const char *cmd, const char *usage,
         case 'k': o->key = optarg; break;
         case 'o': o->out = optarg; break;
         case 'w':
+            /* Plain decimal only: strtod would also take " 1", "0x10",
+             * "-0", "inf" and "1e3". */
             errno = 0;
             o->wait_s = strtod(optarg, &end);
-            if (errno || end == optarg || *end || !(o->wait_s >= 0) ||
-                o->wait_s > 2e6)
+            if (strspn(optarg, "0123456789.") != strlen(optarg) ||
+                !isdigit((unsigned char)optarg[0]) || errno || *end ||
+                !(o->wait_s > 0) || o->wait_s > 2e6)
                 return usage_error(cmd, usage,
-                                   "--wait needs a number of seconds from 0 "
-                                   "to 2000000, got '%s'",
+                                   "--wait needs a number of seconds, more "
+                                   "than 0 and at most 2000000 (like 5 or "
+                                   "0.5), got '%s'",
                                    optarg);
             break;
         }
@@ -347,19 +387,24 @@ static int cmd_publish(int argc, char **argv)
                            argv[optind + 1]);
     const char *path = argv[optind];
     shmimg_err err;
-    if (image_check_settings(&err) < 0)
-        return failure(&err, NULL);
 
-    /* Block the signals that end us now, so one that comes early waits
-     * for sigwait instead of killing us mid-publish. */
-    sigset_t quit;
-    quit_set(&quit);
-    sigprocmask(SIG_BLOCK, &quit, NULL);
-
-    /* Decode before attaching: a bad file must not create a segment. */
+    /* Decode before attaching: a bad file must not create a segment, and a
+     * signal during the decode ends us with nothing made. */
     SDL_Surface *surface;
     if (load_quietly(path, &surface, &err) < 0)
         return failure(&err, o.key);
+    /* From here on the signals that end us wait for sigwait, so that one
+     * never cuts a publish short; one that came already cancels it. */
+    sigset_t quit, pending;
+    quit_set(&quit);
+    sigprocmask(SIG_BLOCK, &quit, NULL);
+    sigpending(&pending);
+    for (int sig = 1; sig <= SIGRTMAX; sig++)
+        if (sigismember(&quit, sig) == 1 && sigismember(&pending, sig) == 1) {
+            SDL_FreeSurface(surface);
+            sigprocmask(SIG_UNBLOCK, &quit, NULL); /* it ends us here */
+            return 128 + sig;
+        }
     note_dir_kind();
     seg *s;
     rc = seg_attach(o.key, SEG_CREATE, &s, &err);
@@ -431,6 +476,29 @@ static int wait_following(seg **s, const opts *o, shmimg_err *err)
     }
 }
 
+/* Whether the current image of s fits in fmt (save.h's limits). */
+static int check_output(seg *s, image_out_format fmt, const char *out,
+                        shmimg_err *err)
+{
+    seg_view v;
+    int rc = seg_read_begin(s, &v, err);
+    if (rc < 0)
+        return rc;
+    seg_image img = v.image;
+    seg_read_end(s);
+    shmimg_err why;
+    bool huge = img.width > INT32_MAX || img.height > INT32_MAX ||
+                (uint64_t)img.width * img.height * 4 > INT32_MAX;
+    if (huge)
+        return shmimg_fail(err, SHMIMG_ETOOBIG,
+                           "%s: a %ux%u image is over 2^31 - 1 bytes, more "
+                           "than the encoders can write; a program can "
+                           "still read it from the segment",
+                           out, img.width, img.height);
+    rc = image_check_output_size(fmt, (int)img.width, (int)img.height, &why);
+    return rc < 0 ? shmimg_fail(err, rc, "%s: %s", out, why.msg) : 0;
+}
+
 static int cmd_pull(int argc, char **argv)
 {
     static const char usage[] =
@@ -454,6 +522,8 @@ static int cmd_pull(int argc, char **argv)
         snprintf(default_out, sizeof default_out, "%s.png", o.key);
         o.out = default_out;
     }
+    if (!*o.out)
+        return usage_error("pull", usage, "-o needs a file name, got ''");
     image_out_format fmt = image_out_format_of(o.out);
     if (fmt == IMAGE_OUT_UNKNOWN)
         return usage_error("pull", usage,
@@ -480,6 +550,10 @@ static int cmd_pull(int argc, char **argv)
         rc = wait_following(&s, &o, &err);
     SDL_Surface *sf = NULL;
     seg_image img;
+    /* An image the output format cannot hold is refused before its copy
+     * is allocated (image_save checks again, on what it gets). */
+    if (rc == 0)
+        rc = check_output(s, fmt, o.out, &err);
     if (rc == 0)
         rc = image_pull(s, &sf, &img, &err);
     seg_detach(s);
@@ -489,12 +563,13 @@ static int cmd_pull(int argc, char **argv)
         SDL_FreeSurface(sf);
         return failure(&err, o.key);
     }
-    /* A signal during the save waits for its end: the output is then
-     * whole or as it was, never half-written. */
-    sigset_t quit, old;
-    quit_set(&quit);
-    sigprocmask(SIG_BLOCK, &quit, &old);
+    /* A signal during the save removes its temporary file and ends us:
+     * the output is then as it was, never half-written. */
+    saving = 1;
+    if (atomic_load(&quit_asked))
+        return die_of_quit_signal();
     rc = image_save(sf, o.out, fmt, 0, &err);
+    saving = 0;
     SDL_FreeSurface(sf);
     int status = 0;
     if (rc < 0 && !(to_stdout && strstr(err.msg, "Broken pipe")))
@@ -506,7 +581,6 @@ static int cmd_pull(int argc, char **argv)
             img.source_name[0] ? img.source_name : "image", img.width,
             img.height, o.key, o.out);
     status = finish_stdout(status, to_stdout);
-    sigprocmask(SIG_SETMASK, &old, NULL);
     if (atomic_load(&quit_asked))
         return die_of_quit_signal();
     return status;
@@ -531,6 +605,10 @@ static const char *liveness(const seg_status *st)
         return "unknown";
     if (st->attached > 0)
         return "alive";
+    /* Nobody holds it, but a file that is no segment was never left by
+     * dead users of one: it is not "stale". */
+    if (!st->header_read)
+        return "n/a";
     return st->header_read && (st->flags & SHMIMG_FLAG_PERSIST) ? "persistent"
                                                                  : "stale";
 }
@@ -819,7 +897,8 @@ static int distance(const char *a, const char *b)
 const char *cli_nearest_command(const char *word)
 {
     const char *best = NULL;
-    int best_d = 3; /* farther than 2 edits is no typo */
+    /* Farther than 2 edits, or as far as the word is long, is no typo. */
+    int best_d = strlen(word) < 3 ? (int)strlen(word) : 3;
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         int d = distance(word, commands[i].name);
         if (d < best_d) {
@@ -835,8 +914,16 @@ int cli_run(int argc, char **argv)
     /* A reader that goes away is an EPIPE where we write, not a death
      * that would skip the detach. */
     signal(SIGPIPE, SIG_IGN);
+    /* A file size limit (ulimit -f) is an EFBIG where we write. */
+    signal(SIGXFSZ, SIG_IGN);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[0], commands[i].name) == 0)
+        if (strcmp(argv[0], commands[i].name) == 0) {
+            /* Settings are checked first, by every subcommand alike: a
+             * typo in one is an error, never a silent default. */
+            shmimg_err err;
+            if (image_check_settings(&err) < 0 || seg_dir_check(&err) < 0)
+                return failure(&err, NULL);
             return commands[i].run(argc, argv);
+        }
     return usage_error(argv[0], "shmimg --help", "unknown command");
 }

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,7 +39,8 @@ static const char help[] =
     "  shmimg list [--json]                every segment, alive or stale\n"
     "  shmimg rm [--key K]                 remove a segment\n"
     "\n"
-    "Keys are 1-64 of A-Z a-z 0-9 . _ - (not starting with '.'); default\n"
+    "Keys are 1-64 of A-Z a-z 0-9 . _ - (not starting with . or -);\n"
+    "default "
     "'shmimg'. Key K is the file $SHMIMG_DIR/shmimg-K (default /dev/shm).\n"
     "SHMIMG_MAX_PIXELS limits decoded images (default 268435456).\n"
     "Exit status: 0 success, 1 failure, 2 usage error.\n";
@@ -71,11 +73,26 @@ static bool looks_like_command(const char *word)
     return word[0] != '-' && !strchr(base, '.') && access(word, F_OK) != 0;
 }
 
+/* The exit status of --help and --version: whether their text arrived. */
+static int written(int closed)
+{
+    if (!(closed & 1 << STDOUT_FILENO) && fflush(stdout) == 0 &&
+        !ferror(stdout))
+        return 0;
+    if (errno != EPIPE)
+        fprintf(stderr, "shmimg: cannot write to standard output: %s\n",
+                closed & 1 << STDOUT_FILENO ? "it is closed" : strerror(errno));
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     int closed = fill_closed_stdio();
     if (closed < 0)
         return 1;
+    /* A reader that goes away is an EPIPE where we write (and checked
+     * there), not a death that skips the clean-up. */
+    signal(SIGPIPE, SIG_IGN);
     cli_set_closed_stdio((unsigned)closed);
     /* Before any thread uses SDL: the ceiling on SDL's allocations that
      * stops decompression bombs in every format (image.h). */
@@ -100,11 +117,11 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(help, stdout);
-            return 0;
+            return written(closed);
         }
         if (strcmp(argv[i], "--version") == 0) {
             printf("shmimg %s\n", SHMIMG_VERSION);
-            return 0;
+            return written(closed);
         }
     }
     return app_main(argc, argv);

@@ -50,10 +50,12 @@ static void on_sigbus(int sig, siginfo_t *info, void *context)
         siglongjmp(*active, 1);
     if (ours)
         return; /* the access runs again, on zero pages now */
-    /* Not ours: put the old disposition back and return, so that the
-     * faulting instruction runs again and faults into it. */
+    /* Not ours: put the old disposition back. A fault is then met again
+     * when the faulting instruction runs again; a SIGBUS sent by kill()
+     * has no instruction to rerun, so it is sent again. */
     sigaction(SIGBUS, &previous, NULL);
-    (void)sig;
+    if (info->si_code <= 0)
+        raise(sig);
     (void)context;
 }
 

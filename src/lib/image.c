@@ -1,7 +1,6 @@
 /* image.c - decode with SDL_image, convert into the segment, copy out. */
 #include "image.h"
 
-#include "escape.h"
 #include "probe.h"
 
 #include <SDL_image.h>
@@ -58,13 +57,13 @@ int image_check_settings(shmimg_err *err)
     uint64_t pixels;
     if (read_max_pixels(&pixels) == 0)
         return 0;
-    /* The value is the user's bytes: shown escaped, and cut if long. */
-    char shown[64];
-    escape_display(getenv("SHMIMG_MAX_PIXELS"), shown, sizeof shown);
+    /* The value goes into the message as it is (cut if long), like every
+     * path in the library's messages: callers escape what they print. */
     return shmimg_fail(err, SHMIMG_ESETTING,
-                       "SHMIMG_MAX_PIXELS='%s' is not a whole number from 1 "
-                       "to %llu (the default is %llu)",
-                       shown, (unsigned long long)MAX_MAX_PIXELS,
+                       "SHMIMG_MAX_PIXELS='%.64s' is not a whole number from "
+                       "1 to %llu (the default is %llu)",
+                       getenv("SHMIMG_MAX_PIXELS"),
+                       (unsigned long long)MAX_MAX_PIXELS,
                        (unsigned long long)IMAGE_DEFAULT_MAX_PIXELS);
 }
 

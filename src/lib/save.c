@@ -15,6 +15,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -369,14 +371,29 @@ static void sync_dir_of(const char *target)
     }
 }
 
-/* Saves into a new file or replaces a regular one, through a temporary in
- * the target's directory. target is the final name (links resolved), path
- * the name the caller gave. */
+/* The temporary file of the save under way, for image_save_abandon,
+ * which a signal handler may call: set once the file exists, cleared
+ * before it is renamed or removed. */
+static char pending_tmp[PATH_MAX];
+static volatile sig_atomic_t pending;
+
+void image_save_abandon(void)
+{
+    if (pending) {
+        pending = 0;
+        unlink(pending_tmp); /* async-signal-safe */
+    }
+}
+
+/* Saves into a new file or replaces a regular one (old: its status, NULL
+ * for a new name), through a temporary in the target's directory. target
+ * is the final name (links resolved), path the name the caller gave. */
 static int save_replacing(SDL_Surface *sf, const char *path,
-                          const char *target, int existed, mode_t mode,
-                          image_out_format fmt, unsigned flags,
+                          const char *target, const struct stat *old,
+                          mode_t mode, image_out_format fmt, unsigned flags,
                           shmimg_err *err)
 {
+    int existed = old != NULL;
     const char *slash = strrchr(target, '/');
     const char *base = slash ? slash + 1 : target;
     if (!*base)
@@ -392,16 +409,24 @@ static int save_replacing(SDL_Surface *sf, const char *path,
         return shmimg_fail(err, SHMIMG_EWRITE,
                            "%s: cannot create a temporary file: %s", path,
                            strerror(errno));
+    memcpy(pending_tmp, tmp, sizeof pending_tmp);
+    pending = 1;
 
     int rc = 0;
     if (fchmod(fd, mode) < 0)
         rc = shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", tmp, strerror(errno));
+    /* The replaced file keeps its owner where we may give it (root
+     * saving over a user's file); otherwise it becomes ours, as with any
+     * program that replaces a file. */
+    if (rc == 0 && old && (old->st_uid != geteuid() || old->st_gid != getegid()))
+        (void)!fchown(fd, old->st_uid, old->st_gid);
     if (rc == 0)
         rc = write_image(sf, fmt, fd, path, err);
     if (rc == 0 && fsync(fd) < 0)
         rc = shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", path, strerror(errno));
     if (close(fd) < 0 && rc == 0 && errno != EINTR)
         rc = shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", path, strerror(errno));
+    pending = 0; /* from here on, the name is put in place or removed */
     if (rc == 0)
         rc = put_in_place(tmp, target, path, flags, err);
     if (rc < 0) {
@@ -417,6 +442,25 @@ static int save_replacing(SDL_Surface *sf, const char *path,
     return 0;
 }
 
+/* The kernel's fs.protected_symlinks rule, applied whatever the setting:
+ * in a sticky world-writable directory (/tmp), a link is followed only
+ * when it is ours or the directory owner's. Anyone can plant a link there
+ * that points at a file of ours. */
+static bool may_follow(const char *path, const struct stat *link)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path + 1), path);
+    struct stat d;
+    if (stat(dir, &d) < 0)
+        return false;
+    bool shared = (d.st_mode & S_ISVTX) && (d.st_mode & S_IWOTH);
+    return !shared || link->st_uid == geteuid() || link->st_uid == d.st_uid;
+}
+
 static int save_to_path(SDL_Surface *sf, const char *path,
                         image_out_format fmt, unsigned flags, shmimg_err *err)
 {
@@ -425,7 +469,7 @@ static int save_to_path(SDL_Surface *sf, const char *path,
         if (errno != ENOENT)
             return shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", path,
                                strerror(errno));
-        return save_replacing(sf, path, path, 0, 0666 & ~current_umask(),
+        return save_replacing(sf, path, path, NULL, 0666 & ~current_umask(),
                               fmt, flags, err);
     }
     if (flags & IMAGE_SAVE_NO_CLOBBER) /* link() checks again, atomically */
@@ -439,14 +483,19 @@ static int save_to_path(SDL_Surface *sf, const char *path,
     if (!S_ISREG(st.st_mode))
         return save_in_place(sf, path, fmt, err);
     if (!S_ISLNK(lst.st_mode))
-        return save_replacing(sf, path, path, 1, st.st_mode & 0777, fmt,
+        return save_replacing(sf, path, path, &st, st.st_mode & 0777, fmt,
                               flags, err);
+    if (!may_follow(path, &lst))
+        return shmimg_fail(err, SHMIMG_EWRITE,
+                           "%s: a symbolic link of uid %u in a world-writable "
+                           "sticky directory; refusing to follow it",
+                           path, (unsigned)lst.st_uid);
     char target[PATH_MAX];
     if (!realpath(path, target))
         return shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", path,
                            strerror(errno));
-    return save_replacing(sf, path, target, 1, st.st_mode & 0777, fmt, flags,
-                          err);
+    return save_replacing(sf, path, target, &st, st.st_mode & 0777, fmt,
+                          flags, err);
 }
 
 int image_save(SDL_Surface *sf, const char *path, image_out_format fmt,

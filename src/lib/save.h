@@ -12,7 +12,10 @@
  *       renamed over the target (or hard-linked to a new name with
  *       IMAGE_SAVE_NO_CLOBBER), so a reader sees the old file or the whole
  *       new one, never a part. A symbolic link is followed to its final
- *       target, which is replaced: the link stays a link.
+ *       target, which is replaced: the link stays a link. In a sticky
+ *       world-writable directory (/tmp) only a link of the caller's or of
+ *       the directory owner's is followed (the kernel's protected_symlinks
+ *       rule, applied whatever the sysctl says).
  *   Every write(2) is checked, whatever the destination; a short write is
  *   continued, EINTR retried. BMP needs to seek back into its header: to a
  *   destination that cannot seek (a pipe, a FIFO, an O_APPEND file) it is
@@ -32,11 +35,13 @@
  *   mode; no temporary is left behind. Nothing at all is created when the
  *   image is over its format's limit. Output written in place (standard
  *   output, devices, FIFOs) may have received part of the image.
- *   A process killed during a save (SIGINT, SIGKILL) can leave a temporary
- *   named ".NAME.shmimg-XXXXXX" next to the target; it is safe to delete.
+ *   A process killed during a save by SIGKILL can leave a temporary named
+ *   ".NAME.shmimg-XXXXXX" next to the target; it is safe to delete. A
+ *   signal handler that ends the process calls image_save_abandon first.
  *
- *   The new file's mode is the replaced file's permission bits (0777; the
- *   owner becomes the writer), or 0666 & ~umask for a new name. The umask
+ *   The new file's mode is the replaced file's permission bits (0777), and
+ *   its owner the replaced file's where the caller may set it (root), else
+ *   the caller; 0666 & ~umask for a new name. The umask
  *   is read from /proc/self/status (umask(2) cannot be read without
  *   changing it, a race with other threads); 022 when that fails.
  *
@@ -105,5 +110,10 @@ int image_check_output_size(image_out_format fmt, int width, int height,
  * failed for another reason). */
 int image_save(SDL_Surface *sf, const char *path, image_out_format fmt,
                unsigned flags, shmimg_err *err);
+
+/* Removes the temporary file of the save under way, if there is one. For a
+ * signal handler that is about to end the process (async-signal-safe):
+ * the target stays as it was. */
+void image_save_abandon(void);
 
 #endif

@@ -75,10 +75,11 @@ int seg_key_check(const char *key, shmimg_err *err)
         return shmimg_fail(err, SHMIMG_EKEY,
                            "key is %zu characters long; at most %d allowed",
                            n, SEG_KEY_MAX);
-    if (key[0] == '.')
+    if (key[0] == '.' || key[0] == '-')
         return shmimg_fail(err, SHMIMG_EKEY,
-                           "key '%s' starts with '.'; that is not allowed",
-                           key);
+                           "key '%s' starts with '%c'; that is not allowed "
+                           "(a hidden name, or one taken for an option)",
+                           key, key[0]);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)key[i];
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -120,8 +121,7 @@ static int above_stdio(int fd)
     return high;
 }
 
-/* Why a segment file is missing: no segment, or no directory at all. */
-static int fail_missing(shmimg_err *err, const char *key)
+int seg_dir_check(shmimg_err *err)
 {
     struct stat st;
     if (stat(seg_dir(), &st) < 0)
@@ -135,6 +135,15 @@ static int fail_missing(shmimg_err *err, const char *key)
                            "the segment directory %s is not a directory "
                            "(SHMIMG_DIR)",
                            seg_dir());
+    return 0; /* access itself is checked by what uses it, and named */
+}
+
+/* Why a segment file is missing: no segment, or no directory at all. */
+static int fail_missing(shmimg_err *err, const char *key)
+{
+    int rc = seg_dir_check(err);
+    if (rc < 0)
+        return rc;
     return shmimg_fail(err, SHMIMG_ENOSEG, "%s (no segment for key '%s' in %s)",
                        shmimg_strerror(SHMIMG_ENOSEG), key, seg_dir());
 }
@@ -142,7 +151,9 @@ static int fail_missing(shmimg_err *err, const char *key)
 int seg_dir_kind(char *fs, size_t size)
 {
     struct statfs sf;
-    if (statfs(seg_dir(), &sf) < 0)
+    struct stat st;
+    if (stat(seg_dir(), &st) < 0 || !S_ISDIR(st.st_mode) ||
+        statfs(seg_dir(), &sf) < 0)
         return -1;
     /* tmpfs and ramfs: memory; anything else is backed by a disk. */
     unsigned long long magic = (unsigned long long)sf.f_type & 0xffffffffu;
@@ -205,7 +216,7 @@ static int open_checked(const char *path, int oflags, const char *key,
     int fd = above_stdio(
         open(path, oflags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     if (fd < 0) {
-        if (errno == ENOENT)
+        if (errno == ENOENT || errno == ENOTDIR)
             return fail_missing(err, key);
         if (errno == ELOOP)
             return shmimg_fail(err, SHMIMG_ENOTFILE,
@@ -1149,7 +1160,9 @@ int seg_list(int (*fn)(const seg_status *st, void *ctx), void *ctx,
     struct dirent **names;
     int n = scandir(seg_dir(), &names, is_segment_name, by_name);
     if (n < 0)
-        return fail_errno(err, seg_dir(), "read directory");
+        return seg_dir_check(err) < 0
+                   ? SHMIMG_ESETTING
+                   : fail_errno(err, seg_dir(), "read the directory (SHMIMG_DIR)");
     int rc = 0;
     seg_status *st = malloc(sizeof *st);
     for (int i = 0; i < n; i++) {
@@ -1161,6 +1174,9 @@ int seg_list(int (*fn)(const seg_status *st, void *ctx), void *ctx,
                 /* Unopenable: report it as a problem of that entry. */
                 memset(st, 0, sizeof *st);
                 snprintf(st->path, sizeof st->path, "%s", path);
+                struct stat ls;
+                if (lstat(path, &ls) == 0)
+                    st->file_size = ls.st_size;
                 st->problem = why.code;
                 snprintf(st->problem_msg, sizeof st->problem_msg, "%s",
                          why.msg);

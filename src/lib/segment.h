@@ -3,7 +3,8 @@
  * bytes in the layout of layout.h.
  *
  * Contract:
- *   - Keys are 1-64 characters of A-Z a-z 0-9 . _ - not starting with '.';
+ *   - Keys are 1-64 characters of A-Z a-z 0-9 . _ - not starting with '.'
+ *     or '-';
  *     key K is the file $SHMIMG_DIR/shmimg-K (SHMIMG_DIR: /dev/shm).
  *   - Every byte read from a segment is untrusted. A function that meets a
  *     bad file returns a specific code and a message naming the file, and
@@ -83,6 +84,10 @@ int seg_path(const char *key, char *buf, size_t size, shmimg_err *err);
 
 /* Returns: $SHMIMG_DIR, or SEG_DEFAULT_DIR when it is unset or empty. */
 const char *seg_dir(void);
+
+/* Checks that seg_dir() exists and is a directory.
+ * Returns: 0, or SHMIMG_ESETTING with a message naming SHMIMG_DIR. */
+int seg_dir_check(shmimg_err *err);
 
 /* Attaches to the segment of key, creating it (empty) with SEG_CREATE.
  * Returns: 0 and *out; or SHMIMG_ENOSEG, EKEY, ENOTFILE, EPERM, ECORRUPT,

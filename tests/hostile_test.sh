@@ -83,4 +83,16 @@ press "$win" q
 wait $app; [ $? = 0 ] || fail "the window did not exit 0 after the truncation"; ok
 [ ! -e "$SHMIMG_DIR/shmimg-fd" ] || fail "the truncated file was left behind"; ok
 
+# ---- any signal that would end a window lets it detach first -------------
+for sig in HUP USR1 RTMIN; do
+  "$shmimg" --key sig --geometry 480x356+0+0 > sig-$sig.log 2>&1 & app=$!
+  win=$(window_of $app) || exit 1
+  drop "$win" blue.png
+  wait_log sig-$sig.log 'Published blue.png'
+  kill -$sig $app
+  wait $app; status=$?
+  [ $status = 0 ] || fail "SIG$sig: the window exited $status"; ok
+  [ ! -e "$SHMIMG_DIR/shmimg-sig" ] || fail "SIG$sig: the window left its segment"; ok
+done
+
 echo "hostile: $n segments met by pull, info, list, P and L; $checks checks passed"

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -696,6 +697,31 @@ static void teardown(app *a)
         SDL_DestroyWindow(a->window);
 }
 
+/* Any other signal that would end the window becomes the SIGTERM that SDL
+ * turns into SDL_QUIT, so that the window detaches before it goes. */
+static void quit_through_sdl(int sig)
+{
+    (void)sig;
+    raise(SIGTERM); /* SDL's handler only sets a flag its loop reads */
+}
+
+/* After SDL_Init, which handles SIGINT and SIGTERM itself. */
+static void catch_quit_signals(void)
+{
+    static const int others[] = {SIGHUP,  SIGQUIT, SIGUSR1,   SIGUSR2,
+                                 SIGALRM, SIGPROF, SIGVTALRM, SIGXCPU,
+                                 SIGPWR,  SIGIO,   SIGSYS,    SIGTRAP};
+    struct sigaction sa = {0}, old;
+    sa.sa_handler = quit_through_sdl;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < SDL_arraysize(others); i++)
+        if (sigaction(others[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+            sigaction(others[i], &sa, NULL);
+    for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+        if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+            sigaction(sig, &sa, NULL);
+}
+
 int app_main(int argc, char **argv)
 {
     options o;
@@ -725,6 +751,7 @@ int app_main(int argc, char **argv)
         SDL_Quit();
         return 1;
     }
+    catch_quit_signals();
     app a = {0};
     if (setup(&a, &o) < 0) {
         fprintf(stderr, "shmimg: cannot set up the window: %s\n",

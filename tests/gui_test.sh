@@ -91,6 +91,16 @@ wait_log b.log 'Live: opaque2.png \(220x140\)'
 shows "$WB" opaque2.png
 xdotool getwindowname "$WB" | grep -q 'live' || fail "title of B says nothing of live mode"; ok
 
+# A held key acts once: 1.5 s of L with the server's auto-repeat on gives
+# one toggle (it gave 23), and live mode stays as it was before the hold.
+xdotool windowfocus --sync "$WB" keydown l
+sleep 1.5
+xdotool keyup l
+sleep 0.3
+[ "$(grep -c 'Live mode o' b.log)" = 2 ] || fail "holding L toggled live mode $(($(grep -c 'Live mode o' b.log) - 1)) times"; ok
+press "$WB" l
+wait_log b.log 'Live mode on'
+
 # Resizable: smaller than the image, it is scaled with its aspect ratio
 # and letterboxed (220x140 in a 240x120 view: 188x120 at x = 26); back to
 # full size, it is 1:1 again.

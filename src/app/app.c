@@ -452,7 +452,12 @@ static void on_event(app *a, SDL_Event *e)
 {
     switch (e->type) {
     case SDL_QUIT: a->running = false; break;
-    case SDL_KEYDOWN: on_key(a, e->key.keysym.sym); break;
+    case SDL_KEYDOWN:
+        /* Every key is a toggle or an action: a held key acts once (the
+         * repeats would toggle live mode 15 times a second, queue saves). */
+        if (!e->key.repeat)
+            on_key(a, e->key.keysym.sym);
+        break;
     case SDL_DROPBEGIN: a->drop_count = 0; break;
     case SDL_DROPFILE:
         SDL_free(a->drop_last);

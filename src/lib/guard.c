@@ -2,14 +2,13 @@
 #include "guard.h"
 
 #include <pthread.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
-/* Set only while this thread copies; the handler jumps back through it. */
-static _Thread_local sigjmp_buf *volatile active;
 static struct sigaction previous;
 static pthread_once_t installed = PTHREAD_ONCE_INIT;
 
@@ -33,8 +32,12 @@ static bool rescue(uintptr_t addr)
         size_t len = atomic_load(&table[i].len);
         if (start == 0 || addr - start >= len)
             continue;
-        void *p = mmap((void *)start, len, PROT_READ | PROT_WRITE,
-                       MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        /* The system call itself, not a wrapper that a sanitizer or an
+         * allocator may have interposed (not safe in a signal handler). */
+        void *p = (void *)syscall(SYS_mmap, (void *)start, len,
+                                  PROT_READ | PROT_WRITE,
+                                  MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1,
+                                  0);
         if (p == MAP_FAILED)
             return false;
         atomic_store(atomic_load(&table[i].lost), true);
@@ -45,10 +48,9 @@ static bool rescue(uintptr_t addr)
 
 static void on_sigbus(int sig, siginfo_t *info, void *context)
 {
-    bool ours = rescue((uintptr_t)info->si_addr);
-    if (active)
-        siglongjmp(*active, 1);
-    if (ours)
+    /* No siglongjmp out of here: returning is simpler, and ThreadSanitizer
+     * loses track of later signals after a jump out of a handler. */
+    if (rescue((uintptr_t)info->si_addr))
         return; /* the access runs again, on zero pages now */
     /* Not ours: put the old disposition back. A fault is then met again
      * when the faulting instruction runs again; a SIGBUS sent by kill()
@@ -67,22 +69,6 @@ static void install(void)
     sa.sa_flags = SA_SIGINFO | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGBUS, &sa, &previous);
-}
-
-int guard_copy(void *dst, const void *src, size_t n)
-{
-    pthread_once(&installed, install);
-    sigjmp_buf here;
-    /* savemask = 0: SA_NODEFER keeps SIGBUS unblocked in the handler, so
-     * there is no mask to restore and no syscall per copy. */
-    if (sigsetjmp(here, 0)) {
-        active = NULL;
-        return -1;
-    }
-    active = &here;
-    memcpy(dst, src, n);
-    active = NULL;
-    return 0;
 }
 
 int guard_register(void *addr, size_t len, atomic_bool *lost)

@@ -2,20 +2,15 @@
  *
  * A process we do not control can truncate a segment file while we have
  * it mapped; touching a page past the new end then raises SIGBUS, which
- * would kill us. Two defences, both in one SIGBUS handler installed once
- * per process (every other SIGBUS goes to the handler that was there
- * before, or to the default action):
- *
- *   - guard_register: every mapping of a segment file (header and
- *     payload) is registered. A SIGBUS inside one replaces the whole
- *     registered range with zero-filled private memory (mmap MAP_FIXED),
- *     sets the owner's `lost` flag and returns, so the faulting access
- *     runs again and reads zeros. Every access to the mapping, a header
- *     field as much as a pixel, therefore survives; the owner checks
- *     `lost` before it trusts what it read or wrote (segment.c does, at
- *     the end of each operation).
- *   - guard_copy: a memcpy that returns -1 instead when the source
- *     vanished under it (also for unregistered memory).
+ * would kill us. Every mapping of a segment file (header and payload) is
+ * registered here. A SIGBUS inside one replaces the whole registered range
+ * with zero-filled private memory (mmap MAP_FIXED), sets the owner's
+ * `lost` flag and returns, so the faulting access runs again and reads
+ * zeros. Every access to the mapping, a header field as much as a pixel
+ * copy, therefore survives; the owner checks `lost` before it trusts what
+ * it read or wrote (segment.c does, at the end of each operation). The
+ * handler is installed once per process; every other SIGBUS goes to the
+ * handler that was there before, or to the default action.
  */
 #ifndef SHMIMG_GUARD_H
 #define SHMIMG_GUARD_H
@@ -27,9 +22,6 @@
 /* Most mappings registered at once per process (two per attached
  * segment). */
 #define GUARD_MAX_MAPPINGS 1024
-
-/* Copies n bytes. Returns: 0, or -1 when the source vanished under us. */
-int guard_copy(void *dst, const void *src, size_t n);
 
 /* Registers [addr, addr + len) (page-aligned, as mmap returns it) as a
  * mapping of a file that others may truncate; *lost is set when that

@@ -135,7 +135,8 @@ void seg_read_end(seg *s);
 
 /* Copies n bytes of a view (between seg_read_begin and seg_read_end) to
  * dst, surviving a file truncated under us by someone else.
- * Returns: 0, or SHMIMG_ECORRUPT when the pages vanished (SIGBUS). */
+ * Returns: 0, or SHMIMG_ECORRUPT when the pages vanished (SIGBUS): dst
+ * then holds zeros where they were. */
 int seg_copy_out(seg *s, void *dst, const void *src, size_t n,
                  shmimg_err *err);
 

@@ -17,7 +17,7 @@ build=${BUILD_DIR:-build}
 
 packages=(
   build-essential cmake pkg-config           # the build
-  libsdl2-dev libsdl2-image-dev              # the only runtime dependencies
+  libsdl2-dev libsdl2-image-dev libpng-dev   # the runtime dependencies
   xvfb xdotool x11-utils libx11-dev libxtst-dev imagemagick  # GUI tests
   libgl1-mesa-dri                            # llvmpipe, the GL renderer under Xvfb
   python3 procps                             # test scripts

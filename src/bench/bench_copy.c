@@ -5,6 +5,7 @@
 #include "bench.h"
 
 #include "image.h"
+#include "save.h"
 #include "segment.h"
 
 #include <SDL.h>
@@ -290,6 +291,35 @@ static void qt_path_rows(const bench_opts *o, const size2 *sz, seg *pub,
     free(png);
 }
 
+/* Row 14: the window's S and 'pull -o x.png' write PNG through
+ * image_save (libpng at zlib level 1, png_fast.h), against SDL_image's
+ * IMG_SavePNG_RW (libpng's defaults), both into a file in SHMIMG_DIR. */
+static void save_rows(const bench_opts *o, const size2 *sz, SDL_Surface *rgba)
+{
+    int reps = o->quick ? 1 : 5;
+    double *ours = calloc((size_t)reps, sizeof *ours);
+    double *theirs = calloc((size_t)reps, sizeof *theirs);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/bench-save.png", seg_dir());
+    for (int i = 0; i < reps; i++) {
+        double t0 = bench_now();
+        if (image_save(rgba, path, IMAGE_OUT_PNG, 0, &err) < 0)
+            die("image_save");
+        double t1 = bench_now();
+        if (IMG_SavePNG(rgba, path) < 0)
+            die("IMG_SavePNG");
+        double t2 = bench_now();
+        ours[i] = (t1 - t0) * 1e3;
+        theirs[i] = (t2 - t1) * 1e3;
+    }
+    unlink(path);
+    bench_row(o, &(row){"14", "save as PNG (S, pull -o x.png)", sz->name,
+                        "ms", stats_of(ours, reps), "IMG_SavePNG",
+                        stats_of(theirs, reps), "<= 0.6x", 0.6, true});
+    free(ours);
+    free(theirs);
+}
+
 void bench_copy(const bench_opts *o)
 {
     size_t count = o->quick ? 2 : sizeof sizes / sizeof sizes[0];
@@ -305,8 +335,10 @@ void bench_copy(const bench_opts *o)
             die("attach");
         pull_rows(o, sz, reader, rgba);
         first_publish_row(o, sz, rgba);
-        if (i == count - 1)
+        if (i == count - 1) {
             qt_path_rows(o, sz, pub, reader, rgba);
+            save_rows(o, sz, rgba);
+        }
         seg_detach(reader);
         seg_detach(pub);
         SDL_FreeSurface(rgba);

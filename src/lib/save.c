@@ -10,6 +10,8 @@
  */
 #include "save.h"
 
+#include "png_fast.h"
+
 #include <SDL_image.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -248,7 +250,7 @@ static int encode(SDL_Surface *sf, image_out_format fmt, SDL_RWops *rw)
     switch (fmt) {
     case IMAGE_OUT_BMP: return SDL_SaveBMP_RW(sf, rw, 0);
     case IMAGE_OUT_JPG: return IMG_SaveJPG_RW(sf, rw, 0, jpeg_quality);
-    default: return IMG_SavePNG_RW(sf, rw, 0);
+    default: return png_fast_write(sf, rw);
     }
 }
 

@@ -76,6 +76,24 @@ awk '/Loading big.png/ {l=NR} /Saved .*shmimg-gui-/ {s=NR} /Published big.png/ {
   fail "the key pressed while decoding was not handled before the decode ended"; ok
 ls shmimg-gui-*.png > /dev/null 2>&1 || fail "S saved no file"; ok
 "$imgcmp" "$(ls shmimg-gui-*.png | head -1)" opaque2.png || fail "S saved another image than the one on screen"; ok
+# S on the 3840x2160 image runs off the loop: S again meanwhile is refused
+# (not queued), a key pressed meanwhile is handled before the save ends,
+# and the file is whole.
+rm -f shmimg-gui-*.png
+press "$WA" s
+wait_log a.log 'Saving 3840x2160 as PNG'
+press "$WA" s
+wait_log a.log 'Still saving the previous image'
+t0=$(date +%s%N)
+press "$WA" d
+wait_log a.log 'Detached from key gui'
+t1=$(date +%s%N)
+wait_log a.log 'Saved .*shmimg-gui-.*\(3840x2160\) in'
+awk '/Detached from key gui/ {d=NR} /Saved .*3840x2160/ {s=NR} END {exit !(d && s && d < s)}' a.log ||
+  fail "the key pressed during the save waited for it"; ok
+[ "$(ls shmimg-gui-*.png | wc -l)" = 1 ] || fail "S pressed twice saved twice: $(ls shmimg-gui-*.png)"; ok
+"$imgcmp" shmimg-gui-*.png big.png || fail "the 4K save is not the image"; ok
+echo "4K save: $(grep -o 'Saved .*3840x2160) in [0-9.]* s' a.log | grep -o '[0-9.]* s$'); a key pressed during it answered in $(( (t1 - t0) / 1000000 )) ms (press to log line)"
 drop "$WA" big.png
 drop "$WA" opaque1.png
 wait_log a.log 'Loading opaque1.png ... \(after the file being decoded now\)'
@@ -129,6 +147,13 @@ tick=$(getconf CLK_TCK)
 echo "idle CPU over 3 s: A $(( (a1 - a0) * 1000 / tick )) ms, B (live) $(( (b1 - b0) * 1000 / tick )) ms"
 [ $((a1 - a0)) -le 3 ] && [ $((b1 - b0)) -le 3 ] || fail "idle windows used CPU: A $((a1 - a0)) ticks, B $((b1 - b0)) ticks"; ok
 
+# Esc closes the help before it closes the window.
+press "$WA" h
+press "$WA" Escape
+sleep 0.3
+kill -0 $A 2>/dev/null || fail "Esc with the help open closed the window"; ok
+shows "$WA" opaque2.png
+
 # Closing both windows detaches both; the last one out removes the segment.
 [ -e "$SHMIMG_DIR/shmimg-gui" ] || fail "no segment while the windows are open"; ok
 drop "$WA" --close
@@ -147,6 +172,28 @@ for _ in $(seq 200); do kill -0 $C 2>/dev/null || break; sleep 0.05; done
 kill -0 $C 2>/dev/null && fail "the window did not quit while decoding"
 wait $C; [ $? = 0 ] || fail "C did not exit 0"; ok
 grep -q 'Published big.png' c.log && fail "published after quit was asked"; ok
+
+# ---- Q during a save finishes the save, then quits; a key pressed during a
+# decode is answered at once ----------------------------------------------
+rm -f shmimg-gui3-*.png
+"$shmimg" --key gui3 --geometry 480x356+0+400 > e.log 2>&1 & E=$!
+WE=$(window_of $E) || exit 1
+drop "$WE" big.png
+t0=$(date +%s%N)
+press "$WE" d
+wait_log e.log 'Not attached to key gui3'
+t1=$(date +%s%N)
+wait_log e.log 'Published big.png'
+awk '/Not attached/ {d=NR} /Published big.png/ {p=NR} END {exit !(d && p && d < p)}' e.log ||
+  fail "the key pressed during the decode waited for it"; ok
+echo "a key pressed during a 4K decode answered in $(( (t1 - t0) / 1000000 )) ms (press to log line)"
+press "$WE" s
+wait_log e.log 'Saving 3840x2160'
+press "$WE" q
+wait $E; [ $? = 0 ] || fail "E did not exit 0 after Q during a save"; ok
+grep -q 'finishing the save under way before quitting' e.log || fail "Q during a save said nothing"; ok
+"$imgcmp" shmimg-gui3-*.png big.png || fail "Q during a save left no whole file"; ok
+[ -z "$(ls -A | grep '\.shmimg-')" ] || fail "temporary files left: $(ls -A)"; ok
 
 # ---- --pair: two processes side by side on the sample image -----------------
 "$shmimg" --pair --key pair opaque1.png > pair.log 2>&1 & P=$!

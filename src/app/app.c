@@ -15,6 +15,7 @@
 #include "loader.h"
 #include "pair.h"
 #include "save.h"
+#include "saver.h"
 #include "text.h"
 #include "view.h"
 
@@ -55,6 +56,8 @@ typedef struct app {
     view *view;
     text *font;
     loader *loader;
+    saver *saver;         /* S: the PNG is written off the loop */
+    Uint32 save_started;  /* SDL_GetTicks() when the save under way began */
     seg *seg;             /* NULL while detached */
     live *live;           /* non-NULL in live mode */
     SDL_Surface *shown;   /* private RGBA32 copy of what is on screen */
@@ -69,7 +72,7 @@ typedef struct app {
     bool show_help;
     bool dirty;
     bool running;
-    Uint32 ev_loaded, ev_live;
+    Uint32 ev_loaded, ev_live, ev_saved;
     char message[SHMIMG_ERR_MSG_MAX + 128];
     int message_serial;   /* which message the collapse timer is for */
     bool message_expanded;
@@ -77,8 +80,11 @@ typedef struct app {
 
 /* ---- messages and title --------------------------------------------- */
 
-/* SDL user event types are per process; the timer thread needs this one. */
+/* SDL user event types are per process; the timer thread needs these. */
 static Uint32 ev_collapse_type;
+static Uint32 ev_spin_type;
+/* While a save runs, the spinner's timer ticks; it stops itself after. */
+static SDL_atomic_t spinning;
 
 /* SDL timer thread: tells the loop that message `serial` can shrink. */
 static Uint32 collapse_later(Uint32 interval, void *serial)
@@ -122,28 +128,45 @@ static int check_settings(void)
     return 0;
 }
 
-static void say(app *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void say(app *a, const char *fmt, ...)
+/* Sets the status line; log: also on stderr (a spinner's ticks are not). */
+static void vset_status(app *a, bool log, const char *fmt, va_list ap)
 {
     /* File names and segment fields are anybody's bytes: escaped before
      * they reach the status line or a terminal (escape.h). */
     char raw[sizeof a->message];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(raw, sizeof raw, fmt, ap);
-    va_end(ap);
     escape_display(raw, a->message, sizeof a->message);
-    fprintf(stderr, "shmimg: %s\n", a->message);
+    if (log)
+        fprintf(stderr, "shmimg: %s\n", a->message);
     a->dirty = true;
     a->message_serial++;
     int w = min_w;
     if (a->window)
         SDL_GetWindowSize(a->window, &w, NULL);
-    a->message_expanded = !text_fits_line(a->message, w);
+    a->message_expanded = log && !text_fits_line(a->message, w);
     if (a->message_expanded)
         SDL_AddTimer(expanded_ms_setting, collapse_later,
                      (void *)(intptr_t)a->message_serial);
+}
+
+static void say(app *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void say(app *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vset_status(a, true, fmt, ap);
+    va_end(ap);
+}
+
+static void set_status_quietly(app *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void set_status_quietly(app *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vset_status(a, false, fmt, ap);
+    va_end(ap);
 }
 
 static void update_title(app *a)
@@ -364,39 +387,60 @@ static void key_live(app *a)
     update_title(a);
 }
 
+/* SDL timer thread: one tick of the "Saving ..." spinner. */
+static Uint32 spin_later(Uint32 interval, void *unused)
+{
+    (void)unused;
+    if (!SDL_AtomicGet(&spinning))
+        return 0;
+    SDL_Event e = {.user = {.type = ev_spin_type}};
+    SDL_PushEvent(&e);
+    return interval;
+}
+
+static void show_saving(app *a)
+{
+    static const char spinner[] = "|/-\\";
+    Uint32 ms = SDL_GetTicks() - a->save_started;
+    set_status_quietly(a, "Saving %dx%d as PNG ... %c %.1f s", a->shown->w,
+                       a->shown->h, spinner[ms / 125 % 4], ms / 1000.0);
+}
+
 static void key_save(app *a)
 {
     if (!a->shown) {
         say(a, "Nothing to save: no image on screen");
         return;
     }
-    char name[PATH_MAX];
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    char dir[PATH_MAX];
-    if (!getcwd(dir, sizeof dir))
-        snprintf(dir, sizeof dir, ".");
-    /* Written whole to a temporary and linked into place under a name
-     * nobody has, atomically (save.h): a full disk or a name taken
-     * meanwhile never damages a file. */
-    shmimg_err err = {.code = SHMIMG_EEXIST};
-    int rc = SHMIMG_EEXIST;
-    for (int n = 0; n < 1000 && rc == SHMIMG_EEXIST; n++) {
-        if (n == 0)
-            snprintf(name, sizeof name, "shmimg-%s-%s.png", a->key, stamp);
-        else
-            snprintf(name, sizeof name, "shmimg-%s-%s-%d.png", a->key, stamp,
-                     n);
-        rc = image_save(a->shown, name, IMAGE_OUT_PNG, IMAGE_SAVE_NO_CLOBBER,
-                        &err);
+    if (saver_busy(a->saver)) {
+        say(a, "Still saving the previous image; press S again when it is "
+               "done");
+        return;
     }
-    if (rc < 0)
-        say(a, "Cannot save in %s: %s", dir, err.msg);
+    /* A copy: the image on screen may change while the thread writes. */
+    SDL_Surface *copy = SDL_DuplicateSurface(a->shown);
+    if (!copy || saver_start(a->saver, copy, a->key) < 0) {
+        say(a, "Cannot start saving: %s", SDL_GetError());
+        return;
+    }
+    a->save_started = SDL_GetTicks();
+    say(a, "Saving %dx%d as PNG ...", a->shown->w, a->shown->h);
+    SDL_AtomicSet(&spinning, 1);
+    SDL_AddTimer(125, spin_later, NULL);
+}
+
+static void on_saved(app *a, saver_result *r)
+{
+    saver_finished(a->saver);
+    SDL_AtomicSet(&spinning, 0);
+    if (!r)
+        say(a, "Cannot save: out of memory");
+    else if (r->rc < 0)
+        say(a, "Cannot save in %s: %s", r->dir, r->err.msg);
     else
-        say(a, "Saved %s/%s (%dx%d)", dir, name, a->shown->w, a->shown->h);
+        say(a, "Saved %s/%s (%dx%d) in %.2f s", r->dir, r->name, r->width,
+            r->height, r->seconds);
+    SDL_free(r);
 }
 
 static void key_detach(app *a)
@@ -419,7 +463,24 @@ static void key_help(app *a)
     a->dirty = true;
 }
 
-static void key_quit(app *a) { a->running = false; }
+static void key_quit(app *a)
+{
+    if (saver_busy(a->saver))
+        fprintf(stderr, "shmimg: finishing the save under way before "
+                        "quitting\n");
+    a->running = false; /* teardown waits for the save: never half-written */
+}
+
+/* Esc closes the help first, then the window. */
+static void key_escape(app *a)
+{
+    if (a->show_help) {
+        a->show_help = false;
+        a->dirty = true;
+        return;
+    }
+    key_quit(a);
+}
 
 static const struct {
     SDL_Keycode key;
@@ -433,8 +494,8 @@ static const struct {
     {SDLK_d, key_detach, "D         detach from the segment"},
     {SDLK_h, key_help, "H, F1     this help"},
     {SDLK_F1, key_help, NULL},
-    {SDLK_q, key_quit, "Q, Esc    quit"},
-    {SDLK_ESCAPE, key_quit, NULL},
+    {SDLK_q, key_quit, "Q         quit"},
+    {SDLK_ESCAPE, key_escape, "Esc       close the help, then quit"},
 };
 
 static void on_key(app *a, SDL_Keycode key)
@@ -478,6 +539,12 @@ static void on_event(app *a, SDL_Event *e)
     default:
         if (e->type == a->ev_loaded)
             on_loaded(a, e->user.data1);
+        else if (e->type == a->ev_saved)
+            on_saved(a, e->user.data1);
+        else if (e->type == ev_spin_type) {
+            if (saver_busy(a->saver))
+                show_saving(a);
+        }
         else if (e->type == ev_collapse_type) {
             if (e->user.code == a->message_serial) {
                 a->message_expanded = false;
@@ -638,9 +705,11 @@ static int setup(app *a, const options *o)
 {
     a->key = o->key;
     a->running = true;
-    a->ev_loaded = SDL_RegisterEvents(3);
+    a->ev_loaded = SDL_RegisterEvents(5);
     a->ev_live = a->ev_loaded + 1;
     ev_collapse_type = a->ev_loaded + 2;
+    a->ev_saved = a->ev_loaded + 3;
+    ev_spin_type = a->ev_loaded + 4;
     SDL_Rect g = initial_geometry(o);
     /* Hidden until the renderer exists: the OpenGL renderer replaces the X
      * window of a window made without SDL_WINDOW_OPENGL (SDL_RecreateWindow),
@@ -663,7 +732,8 @@ static int setup(app *a, const options *o)
         return -1;
     a->view = view_create(a->renderer);
     a->loader = loader_create(a->ev_loaded);
-    if (!a->view || !a->loader)
+    a->saver = saver_create(a->ev_saved);
+    if (!a->view || !a->loader || !a->saver)
         return SDL_OutOfMemory();
     char atlas[PATH_MAX];
     if (app_asset_path("font.png", atlas, sizeof atlas) == 0)
@@ -688,6 +758,8 @@ static int setup(app *a, const options *o)
 
 static void teardown(app *a)
 {
+    saver_destroy(a->saver); /* a save under way ends whole first */
+    SDL_AtomicSet(&spinning, 0);
     loader_destroy(a->loader);
     detach(a);
     SDL_FreeSurface(a->shown);

@@ -58,6 +58,7 @@ typedef struct app {
     loader *loader;
     saver *saver;         /* S: the PNG is written off the loop */
     Uint32 save_started;  /* SDL_GetTicks() when the save under way began */
+    int save_w, save_h;   /* its size, pixels: what is shown may change */
     seg *seg;             /* NULL while detached */
     live *live;           /* non-NULL in live mode */
     SDL_Surface *shown;   /* private RGBA32 copy of what is on screen */
@@ -402,8 +403,8 @@ static void show_saving(app *a)
 {
     static const char spinner[] = "|/-\\";
     Uint32 ms = SDL_GetTicks() - a->save_started;
-    set_status_quietly(a, "Saving %dx%d as PNG ... %c %.1f s", a->shown->w,
-                       a->shown->h, spinner[ms / 125 % 4], ms / 1000.0);
+    set_status_quietly(a, "Saving %dx%d as PNG ... %c %.1f s", a->save_w,
+                       a->save_h, spinner[ms / 125 % 4], ms / 1000.0);
 }
 
 static void key_save(app *a)
@@ -424,7 +425,9 @@ static void key_save(app *a)
         return;
     }
     a->save_started = SDL_GetTicks();
-    say(a, "Saving %dx%d as PNG ...", a->shown->w, a->shown->h);
+    a->save_w = a->shown->w;
+    a->save_h = a->shown->h;
+    say(a, "Saving %dx%d as PNG ...", a->save_w, a->save_h);
     SDL_AtomicSet(&spinning, 1);
     SDL_AddTimer(125, spin_later, NULL);
 }

@@ -357,15 +357,21 @@ static int put_in_place(const char *tmp, const char *target,
     return 0;
 }
 
+/* Writes the directory part of path ("." for a bare name) into dir. */
+static void dir_of(const char *path, char dir[PATH_MAX])
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, PATH_MAX, ".");
+    else
+        snprintf(dir, PATH_MAX, "%.*s", (int)(slash - path + 1), path);
+}
+
 /* Flushes the directory entry of target to disk, where possible. */
 static void sync_dir_of(const char *target)
 {
     char dir[PATH_MAX];
-    const char *slash = strrchr(target, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - target + 1), target);
+    dir_of(target, dir);
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
         fsync(fd); /* the file is in place either way */
@@ -451,11 +457,7 @@ static int save_replacing(SDL_Surface *sf, const char *path,
 static bool may_follow(const char *path, const struct stat *link)
 {
     char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path + 1), path);
+    dir_of(path, dir);
     struct stat d;
     if (stat(dir, &d) < 0)
         return false;

@@ -414,25 +414,34 @@ static void check_case(const hostile_case *c)
     remove_case(path);
 }
 
-/* A reader holds the mapping of a large image; another process cuts the
- * file to its header. The next pull must report it, not die of SIGBUS. */
-static void check_truncated_under_reader(void)
+/* Publishes a side x side image under key; its file name goes to file.
+ * Returns: the attached handle. */
+static seg *publish_square(const char *key, uint32_t side, char *file,
+                           size_t size)
 {
     seg *s;
     uint8_t *px;
     uint32_t pitch;
-    CHECK_RC(seg_attach("cut", SEG_CREATE, &s, &err), 0, &err);
-    CHECK_RC(seg_write_begin(s, 1024, 1024, "big.png", &px, &pitch, &err), 0,
-             &err);
-    memset(px, 0x77, (size_t)pitch * 1024);
-    seg_write_end(s, true, NULL);
+    CHECK_RC(seg_attach(key, SEG_CREATE, &s, &err), 0, &err);
+    CHECK_RC(seg_write_begin(s, side, side, "square.png", &px, &pitch, &err),
+             0, &err);
+    memset(px, 0x77, (size_t)pitch * side);
+    CHECK_RC(seg_write_end(s, true, &err), 0, &err);
+    snprintf(file, size, "%s", seg_file(s));
+    return s;
+}
+
+/* A reader holds the mapping of a large image; another process cuts the
+ * file to its header. The next pull must report it, not die of SIGBUS. */
+static void check_truncated_under_reader(void)
+{
+    char cut[SEG_PATH_MAX];
+    seg *s = publish_square("cut", 1024, cut, sizeof cut);
     size_t size = 1024 * 1024 * 4;
     uint8_t *buf = malloc(size);
     seg_image img;
     CHECK_RC(seg_pull(s, buf, size, &img, &err), 0, &err);
 
-    char cut[SEG_PATH_MAX];
-    snprintf(cut, sizeof cut, "%s", seg_file(s));
     pid_t pid = fork();
     if (pid == 0)
         _exit(truncate(cut, SHMIMG_HEADER_SIZE) == 0 ? 0 : 1);
@@ -447,19 +456,10 @@ static void check_truncated_under_reader(void)
     free(buf);
 }
 
-/* Publishes a 64x64 image under key "zero"; returns the handle. */
+/* Publishes under key "zero" the 64x64 image the truncation checks cut. */
 static seg *publish_small(char *file, size_t size)
 {
-    seg *s;
-    uint8_t *px;
-    uint32_t pitch;
-    CHECK_RC(seg_attach("zero", SEG_CREATE, &s, &err), 0, &err);
-    CHECK_RC(seg_write_begin(s, 64, 64, "small.png", &px, &pitch, &err), 0,
-             &err);
-    memset(px, 0x55, (size_t)pitch * 64);
-    CHECK_RC(seg_write_end(s, true, &err), 0, &err);
-    snprintf(file, size, "%s", seg_file(s));
-    return s;
+    return publish_square("zero", 64, file, size);
 }
 
 /* In a child: a waiter whose file is cut to 0 bytes while it sleeps gets

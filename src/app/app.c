@@ -227,13 +227,12 @@ static int attach(app *a, unsigned flags, shmimg_err *err)
     detach(a);
     int rc = seg_attach(a->key, flags, &a->seg, err);
     static bool dir_noted;
-    char fs[64];
-    if (rc == 0 && !dir_noted && seg_dir_kind(fs, sizeof fs) == 1) {
+    char note[SEG_PATH_MAX + 128];
+    if (rc == 0 && !dir_noted && seg_dir_note(note, sizeof note) == 1) {
         dir_noted = true; /* once: it is a fact about the machine */
-        fprintf(stderr, "shmimg: note: %s (SHMIMG_DIR) is on %s, not in "
-                        "memory (tmpfs): segments there are written to "
-                        "disk and slower\n",
-                seg_dir(), fs);
+        char shown[sizeof note * 6];
+        escape_display(note, shown, sizeof shown); /* SHMIMG_DIR is bytes */
+        fprintf(stderr, "shmimg: %s\n", shown);
     }
     if (rc == 0) {
         /* A holder that is alive but stopped would freeze the window:

@@ -159,11 +159,9 @@ static int failure(const shmimg_err *err, const char *key)
 /* Says once, on stderr, that SHMIMG_DIR is backed by a disk. */
 static void note_dir_kind(void)
 {
-    char fs[64];
-    if (seg_dir_kind(fs, sizeof fs) == 1)
-        say("note: %s (SHMIMG_DIR) is on %s, not in memory (tmpfs): "
-            "segments there are written to disk and slower",
-            seg_dir(), fs);
+    char note[SEG_PATH_MAX + 128];
+    if (seg_dir_note(note, sizeof note) == 1)
+        say("%s", note);
 }
 
 /* ---- signals ------------------------------------------------------------ */

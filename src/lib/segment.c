@@ -148,7 +148,7 @@ static int fail_missing(shmimg_err *err, const char *key)
                        shmimg_strerror(SHMIMG_ENOSEG), key, seg_dir());
 }
 
-int seg_dir_kind(char *fs, size_t size)
+int seg_dir_note(char *note, size_t size)
 {
     struct statfs sf;
     struct stat st;
@@ -165,10 +165,15 @@ int seg_dir_kind(char *fs, size_t size)
     } known[] = {{0xEF53, "ext2/3/4"},     {0x58465342, "xfs"},
                  {0x9123683E, "btrfs"},    {0x794c7630, "overlayfs"},
                  {0x6969, "nfs"},          {0x65735546, "fuse"}};
-    snprintf(fs, size, "filesystem type 0x%llx", magic);
+    char fs[32];
+    snprintf(fs, sizeof fs, "filesystem type 0x%llx", magic);
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (known[i].magic == magic)
-            snprintf(fs, size, "%s", known[i].name);
+            snprintf(fs, sizeof fs, "%s", known[i].name);
+    snprintf(note, size,
+             "note: %s (SHMIMG_DIR) is on %s, not in memory (tmpfs): "
+             "segments there are written to disk and slower",
+             seg_dir(), fs);
     return 1;
 }
 

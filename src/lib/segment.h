@@ -183,9 +183,10 @@ bool seg_replaced(const seg *s);
 int seg_check(seg *s, shmimg_err *err);
 
 /* Whether SHMIMG_DIR is in memory (tmpfs, ramfs), as segments should be.
- * Returns: 0 in memory; 1 on a disk-backed filesystem, named in fs;
- * -1 when it cannot be told (the directory is missing, say). */
-int seg_dir_kind(char *fs, size_t size);
+ * Returns: 0 in memory; 1 on a disk-backed filesystem, with a sentence
+ * for people in note that says so and names the filesystem; -1 when it
+ * cannot be told (the directory is missing, say). */
+int seg_dir_note(char *note, size_t size);
 
 /* What seg_inspect reads from a segment file without locking or writing. */
 typedef struct seg_status {

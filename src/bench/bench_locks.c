@@ -116,7 +116,7 @@ static volatile uint64_t *counter_of(const lock_kind *k)
     seg_view v;
     if (seg_read_begin(handle, &v, &err) < 0)
         die("read");
-    seg_read_end(handle);
+    seg_read_end(handle, &v, NULL);
     return (volatile uint64_t *)(uintptr_t)v.pixels;
 }
 

@@ -164,6 +164,18 @@ static void note_dir_kind(void)
         say("%s", note);
 }
 
+/* Says, on stderr, when the segment holds fewer buffers than it asked for
+ * (SHMIMG_DIR too small): readers may then have to retry. */
+static void note_buffers(const seg *s)
+{
+    unsigned wanted, got = seg_buffers(s, &wanted);
+    if (got > 0 && got < wanted)
+        say("note: %s holds %u frame buffer%s, not %u: %s has no room for "
+            "more; readers copy while the publisher waits%s",
+            seg_file(s), got, got == 1 ? "" : "s", wanted, seg_dir(),
+            got == 1 ? ", or retry" : "");
+}
+
 /* ---- signals ------------------------------------------------------------ */
 
 /* Whether sig's default action ends the process and it may be caught
@@ -246,6 +258,7 @@ typedef struct opts {
     const char *out; /* pull -o */
     double wait_s;   /* pull --wait; < 0: do not wait */
     int persist;     /* publish --persist */
+    seg_share share; /* publish --share */
     int json;        /* info, list --json */
 } opts;
 
@@ -308,6 +321,19 @@ static int parse(int argc, char **argv, const char *cmd, const char *usage,
         case 0: break; /* a flag, already set */
         case 'k': o->key = optarg; break;
         case 'o': o->out = optarg; break;
+        case 's':
+            if (strcmp(optarg, "group") == 0)
+                o->share = SEG_SHARE_GROUP;
+            else if (strcmp(optarg, "all") == 0)
+                o->share = SEG_SHARE_ALL;
+            else if (strcmp(optarg, "none") == 0)
+                o->share = SEG_SHARE_NONE;
+            else
+                return usage_error(cmd, usage,
+                                   "--share takes group, all or none, got "
+                                   "'%s'",
+                                   optarg);
+            break;
         case 'w':
             /* Plain decimal only: strtod would also take " 1", "0x10",
              * "-0", "inf" and "1e3". */
@@ -368,14 +394,16 @@ static int load_quietly(const char *path, SDL_Surface **out,
 
 static int cmd_publish(int argc, char **argv)
 {
-    static const char usage[] = "shmimg publish [--key K] [--persist] IMAGE";
+    static const char usage[] =
+        "shmimg publish [--key K] [--persist] [--share group|all] IMAGE";
     opts o = defaults;
     const struct option longopts[] = {
         {"key", required_argument, NULL, 'k'},
         {"persist", no_argument, &o.persist, 1},
+        {"share", required_argument, NULL, 's'},
         {0},
     };
-    int rc = parse(argc, argv, "publish", usage, ":k:", longopts, &o);
+    int rc = parse(argc, argv, "publish", usage, ":k:s:", longopts, &o);
     if (rc)
         return rc;
     if (optind >= argc)
@@ -406,6 +434,9 @@ static int cmd_publish(int argc, char **argv)
     note_dir_kind();
     seg *s;
     rc = seg_attach(o.key, SEG_CREATE, &s, &err);
+    /* Who may read it is what this publish asked, --share or not. */
+    if (rc == 0)
+        rc = seg_set_share(s, o.share, &err);
     if (rc == 0)
         rc = image_publish(s, surface, path, &err);
     int w = surface->w, h = surface->h;
@@ -415,6 +446,7 @@ static int cmd_publish(int argc, char **argv)
         return failure(&err, o.key);
     }
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    note_buffers(s);
     if (o.persist) {
         seg_set_persist(s, true);
         out("Published %s (%dx%d) under key %s in %s; it stays until "
@@ -467,7 +499,7 @@ static int wait_following(seg **s, const opts *o, shmimg_err *err)
             return rc;
         seg_detach(*s);
         *s = NULL;
-        rc = seg_attach(o->key, SEG_CREATE, s, err);
+        rc = seg_attach(o->key, SEG_CREATE | SEG_READER, s, err);
         if (rc < 0)
             return rc;
         seen = 0; /* the new file's first image is new to us */
@@ -483,7 +515,7 @@ static int check_output(seg *s, image_out_format fmt, const char *out,
     if (rc < 0)
         return rc;
     seg_image img = v.image;
-    seg_read_end(s);
+    seg_read_end(s, &v, NULL); /* only its size is used */
     shmimg_err why;
     bool huge = img.width > INT32_MAX || img.height > INT32_MAX ||
                 (uint64_t)img.width * img.height * 4 > INT32_MAX;
@@ -541,7 +573,8 @@ static int cmd_pull(int argc, char **argv)
     /* A waiting reader may come first: it creates the empty segment that
      * the publisher will fill. */
     seg *s;
-    rc = seg_attach(o.key, o.wait_s >= 0 ? SEG_CREATE : 0, &s, &err);
+    rc = seg_attach(o.key, SEG_READER | (o.wait_s >= 0 ? SEG_CREATE : 0), &s,
+                    &err);
     if (rc < 0)
         return failure(&err, o.key);
     if (o.wait_s >= 0)
@@ -620,16 +653,24 @@ static const char *image_state(const seg_status *st)
     if (st->problem == SHMIMG_ECORRUPT || st->problem == SHMIMG_EVERSION ||
         !st->header_read)
         return "unreadable";
-    if (st->flags & SHMIMG_FLAG_WRITING)
-        return st->generation % 2 ? "writing or incomplete" : "incomplete";
-    return st->flags & SHMIMG_FLAG_HAS_IMAGE ? "complete" : "empty";
+    if (st->state == SHMIMG_EINCOMPLETE)
+        return st->lock_word ? "writing or incomplete" : "incomplete";
+    return st->state == SHMIMG_EEMPTY ? "empty" : "complete";
 }
 
 static bool has_image(const seg_status *st)
 {
-    return st->header_read && st->problem == 0 &&
-           (st->flags & SHMIMG_FLAG_HAS_IMAGE) &&
-           !(st->flags & SHMIMG_FLAG_WRITING);
+    return st->header_read && st->problem == 0 && st->state == 0;
+}
+
+/* One buffer's state, as info shows it. */
+static const char *buffer_state(const seg_status *st, unsigned i)
+{
+    if (st->buf[i].seq % 2)
+        return st->lock_word ? "writing" : "incomplete";
+    if (st->buf[i].image.frame == 0)
+        return "empty";
+    return SHMIMG_LATEST_INDEX(st->latest) == i ? "newest" : "older";
 }
 
 static void format_time(int64_t ns, char *buf, size_t n)
@@ -657,20 +698,31 @@ static void print_json(const seg_status *st)
         printf(", \"problem\": ");
         json_string(st->problem_msg);
     }
-    if (st->header_read)
-        printf(", \"layout_version\": %u, \"generation\": %u, \"flags\": %u, "
-               "\"persist\": %s, \"lock_held\": %s, \"lock_owner_pid\": %u, "
-               "\"payload_offset\": %llu, \"capacity\": %llu",
-               st->layout_version, st->generation, st->flags,
-               st->flags & SHMIMG_FLAG_PERSIST ? "true" : "false",
-               st->lock_word ? "true" : "false", st->lock_owner_pid,
+    if (st->header_read) {
+        printf(", \"layout_version\": %u, \"latest\": %u, \"flags\": %u, "
+               "\"persist\": %s, \"mode\": \"%04o\", \"owner_uid\": %u, "
+               "\"lock_held\": %s, \"lock_owner_pid\": %u, "
+               "\"payload_offset\": %llu, \"capacity\": %llu, "
+               "\"buffer_stride\": %llu, \"buffer_count\": %u, "
+               "\"buffers\": [",
+               st->layout_version, st->latest, st->flags,
+               st->flags & SHMIMG_FLAG_PERSIST ? "true" : "false", st->mode,
+               st->uid, st->lock_word ? "true" : "false", st->lock_owner_pid,
                (unsigned long long)st->payload_offset,
-               (unsigned long long)st->capacity);
+               (unsigned long long)st->capacity,
+               (unsigned long long)st->buffer_stride, st->buffer_count);
+        for (unsigned i = 0; i < st->buffer_count && i < SHMIMG_MAX_BUFFERS;
+             i++)
+            printf("%s{\"state\": \"%s\", \"seq\": %u, \"frame\": %llu}",
+                   i ? ", " : "", buffer_state(st, i), st->buf[i].seq,
+                   (unsigned long long)st->buf[i].image.frame);
+        printf("]");
+    }
     if (has_image(st)) {
-        printf(", \"width\": %u, \"height\": %u, \"pitch\": %u, "
+        printf(", \"frame\": %llu, \"width\": %u, \"height\": %u, \"pitch\": %u, "
                "\"pixel_format\": \"RGBA8\", \"payload_size\": %llu, "
                "\"publisher_pid\": %u, \"published\": \"%s\", \"source\": ",
-               st->image.width, st->image.height, st->image.pitch,
+               (unsigned long long)st->image.frame, st->image.width, st->image.height, st->image.pitch,
                (unsigned long long)st->image.payload_size,
                st->image.publisher_pid, when);
         json_string(st->image.source_name);
@@ -694,8 +746,20 @@ static void print_info(const seg_status *st)
         st->layout_version, SHMIMG_HEADER_SIZE,
         (unsigned long long)st->payload_offset,
         (unsigned long long)st->capacity);
-    out("state      %s, generation %u%s", image_state(st), st->generation,
+    out("access     mode %04o, owner uid %u%s", st->mode, st->uid,
+        st->uid == geteuid() ? " (you)" : "");
+    out("state      %s%s", image_state(st),
         st->flags & SHMIMG_FLAG_PERSIST ? ", persistent" : "");
+    out("buffers    %u of %llu bytes each", st->buffer_count,
+        (unsigned long long)st->buffer_stride);
+    for (unsigned i = 0; i < st->buffer_count && i < SHMIMG_MAX_BUFFERS; i++) {
+        const seg_image *b = &st->buf[i].image;
+        if (b->frame && st->buf[i].seq % 2 == 0)
+            out("  buffer %u %s, frame %llu, %ux%u", i, buffer_state(st, i),
+                (unsigned long long)b->frame, b->width, b->height);
+        else
+            out("  buffer %u %s", i, buffer_state(st, i));
+    }
     if (st->lock_word)
         out("lock       held (pid %u)", st->lock_owner_pid);
     else
@@ -704,6 +768,8 @@ static void print_info(const seg_status *st)
         return;
     char when[32];
     format_time(st->image.publish_time_ns, when, sizeof when);
+    out("frame      %llu (buffer %u)", (unsigned long long)st->image.frame,
+        st->image.buffer);
     out("image      %ux%u pixels, RGBA8 (bytes R,G,B,A), pitch %u bytes, "
         "%llu bytes",
         st->image.width, st->image.height, st->image.pitch,

@@ -30,6 +30,8 @@ const char *shmimg_strerror(int code)
     case SHMIMG_ESETTING: return "invalid setting";
     case SHMIMG_EGONE: return "the segment file was removed or replaced";
     case SHMIMG_EWRITE: return "cannot write the output";
+    case SHMIMG_ELAPPED:
+        return "the frame was overwritten while being read";
     }
     return "unknown error";
 }

@@ -31,6 +31,8 @@ enum shmimg_status {
     SHMIMG_EGONE = -19,      /* the segment file was removed, replaced or
                                 truncated under an attached process */
     SHMIMG_EWRITE = -20,     /* an output could not be written whole */
+    SHMIMG_ELAPPED = -21,    /* the frame was overwritten while being read,
+                                again and again: the reader is too slow */
 };
 
 #define SHMIMG_ERR_MSG_MAX 512

@@ -535,40 +535,45 @@ static bool fits(const SDL_Surface *sf, const seg_image *img)
 
 int image_pull(seg *s, SDL_Surface **io, seg_image *img, shmimg_err *err)
 {
-    /* Two rounds at most, unless the image changes size between them. */
-    for (int round = 0; round < 8; round++) {
+    /* A publisher may overwrite the frame while we copy it (the read is
+     * then lapped: read again), or publish one of another size (make a
+     * surface that fits, and read again). */
+    for (int round = 0; round < SEG_MAX_LAPS; round++) {
         seg_view v;
         int rc = seg_read_begin(s, &v, err);
         if (rc < 0)
             return rc;
-        if (fits(*io, &v.image)) {
-            SDL_Surface *d = *io;
-            size_t row = (size_t)v.image.width * SHMIMG_BYTES_PER_PIXEL;
-            if ((size_t)d->pitch == row && v.image.pitch == row)
-                rc = seg_copy_out(s, d->pixels, v.pixels,
-                                  (size_t)v.image.payload_size, err);
-            else
-                for (uint32_t y = 0; rc == 0 && y < v.image.height; y++)
-                    rc = seg_copy_out(
-                        s, (uint8_t *)d->pixels + (size_t)y * (size_t)d->pitch,
-                        v.pixels + (size_t)y * v.image.pitch, row, err);
-            seg_read_end(s);
-            if (rc == 0 && img)
-                *img = v.image;
-            return rc;
+        if (!fits(*io, &v.image)) {
+            SDL_Surface *fresh = SDL_CreateRGBSurfaceWithFormat(
+                0, (int)v.image.width, (int)v.image.height, 32,
+                SDL_PIXELFORMAT_RGBA32);
+            if (!fresh)
+                return shmimg_fail(err, SHMIMG_ESYS,
+                                   "cannot allocate a %ux%u image: %s",
+                                   v.image.width, v.image.height,
+                                   SDL_GetError());
+            SDL_FreeSurface(*io);
+            *io = fresh;
         }
-        seg_image want = v.image;
-        seg_read_end(s);
-        SDL_Surface *fresh = SDL_CreateRGBSurfaceWithFormat(
-            0, (int)want.width, (int)want.height, 32, SDL_PIXELFORMAT_RGBA32);
-        if (!fresh)
-            return shmimg_fail(err, SHMIMG_ESYS,
-                               "cannot allocate a %ux%u image: %s", want.width,
-                               want.height, SDL_GetError());
-        SDL_FreeSurface(*io);
-        *io = fresh;
+        SDL_Surface *d = *io;
+        size_t row = (size_t)v.image.width * SHMIMG_BYTES_PER_PIXEL;
+        if ((size_t)d->pitch == row && v.image.pitch == row)
+            seg_copy_out(s, d->pixels, v.pixels, (size_t)v.image.payload_size);
+        else
+            for (uint32_t y = 0; y < v.image.height; y++)
+                seg_copy_out(s,
+                             (uint8_t *)d->pixels + (size_t)y * (size_t)d->pitch,
+                             v.pixels + (size_t)y * v.image.pitch, row);
+        rc = seg_read_end(s, &v, err);
+        if (rc == SHMIMG_ELAPPED)
+            continue;
+        if (rc == 0 && img)
+            *img = v.image;
+        return rc;
     }
-    return shmimg_fail(err, SHMIMG_ESYS,
-                       "%s: the image kept changing size while pulling",
-                       seg_file(s));
+    return shmimg_fail(err, SHMIMG_ELAPPED,
+                       "%s: %s %d times in a row; this reader is slower than "
+                       "the publisher",
+                       seg_file(s), shmimg_strerror(SHMIMG_ELAPPED),
+                       SEG_MAX_LAPS);
 }

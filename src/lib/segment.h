@@ -1,6 +1,6 @@
-/* segment.h - a named shared image segment: find, create, attach, publish
- * into, read from, wait on, inspect and remove. No SDL here: pixels are
- * bytes in the layout of layout.h.
+/* segment.h - a named shared image segment, a channel of frames: find,
+ * create, attach, publish into, read from, wait on, inspect and remove. No
+ * SDL here: pixels are bytes in the layout of layout.h.
  *
  * Contract:
  *   - Keys are 1-64 characters of A-Z a-z 0-9 . _ - not starting with '.'
@@ -16,17 +16,23 @@
  *     segment nobody holds reclaims it (removes and recreates it).
  *   - A failed publish (no space, bad size) leaves the previous image as it
  *     was, readable.
- *   - A seg handle may be shared by threads: seg_wait may run in one thread
- *     while another reads or writes; reads and writes are serialised by the
- *     segment lock.
+ *   - Publishers serialise on the segment lock; readers take no lock and
+ *     write nothing, so no reader, however slow, stopped or killed, makes a
+ *     publish wait (layout.h). A reader gets the newest complete frame,
+ *     never a torn one: seg_read_end tells it when the frame it was reading
+ *     was overwritten meanwhile ("lapped"), and seg_pull retries.
+ *   - Owners (the file's uid, read-write) keep the file alive; readers of
+ *     another uid attach read-only (SEG_READER) and do not.
+ *   - Threads: a handle is used by one thread at a time for publishing and
+ *     reading; seg_wait and seg_wake_waiters may run in others.
  *
- * Usage, reader:
+ * Usage, zero-copy reader:
  *       seg *s; seg_view v;
- *       if (seg_attach("shmimg", 0, &s, &err) < 0) fail(err.msg);
- *       if (seg_read_begin(s, &v, &err) == 0) {
- *           memcpy(dst, v.pixels, v.image.payload_size);   lock held here
- *           seg_read_end(s);
- *       }
+ *       if (seg_attach("shmimg", SEG_READER, &s, &err) < 0) fail(err.msg);
+ *       do {
+ *           if (seg_read_begin(s, &v, &err) < 0) fail(err.msg);
+ *           upload(v.pixels, v.image.pitch);     the publisher may write
+ *       } while (seg_read_end(s, &v, &err) == SHMIMG_ELAPPED);
  *       seg_detach(s);
  */
 #ifndef SHMIMG_SEGMENT_H
@@ -59,21 +65,38 @@ typedef struct seg_image {
     uint32_t pitch;          /* bytes per row */
     uint32_t pixel_format;   /* SHMIMG_FORMAT_RGBA8 */
     uint64_t payload_size;   /* bytes: pitch * height */
-    uint32_t generation;     /* even: the image's generation number */
+    uint64_t frame;          /* 1, 2, ...: every publish counts */
+    uint32_t buffer;         /* the buffer it was read from */
     uint32_t publisher_pid;
     int64_t publish_time_ns; /* CLOCK_REALTIME */
     char source_name[SHMIMG_NAME_MAX];
 } seg_image;
 
-/* A locked image: valid only between seg_read_begin and seg_read_end. */
+/* A frame being read: its pixels are in the mapping, and a publisher may
+ * overwrite them; seg_read_end says whether it did. */
 typedef struct seg_view {
     seg_image image;
     const uint8_t *pixels; /* payload_size bytes, rows pitch bytes apart */
+    uint32_t seq;          /* the buffer's sequence count when read */
 } seg_view;
 
 enum seg_attach_flags {
     SEG_CREATE = 1u << 0, /* create the segment when there is none */
+    SEG_READER = 1u << 1, /* only reads: a file of another uid (shared with
+                             --share) is attached read-only */
 };
+
+/* Who may read a segment file besides its owner (its mode). */
+typedef enum seg_share {
+    SEG_SHARE_NONE,  /* 0600 */
+    SEG_SHARE_GROUP, /* 0640 */
+    SEG_SHARE_ALL,   /* 0644 */
+} seg_share;
+
+/* Buffers a segment asks for; fewer when SHMIMG_DIR cannot hold them. */
+#define SEG_DEFAULT_BUFFERS 3u
+/* A reader lapped this many times in a row reports SHMIMG_ELAPPED. */
+#define SEG_MAX_LAPS 64
 
 /* Checks a key. Returns: 0 or SHMIMG_EKEY with the reason. */
 int seg_key_check(const char *key, shmimg_err *err);
@@ -90,8 +113,10 @@ const char *seg_dir(void);
 int seg_dir_check(shmimg_err *err);
 
 /* Attaches to the segment of key, creating it (empty) with SEG_CREATE.
+ * With SEG_READER, a file that belongs to another uid is opened read-only.
  * Returns: 0 and *out; or SHMIMG_ENOSEG, EKEY, ENOTFILE, EPERM, ECORRUPT,
- * EVERSION, ENOSPACE, ETOOMANY, ESETTING (SHMIMG_DIR missing), ESYS. */
+ * EVERSION, ENOSPACE, ETOOMANY, ETIMEDOUT (a publisher stopped holding the
+ * lock), ESETTING (SHMIMG_DIR missing), ESYS. */
 int seg_attach(const char *key, unsigned flags, seg **out, shmimg_err *err);
 
 /* Detaches; the last process out removes a non-persistent segment.
@@ -101,6 +126,20 @@ int seg_detach(seg *s);
 /* Returns: the segment's file name. */
 const char *seg_file(const seg *s);
 
+/* Returns: true when attached read-only (another user's shared file). */
+bool seg_read_only(const seg *s);
+
+/* Sets who may read the file (its mode). Returns: 0, EPERM, ESYS. */
+int seg_set_share(seg *s, seg_share share, shmimg_err *err);
+
+/* Returns: the buffers the segment holds now (0 before the first
+ * publish), and in *wanted (may be NULL) how many it asked for. */
+unsigned seg_buffers(const seg *s, unsigned *wanted);
+
+/* Sets how many buffers the next re-layout asks for (1..4, for tests and
+ * the benchmark); fewer are taken when SHMIMG_DIR cannot hold them. */
+void seg_set_buffers(seg *s, unsigned count);
+
 /* Sets how long reads and writes wait for a live lock holder;
  * < 0: as long as it lives. */
 void seg_set_lock_timeout(seg *s, int timeout_ms);
@@ -108,41 +147,50 @@ void seg_set_lock_timeout(seg *s, int timeout_ms);
 /* Keeps the file after the last detach (until seg_remove), or not. */
 void seg_set_persist(seg *s, bool persist);
 
-/* Starts a publish of a width x height RGBA8 image: reserves the space
- * (growing the file if needed), locks, marks the image as being written,
- * and stores the metadata. source_name is cut to its base name.
+/* Starts a publish of a width x height RGBA8 image: locks, picks the
+ * oldest buffer (re-laying the buffers out, and growing the file, when the
+ * image does not fit them), marks it as being written, and stores the
+ * metadata. source_name is cut to its base name. The newest complete
+ * frame stays readable meanwhile.
  * On success the caller writes *pitch-spaced rows into *pixels and must
  * call seg_write_end. On failure nothing was changed.
- * Returns: 0; SHMIMG_EINVAL, ETOOBIG, ENOSPACE, ETIMEDOUT, ECORRUPT, ESYS. */
+ * Returns: 0; SHMIMG_EPERM (read-only), ETOOBIG, ENOSPACE, ETIMEDOUT,
+ * ECORRUPT, ESYS. */
 int seg_write_begin(seg *s, uint32_t width, uint32_t height,
                     const char *source_name, uint8_t **pixels,
                     uint32_t *pitch, shmimg_err *err);
 
-/* Ends a publish: complete = true makes the image visible and wakes every
- * waiter; false leaves it marked incomplete. Releases the lock.
+/* Ends a publish: complete = true makes the frame the newest and wakes
+ * every waiter; false leaves its buffer marked incomplete, and readers
+ * keep the previous frame (unless a re-layout had dropped it: they then
+ * report "incomplete"). Releases the lock.
  * Returns: 0; SHMIMG_ECORRUPT when the file was truncated under us during
  * the publish (the pixels were lost). */
 int seg_write_end(seg *s, bool complete, shmimg_err *err);
 
-/* Locks and validates the current image; on success the lock stays held
- * until seg_read_end, and v->pixels points into the mapping.
- * Returns: 0; SHMIMG_EEMPTY, EINCOMPLETE, ECORRUPT, ETIMEDOUT, ESYS (and no
- * lock held on failure). */
+/* Finds and validates the newest complete frame, without a lock; waits
+ * (up to the lock timeout) while the only candidate is being written.
+ * v->pixels then points into the mapping, where a publisher may overwrite
+ * it: use it, then ask seg_read_end whether that happened.
+ * Returns: 0; SHMIMG_EEMPTY, EINCOMPLETE (its writer died), ECORRUPT,
+ * ETIMEDOUT, ELAPPED, ESYS. */
 int seg_read_begin(seg *s, seg_view *v, shmimg_err *err);
 
-/* Releases the lock taken by seg_read_begin. */
-void seg_read_end(seg *s);
+/* Ends a read: whether the frame of v stayed whole while it was used.
+ * Returns: 0; SHMIMG_ELAPPED when a publisher overwrote it meanwhile
+ * (what was read may be torn: read again); SHMIMG_ECORRUPT when the file
+ * was truncated under us (the pages read as zeros). */
+int seg_read_end(seg *s, const seg_view *v, shmimg_err *err);
 
 /* Copies n bytes of a view (between seg_read_begin and seg_read_end) to
- * dst, surviving a file truncated under us by someone else.
- * Returns: 0, or SHMIMG_ECORRUPT when the pages vanished (SIGBUS): dst
- * then holds zeros where they were. */
-int seg_copy_out(seg *s, void *dst, const void *src, size_t n,
-                 shmimg_err *err);
+ * dst; pages that vanished read as zeros, and seg_read_end says so. */
+void seg_copy_out(seg *s, void *dst, const void *src, size_t n);
 
-/* Copies the current image into dst (dst_size bytes) under the lock.
+/* Copies the newest complete frame into dst (dst_size bytes), reading
+ * again when lapped (with one buffer, an owner copies under the lock after
+ * two laps, so that an unpaced publisher cannot starve it).
  * Returns: 0 and *img; SHMIMG_EINVAL with *img filled when dst is too
- * small; or the errors of seg_read_begin. */
+ * small; or the errors of seg_read_begin and seg_read_end. */
 int seg_pull(seg *s, void *dst, size_t dst_size, seg_image *img,
              shmimg_err *err);
 
@@ -153,11 +201,11 @@ int seg_pull(seg *s, void *dst, size_t dst_size, seg_image *img,
 int seg_lock(seg *s, shmimg_err *err);
 void seg_unlock(seg *s);
 
-/* Returns: the generation counter now (even: complete; odd: writing). */
+/* Returns: the `latest` word now; it changes with every new frame. */
 uint32_t seg_generation(const seg *s);
 
-/* Sleeps until the generation differs from seen and is even, i.e. a new
- * image is complete. timeout_ms < 0 waits for ever. A futex wait on the
+/* Sleeps until the `latest` word differs from seen, i.e. a new frame is
+ * complete. timeout_ms < 0 waits for ever. A futex wait on the
  * generation word: a new image wakes it at once. cancel (may be NULL) is
  * checked after every wake-up; seg_wake_waiters wakes the sleepers so they
  * check it. Every 250 ms, and on any wake-up without a new image, it also
@@ -198,16 +246,27 @@ typedef struct seg_status {
     bool header_read;         /* the fields below are from the file */
     uint32_t layout_version;
     uint32_t flags;
-    uint32_t generation;
+    uint32_t latest;
     uint32_t lock_word;
     uint32_t lock_owner_pid;
+    uint32_t mode;            /* the file's permission bits */
+    uint32_t uid;             /* the file's owner */
     uint64_t payload_offset;
     uint64_t capacity;
+    uint64_t buffer_stride;
+    uint32_t buffer_count;
+    struct {
+        uint32_t seq;
+        seg_image image;      /* as the descriptor says, not checked */
+    } buf[SHMIMG_MAX_BUFFERS];
+    int state;                /* 0 (image holds the newest frame), EEMPTY,
+                                 EINCOMPLETE */
     seg_image image;
 } seg_status;
 
 /* Reads the segment at path as it is. Problems with its content go into
- * st->problem; the file is never locked or written.
+ * st->problem; the file is never locked or written. Another uid's file
+ * is read when its mode allows.
  * Returns: 0; SHMIMG_ENOSEG, ENOTFILE, EPERM, ESYS when it cannot be read. */
 int seg_inspect(const char *path, seg_status *st, shmimg_err *err);
 

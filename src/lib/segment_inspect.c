@@ -1,0 +1,134 @@
+/* segment_inspect.c - looking at segment files without touching them:
+ * seg_inspect reads one with pread (no lock, no mapping, nothing
+ * written), seg_list walks SHMIMG_DIR. What they report is for people and
+ * scripts; a publisher may be writing meanwhile, so the newest frame is
+ * the one whose buffer was even in the copy we read.
+ */
+#include "segment_internal.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Fills st's buffer table and newest frame from the header copy h. */
+static void read_buffers(const shmimg_header *h, seg_status *st,
+                         shmimg_err *why)
+{
+    for (unsigned i = 0; i < SHMIMG_MAX_BUFFERS; i++) {
+        uint64_t offset;
+        st->buf[i].seq = atomic_load(&h->buf[i].seq);
+        seg_copy_descriptor(&h->buf[i], &st->buf[i].image, &offset);
+        st->buf[i].image.buffer = i;
+    }
+    unsigned newest = SHMIMG_LATEST_INDEX(st->latest);
+    const seg_image *img = &st->buf[newest].image;
+    if (st->buf[newest].seq % 2) {
+        st->state = SHMIMG_EINCOMPLETE;
+    } else if (img->frame == 0) {
+        st->state = SHMIMG_EEMPTY;
+    } else {
+        st->image = *img;
+        int rc = seg_check_frame(img, h->buf[newest].offset, h->payload_offset,
+                                 (uint64_t)st->file_size, st->path, why);
+        if (rc < 0)
+            st->problem = rc;
+    }
+}
+
+int seg_inspect(const char *path, seg_status *st, shmimg_err *err)
+{
+    memset(st, 0, sizeof *st);
+    snprintf(st->path, sizeof st->path, "%s", path);
+    struct stat sb;
+    const char *key = strrchr(path, '/');
+    key = key ? key + 1 : path;
+    if (strncmp(key, SEG_FILE_PREFIX, strlen(SEG_FILE_PREFIX)) == 0)
+        key += strlen(SEG_FILE_PREFIX);
+    int fd = seg_open_checked(path, O_RDONLY, key, true, &sb, err);
+    if (fd < 0)
+        return fd;
+    st->file_size = sb.st_size;
+    st->mode = sb.st_mode & 07777;
+    st->uid = sb.st_uid;
+    st->attached = seg_count_owners(fd);
+
+    static shmimg_header zero;
+    shmimg_header h = zero;
+    ssize_t got = pread(fd, &h, sizeof h, 0);
+    close(fd);
+    shmimg_err why = {0};
+    if (got < 0)
+        return seg_fail_errno(err, path, "read");
+    st->problem = seg_check_header(&h, (uint64_t)sb.st_size, path, &why);
+    if ((size_t)got == sizeof h && st->problem != SHMIMG_ECORRUPT) {
+        st->header_read = st->problem == 0;
+        st->layout_version = h.layout_version;
+    }
+    if (st->problem == 0) {
+        st->flags = atomic_load(&h.flags);
+        st->latest = atomic_load(&h.latest);
+        st->lock_word = atomic_load(&h.lock_word);
+        st->lock_owner_pid = h.lock_owner_pid;
+        st->payload_offset = h.payload_offset;
+        st->capacity = h.capacity;
+        st->buffer_stride = h.buffer_stride;
+        st->buffer_count = h.buffer_count;
+        read_buffers(&h, st, &why);
+    }
+    if (st->problem)
+        snprintf(st->problem_msg, sizeof st->problem_msg, "%s", why.msg);
+    return 0;
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int is_segment_name(const struct dirent *d)
+{
+    size_t n = strlen(SEG_FILE_PREFIX);
+    return strncmp(d->d_name, SEG_FILE_PREFIX, n) == 0 &&
+           seg_key_check(d->d_name + n, NULL) == 0;
+}
+
+int seg_list(int (*fn)(const seg_status *st, void *ctx), void *ctx,
+             shmimg_err *err)
+{
+    seg_clean_leftovers(NULL);
+    struct dirent **names;
+    int n = scandir(seg_dir(), &names, is_segment_name, by_name);
+    if (n < 0)
+        return seg_dir_check(err) < 0
+                   ? SHMIMG_ESETTING
+                   : seg_fail_errno(err, seg_dir(),
+                                    "read the directory (SHMIMG_DIR)");
+    int rc = 0;
+    seg_status *st = malloc(sizeof *st);
+    for (int i = 0; i < n; i++) {
+        if (st && rc == 0) {
+            char path[SEG_PATH_MAX];
+            snprintf(path, sizeof path, "%s/%s", seg_dir(), names[i]->d_name);
+            shmimg_err why;
+            if (seg_inspect(path, st, &why) < 0) {
+                /* Unopenable: report it as a problem of that entry. */
+                memset(st, 0, sizeof *st);
+                snprintf(st->path, sizeof st->path, "%s", path);
+                struct stat ls;
+                if (lstat(path, &ls) == 0)
+                    st->file_size = ls.st_size;
+                st->problem = why.code;
+                snprintf(st->problem_msg, sizeof st->problem_msg, "%s",
+                         why.msg);
+            }
+            rc = fn(st, ctx);
+        }
+        free(names[i]);
+    }
+    free(names);
+    free(st);
+    return rc;
+}

@@ -1,0 +1,98 @@
+/* segment_internal.h - what the three parts of the segment module share,
+ * and nobody else sees: the handle's fields, the checks (segment_check.c),
+ * and the attach-slot census (segment.c) that inspection also uses.
+ *
+ *   segment.c          the core: create, attach, lifetime, publish, read,
+ *                      wait, remove
+ *   segment_check.c    validation of names, files, headers and buffer
+ *                      descriptors: every byte of a segment is untrusted
+ *   segment_inspect.c  looking without touching: seg_inspect, seg_list
+ */
+#ifndef SHMIMG_SEGMENT_INTERNAL_H
+#define SHMIMG_SEGMENT_INTERNAL_H
+
+#include "segment.h"
+
+#include <sys/stat.h>
+
+struct seg {
+    int fd;
+    shmimg_header *hdr;  /* the 4096-byte header, mapped for good */
+    uint8_t *payload;    /* mapping from payload_offset, or NULL */
+    size_t payload_len;  /* bytes mapped at payload */
+    bool read_only;      /* opened O_RDONLY: maps PROT_READ, holds no slot */
+    uid_t file_uid;      /* the file's owner, for messages */
+    uint32_t slot;       /* our attach slot (owners only) */
+    uint32_t token;      /* our lock-owner token: nonce << 9 | slot */
+    uint32_t pid;        /* getpid() at attach: it is a syscall, and the
+                            lock is taken far more often than we attach */
+    uint64_t payload_offset; /* bytes, as checked at attach */
+    int lock_timeout_ms;
+    unsigned want_buffers;   /* buffers a re-layout asks for */
+    /* The publish under way (between seg_write_begin and seg_write_end). */
+    uint32_t write_index;
+    uint64_t write_frame;
+    bool write_relayout;
+    bool untrusted;      /* we saw it corrupt: never remove it on detach */
+    atomic_bool lost;    /* the file was truncated under our mappings:
+                            they now hold zeros (guard.h) */
+    int guard_hdr;       /* guard_register handles, -1 when none */
+    int guard_payload;
+    char path[SEG_PATH_MAX];
+};
+
+enum { seg_slot_bits = 9 }; /* 512 slots */
+_Static_assert((1u << seg_slot_bits) == SHMIMG_SLOTS, "slot bits");
+
+/* ---- segment_check.c ---- */
+
+/* Turns errno after a failed call into SHMIMG_EPERM, ENOSPACE or ESYS,
+ * with "path: what: strerror". Returns: the code. */
+int seg_fail_errno(shmimg_err *err, const char *path, const char *what);
+
+/* Refuses what an attacker or an accident could put at path: not a
+ * regular file; writable by group or others; and, unless others_ok,
+ * owned by another uid. */
+int seg_check_file(int fd, const char *path, bool others_ok, struct stat *st,
+                   shmimg_err *err);
+
+/* Opens path (O_NOFOLLOW, O_CLOEXEC, above fd 2) and checks it as
+ * seg_check_file does. Returns: the fd, or an error (ENOSEG when missing,
+ * naming key). */
+int seg_open_checked(const char *path, int oflags, const char *key,
+                     bool others_ok, struct stat *st, shmimg_err *err);
+
+/* Checks the fixed part of a header against the real file size, in the
+ * order docs/format.md gives. h may be NULL when the file is too short to
+ * hold a header: that is the first thing checked. */
+int seg_check_header(const shmimg_header *h, uint64_t file_size,
+                     const char *path, shmimg_err *err);
+
+/* Copies buffer descriptor d into *img (field by field, relaxed: a
+ * publisher may be rewriting it; the caller's seq check says whether the
+ * copy is one frame's) and *offset. */
+void seg_copy_descriptor(const shmimg_buffer *d, seg_image *img,
+                         uint64_t *offset);
+
+/* Checks a descriptor copy: a complete frame whose pixels lie inside a
+ * file of file_size bytes, past payload_offset. */
+int seg_check_frame(const seg_image *img, uint64_t offset,
+                    uint64_t payload_offset, uint64_t file_size,
+                    const char *path, shmimg_err *err);
+
+/* Moves fd above the standard streams (see segment.c). */
+int seg_above_stdio(int fd);
+
+/* ---- segment.c ---- */
+
+/* Counts the slots that owners hold (write locks) on the file of fd. */
+unsigned seg_count_owners(int fd);
+
+/* Whether SHMIMG_DIR's temporary name is a creator's: see layout.h. */
+bool seg_is_temp_name(const char *name, const char *key);
+
+/* Removes the temporary files of creators that died (every key: NULL).
+ * Returns: how many were removed. */
+int seg_clean_leftovers(const char *key);
+
+#endif

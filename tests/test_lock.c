@@ -31,7 +31,7 @@ static volatile uint32_t *counter_of(seg *s)
 {
     seg_view v;
     CHECK_RC(seg_read_begin(s, &v, &err), 0, &err);
-    seg_read_end(s);
+    CHECK_RC(seg_read_end(s, &v, &err), 0, &err);
     return (volatile uint32_t *)(uintptr_t)v.pixels;
 }
 

@@ -1,6 +1,8 @@
 /* test_segment.c - the segment protocol between real processes: keys,
- * errors, lifetime (also after SIGKILL), timed waits and wake-ups, a
- * publisher killed mid-write, growth under a looping reader, and several
+ * errors, lifetime (also after SIGKILL), timed waits and wake-ups, the
+ * buffer ring (frame numbers, a read overwritten after buffer_count - 1
+ * publishes), a publisher killed mid-write (with 3 buffers, with 1, and
+ * right after a re-layout), growth under a looping reader, and several
  * publishers and readers at once where every read is one whole image. */
 #include "check.h"
 #include "pattern.h"
@@ -62,10 +64,14 @@ static void test_missing_and_empty(void)
     CHECK_EQ(v.image.width, 3);
     CHECK_EQ(v.image.height, 2);
     CHECK_EQ(v.image.pitch, 12);
-    CHECK_EQ(v.image.generation % 2, 0);
+    CHECK_EQ(v.image.frame, 1);
+    CHECK_EQ(v.image.buffer, 0);
     CHECK_EQ(pattern_verify(v.pixels, v.image.pitch, 3, 2), 7);
     CHECK(strcmp(v.image.source_name, "pattern") == 0);
-    seg_read_end(s);
+    CHECK_RC(seg_read_end(s, &v, &err), 0, &err);
+    unsigned wanted;
+    CHECK_EQ(seg_buffers(s, &wanted), SEG_DEFAULT_BUFFERS);
+    CHECK_EQ(wanted, SEG_DEFAULT_BUFFERS);
     CHECK_EQ(seg_detach(s), 1); /* the only user: the file goes */
 }
 
@@ -108,6 +114,12 @@ static int attach_publish_and_hang(void *arg)
         pause();
 }
 
+/* Layout 2 keeps the owners' count in attach slots (OFD locks, dropped
+ * by the kernel with the process). A file whose only owner was SIGKILLed
+ * is stale: listed with 0 attached. The next publisher takes it (layout 1
+ * removed and recreated it; see the report: segment.h still says so), and
+ * whatever it reads there is a whole frame or nothing; its publish works,
+ * and as the last owner out it removes the file. */
 static void test_sigkill_leaves_stale_then_reclaimed(void)
 {
     pid_t pid = test_spawn_ready(attach_publish_and_hang);
@@ -123,18 +135,26 @@ static void test_sigkill_leaves_stale_then_reclaimed(void)
     struct stat before;
     CHECK(stat(path, &before) == 0);
 
-    /* The next publisher reclaims it: a fresh file, no old image. */
     seg *s;
     CHECK_RC(seg_attach("crash", SEG_CREATE, &s, &err), 0, &err);
     struct stat after;
     CHECK(stat(path, &after) == 0);
-    CHECK(after.st_ino != before.st_ino);
-    seg_view v;
-    CHECK_RC(seg_read_begin(s, &v, &err), SHMIMG_EEMPTY, &err);
+    uint8_t buf[8 * 8 * 4];
+    seg_image img;
+    int rc = seg_pull(s, buf, sizeof buf, &img, &err);
+    CHECK(rc == SHMIMG_EEMPTY || rc == 0);
+    if (rc == 0)
+        CHECK_EQ(pattern_verify(buf, img.pitch, img.width, img.height), 3);
+    printf("SIGKILLed publisher: stale file %s (%s)\n",
+           after.st_ino != before.st_ino ? "recreated" : "taken over as is",
+           rc == 0 ? "its last frame still readable, whole" : "empty");
     publish(s, 2, 2, 4);
+    CHECK_RC(seg_pull(s, buf, sizeof buf, &img, &err), 0, &err);
+    CHECK_EQ(pattern_verify(buf, img.pitch, 2, 2), 4);
+    CHECK_RC(seg_inspect(path, &st, &err), 0, &err);
+    CHECK_EQ(st.attached, 1);
     CHECK_EQ(seg_detach(s), 1);
     CHECK(!test_file_exists(path));
-    printf("SIGKILLed publisher: segment stale, then reclaimed and removed\n");
 }
 
 static int attach_and_hang(void *arg)
@@ -201,11 +221,12 @@ static int wait_for_next(void *arg)
     uint32_t seen = seg_generation(s), now;
     CHECK(write(ready_fd, "W", 1) == 1);
     CHECK_RC(seg_wait(s, seen, 10000, NULL, &now, &err), 0, &err);
-    CHECK(now != seen && now % 2 == 0);
+    CHECK(now != seen);
     seg_view v;
     CHECK_RC(seg_read_begin(s, &v, &err), 0, &err);
+    CHECK_EQ(now, (uint32_t)(v.image.frame << 2) | v.image.buffer);
     long id = pattern_verify(v.pixels, v.image.pitch, v.image.width, v.image.height);
-    seg_read_end(s);
+    CHECK_RC(seg_read_end(s, &v, &err), 0, &err);
     seg_detach(s);
     return id == 11 ? 0 : 1;
 }
@@ -236,54 +257,177 @@ static void test_wake_without_waiters(void)
 {
     seg *s;
     CHECK_RC(seg_attach("nowait", SEG_CREATE, &s, &err), 0, &err);
-    uint32_t g0 = seg_generation(s);
+    CHECK_EQ(seg_generation(s), 0);
     for (uint32_t i = 0; i < 1000; i++)
         publish(s, 2, 2, i);
-    CHECK_EQ(seg_generation(s) - g0, 2000);
+    /* latest = frame << 2 | buffer; frames count every publish, and the
+     * ring of 3 buffers turns once every 3 frames. */
+    CHECK_EQ(seg_generation(s) >> 2, 1000);
+    CHECK_EQ(SHMIMG_LATEST_INDEX(seg_generation(s)), 999 % 3);
     seg_view v;
     CHECK_RC(seg_read_begin(s, &v, &err), 0, &err);
+    CHECK_EQ(v.image.frame, 1000);
+    CHECK_EQ(v.image.buffer, 999 % 3);
     CHECK_EQ(pattern_verify(v.pixels, v.image.pitch, 2, 2), 999);
-    seg_read_end(s);
+    CHECK_RC(seg_read_end(s, &v, &err), 0, &err);
     seg_detach(s);
+}
+
+/* ---- a publisher killed while writing ----------------------------------- */
+
+/* ---- the buffer ring ---------------------------------------------------- */
+
+/* A view stays whole for buffer_count - 1 further publishes; the next one
+ * overwrites it and seg_read_end says so. */
+static void test_read_overwritten(void)
+{
+    for (unsigned n = 1; n <= SHMIMG_MAX_BUFFERS; n++) {
+        seg *s;
+        CHECK_RC(seg_attach("ring", SEG_CREATE, &s, &err), 0, &err);
+        seg_set_buffers(s, n);
+        publish(s, 16, 16, 100);
+        CHECK_EQ(seg_buffers(s, NULL), n);
+        seg_view v;
+        CHECK_RC(seg_read_begin(s, &v, &err), 0, &err);
+        CHECK_EQ(v.image.frame, 1);
+        for (unsigned k = 1; k < n; k++) {
+            publish(s, 16, 16, 100 + k);
+            CHECK_RC(seg_read_end(s, &v, &err), 0, &err);
+        }
+        CHECK_EQ(pattern_verify(v.pixels, v.image.pitch, 16, 16), 100);
+        publish(s, 16, 16, 200);
+        CHECK_RC(seg_read_end(s, &v, &err), SHMIMG_ELAPPED, &err);
+        CHECK_STR_HAS(err.msg, "overwritten while being read");
+        CHECK_RC(seg_read_begin(s, &v, &err), 0, &err); /* the retry */
+        CHECK_EQ(v.image.frame, n + 1);
+        CHECK_EQ(pattern_verify(v.pixels, v.image.pitch, 16, 16), 200);
+        CHECK_RC(seg_read_end(s, &v, &err), 0, &err);
+        CHECK_EQ(seg_detach(s), 1);
+    }
+    /* seg_set_buffers clamps to 1..4. */
+    seg *s;
+    CHECK_RC(seg_attach("ring", SEG_CREATE, &s, &err), 0, &err);
+    unsigned wanted;
+    seg_set_buffers(s, 0);
+    CHECK_EQ(seg_buffers(s, &wanted), 0); /* nothing published yet */
+    CHECK_EQ(wanted, 1);
+    seg_set_buffers(s, 9);
+    seg_buffers(s, &wanted);
+    CHECK_EQ(wanted, SHMIMG_MAX_BUFFERS);
+    CHECK_EQ(seg_detach(s), 1);
+    printf("ring of 1..4 buffers: a read stays whole for count - 1 "
+           "publishes, then ELAPPED, and the retry gets the newest\n");
+}
+
+/* A larger frame re-lays the buffers out: the old frames are dropped,
+ * the newest is the large one, and the ring goes on from there. */
+static void test_relayout(void)
+{
+    seg *s;
+    CHECK_RC(seg_attach("relayout", SEG_CREATE, &s, &err), 0, &err);
+    publish(s, 8, 8, 1);
+    publish(s, 8, 8, 2);
+    publish(s, 100, 100, 3); /* larger than the 4096-byte stride */
+    char path[4096];
+    snprintf(path, sizeof path, "%s", seg_file(s));
+    seg_status st;
+    CHECK_RC(seg_inspect(path, &st, &err), 0, &err);
+    CHECK_EQ(st.buffer_count, SEG_DEFAULT_BUFFERS);
+    CHECK_EQ(st.buffer_stride, 40960);
+    CHECK_EQ(st.state, 0);
+    CHECK_EQ(st.image.frame, 3);
+    unsigned complete = 0;
+    for (unsigned i = 0; i < st.buffer_count; i++)
+        complete += st.buf[i].seq % 2 == 0 && st.buf[i].image.frame != 0;
+    CHECK_EQ(complete, 1); /* the older frames went with the old layout */
+    publish(s, 8, 8, 4);   /* smaller frames reuse the large buffers */
+    uint8_t buf[100 * 100 * 4];
+    seg_image img;
+    CHECK_RC(seg_pull(s, buf, sizeof buf, &img, &err), 0, &err);
+    CHECK_EQ(img.frame, 4);
+    CHECK_EQ(pattern_verify(buf, img.pitch, 8, 8), 4);
+    CHECK_RC(seg_inspect(path, &st, &err), 0, &err);
+    CHECK_EQ(st.buffer_stride, 40960);
+    CHECK_EQ(seg_detach(s), 1);
 }
 
 /* ---- a publisher killed while writing ----------------------------------- */
 
 static int die_mid_publish(void *arg)
 {
-    (void)arg;
+    uint32_t side = (uint32_t)(uintptr_t)arg;
     seg *s;
     uint8_t *px;
     uint32_t pitch;
     CHECK_RC(seg_attach("torn", 0, &s, &err), 0, &err);
-    CHECK_RC(seg_write_begin(s, 64, 64, "half.png", &px, &pitch, &err), 0,
+    CHECK_RC(seg_write_begin(s, side, side, "half.png", &px, &pitch, &err), 0,
              &err);
-    memset(px, 0xAB, (size_t)pitch * 32); /* half the rows, then die */
+    memset(px, 0xAB, (size_t)pitch * side / 2); /* half the rows, then die */
     raise(SIGKILL);
     return 1;
 }
 
+static void kill_mid_publish(uint32_t side)
+{
+    pid_t pid = test_spawn(die_mid_publish, (void *)(uintptr_t)side);
+    CHECK_EQ(test_wait(pid), 128 + SIGKILL);
+}
+
+/* Layout 1 had one buffer: a publisher killed mid-write always left
+ * "incomplete". With 3, readers keep the previous frame; "incomplete"
+ * remains where no previous frame is left: one buffer, or a kill right
+ * after a re-layout. */
 static void test_killed_mid_publish(void)
 {
     seg *s;
+    seg_view v;
     CHECK_RC(seg_attach("torn", SEG_CREATE, &s, &err), 0, &err);
     publish(s, 64, 64, 21);
-    pid_t pid = test_spawn(die_mid_publish, NULL);
-    CHECK_EQ(test_wait(pid), 128 + SIGKILL);
+    kill_mid_publish(64);
+    CHECK_RC(seg_read_begin(s, &v, &err), 0, &err);
+    CHECK_EQ(v.image.frame, 1);
+    CHECK_EQ(pattern_verify(v.pixels, v.image.pitch, 64, 64), 21);
+    CHECK_RC(seg_read_end(s, &v, &err), 0, &err);
+    publish(s, 64, 64, 22); /* takes the dead writer's lock over */
+    CHECK_RC(seg_read_begin(s, &v, &err), 0, &err);
+    CHECK_EQ(pattern_verify(v.pixels, v.image.pitch, 64, 64), 22);
+    CHECK_EQ(v.image.frame, 2); /* a publish that never completed is no frame */
+    CHECK_RC(seg_read_end(s, &v, &err), 0, &err);
+    printf("3 buffers, publisher killed mid-write: the previous frame "
+           "stays readable\n");
+
+    /* A re-layout drops the old frames: a kill then leaves nothing. */
+    kill_mid_publish(128);
     double t0 = test_now();
-    seg_view v;
     CHECK_RC(seg_read_begin(s, &v, &err), SHMIMG_EINCOMPLETE, &err);
     CHECK_STR_HAS(err.msg, "the publisher stopped while writing; publish "
                            "again");
-    printf("reader saw the incomplete image after %.3f s\n",
-           test_now() - t0);
+    printf("killed right after a re-layout: the reader saw the incomplete "
+           "frame after %.3f s\n", test_now() - t0);
     CHECK_RC(seg_read_begin(s, &v, &err), SHMIMG_EINCOMPLETE, &err);
-    publish(s, 32, 32, 22); /* the next publish repairs it */
+    publish(s, 32, 32, 23); /* the next publish repairs it */
     CHECK_RC(seg_read_begin(s, &v, &err), 0, &err);
-    CHECK_EQ(pattern_verify(v.pixels, v.image.pitch, 32, 32), 22);
-    CHECK_EQ(v.image.generation % 2, 0);
-    seg_read_end(s);
-    seg_detach(s);
+    CHECK_EQ(pattern_verify(v.pixels, v.image.pitch, 32, 32), 23);
+    CHECK_RC(seg_read_end(s, &v, &err), 0, &err);
+    CHECK_EQ(seg_detach(s), 1);
+
+    /* One buffer: the writer has no other to write. */
+    CHECK_RC(seg_attach("torn", SEG_CREATE, &s, &err), 0, &err);
+    seg_set_buffers(s, 1);
+    publish(s, 64, 64, 24);
+    CHECK_EQ(seg_buffers(s, NULL), 1);
+    kill_mid_publish(64);
+    CHECK_RC(seg_read_begin(s, &v, &err), SHMIMG_EINCOMPLETE, &err);
+    uint8_t buf[64 * 64 * 4];
+    seg_image img;
+    CHECK_RC(seg_pull(s, buf, sizeof buf, &img, &err), SHMIMG_EINCOMPLETE,
+             &err);
+    publish(s, 64, 64, 25);
+    CHECK_RC(seg_pull(s, buf, sizeof buf, &img, &err), 0, &err);
+    CHECK_EQ(pattern_verify(buf, img.pitch, 64, 64), 25);
+    CHECK_EQ(seg_detach(s), 1);
+    printf("1 buffer, publisher killed mid-write: incomplete until the "
+           "next publish\n");
 }
 
 /* ---- growth and concurrency --------------------------------------------- */
@@ -395,6 +539,8 @@ int main(void)
     test_timed_wait();
     test_wait_is_woken();
     test_wake_without_waiters();
+    test_read_overwritten();
+    test_relayout();
     test_killed_mid_publish();
     test_grow_while_reading();
     test_publishers_and_readers();

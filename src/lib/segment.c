@@ -690,6 +690,11 @@ static int check_intact(seg *s, shmimg_err *err)
 
 /* ---- publishing --------------------------------------------------------- */
 
+/* Descriptor fields are stored relaxed: readers load them while we write
+ * (their seq check discards what they read then), and a plain store
+ * racing with a load would be a data race in C11 terms. */
+#define STORE(field, value) __atomic_store_n(&(field), (value), __ATOMIC_RELAXED)
+
 static void set_source_name(shmimg_buffer *b, const char *name)
 {
     const char *base = name ? strrchr(name, '/') : NULL;
@@ -701,8 +706,8 @@ static void set_source_name(shmimg_buffer *b, const char *name)
         while (n > 0 && ((unsigned char)base[n] & 0xC0) == 0x80)
             n--;
     }
-    memset(b->source_name, 0, sizeof b->source_name);
-    memcpy(b->source_name, base, n);
+    for (size_t i = 0; i < sizeof b->source_name; i++)
+        STORE(b->source_name[i], i < n ? base[i] : '\0');
 }
 
 static int64_t realtime_ns(void)
@@ -817,15 +822,15 @@ int seg_write_begin(seg *s, uint32_t width, uint32_t height,
     }
     uint64_t stride_now = s->write_relayout ? stride : snap.buffer_stride;
     shmimg_buffer *b = &h->buf[s->write_index];
-    b->width = width;
-    b->height = height;
-    b->pitch = row;
-    b->pixel_format = SHMIMG_FORMAT_RGBA8;
-    b->publisher_pid = s->pid;
-    b->frame = frame;
-    b->offset = s->payload_offset + s->write_index * stride_now;
-    b->payload_size = size;
-    b->publish_time_ns = realtime_ns();
+    STORE(b->width, width);
+    STORE(b->height, height);
+    STORE(b->pitch, row);
+    STORE(b->pixel_format, SHMIMG_FORMAT_RGBA8);
+    STORE(b->publisher_pid, s->pid);
+    STORE(b->frame, frame);
+    STORE(b->offset, s->payload_offset + s->write_index * stride_now);
+    STORE(b->payload_size, size);
+    STORE(b->publish_time_ns, realtime_ns());
     set_source_name(b, source_name);
     s->write_frame = frame;
     *pixels = s->payload + s->write_index * stride_now;
@@ -835,10 +840,12 @@ int seg_write_begin(seg *s, uint32_t width, uint32_t height,
 
 static void mark_empty(shmimg_buffer *b)
 {
-    b->frame = 0;
-    b->payload_size = 0;
-    b->offset = 0;
-    b->width = b->height = b->pitch = 0;
+    STORE(b->frame, 0);
+    STORE(b->payload_size, 0);
+    STORE(b->offset, 0);
+    STORE(b->width, 0);
+    STORE(b->height, 0);
+    STORE(b->pitch, 0);
     mark_done(b);
 }
 

@@ -62,6 +62,8 @@ typedef struct app {
     seg *seg;             /* NULL while detached */
     live *live;           /* non-NULL in live mode */
     SDL_Surface *shown;   /* private RGBA32 copy of what is on screen */
+    bool shown_stale;     /* live mode uploads frames straight from the
+                             segment: shown is older than the screen */
     SDL_Surface *incoming; /* pulls land here, then swap with shown */
     shown_kind kind;
     char shown_name[SHMIMG_NAME_MAX];
@@ -244,13 +246,13 @@ static int attach(app *a, unsigned flags, shmimg_err *err)
     return rc;
 }
 
-static void fit_window_once(app *a)
+static void fit_window_once(app *a, int image_w, int image_h)
 {
-    if (a->sized_to_image || !a->shown)
+    if (a->sized_to_image)
         return;
     a->sized_to_image = true;
     SDL_Rect usable;
-    int w = a->shown->w, h = a->shown->h + status_h;
+    int w = image_w, h = image_h + status_h;
     if (SDL_GetDisplayUsableBounds(SDL_GetWindowDisplayIndex(a->window),
                                    &usable) == 0) {
         w = SDL_min(w, usable.w);
@@ -259,37 +261,81 @@ static void fit_window_once(app *a)
     SDL_SetWindowSize(a->window, SDL_max(w, min_w), SDL_max(h, 120));
 }
 
+static void shown_as(app *a, shown_kind kind, const char *name, int w,
+                     int h)
+{
+    a->kind = kind;
+    snprintf(a->shown_name, sizeof a->shown_name, "%s", name);
+    fit_window_once(a, w, h);
+    update_title(a);
+    a->dirty = true;
+}
+
 static void show(app *a, shown_kind kind, const char *name)
 {
     if (view_set_image(a->view, a->shown) < 0)
         say(a, "Cannot show the image: %s", SDL_GetError());
-    a->kind = kind;
-    snprintf(a->shown_name, sizeof a->shown_name, "%s", name);
-    fit_window_once(a);
-    update_title(a);
-    a->dirty = true;
+    a->shown_stale = false;
+    shown_as(a, kind, name, a->shown->w, a->shown->h);
+}
+
+/* Live mode: uploads the newest frame from the segment's mapping straight
+ * into the texture, one copy instead of two (the SIGBUS guard covers the
+ * mapping, so a file truncated meanwhile reads as zeros and is reported).
+ * A publisher may overwrite the frame during the upload: then it is read
+ * again before anything is drawn. */
+static int pull_to_screen(app *a, seg_image *img, shmimg_err *err)
+{
+    for (int round = 0; round < SEG_MAX_LAPS; round++) {
+        seg_view v;
+        int rc = seg_read_begin(a->seg, &v, err);
+        if (rc < 0)
+            return rc;
+        if (view_upload(a->view, v.pixels, (int)v.image.width,
+                        (int)v.image.height, (int)v.image.pitch) < 0)
+            return shmimg_fail(err, SHMIMG_ESYS, "cannot show the frame: %s",
+                               SDL_GetError());
+        rc = seg_read_end(a->seg, &v, err);
+        if (rc == SHMIMG_ELAPPED)
+            continue;
+        if (rc == 0)
+            *img = v.image;
+        else if (a->shown) /* never leave a half-read frame on screen */
+            view_set_image(a->view, a->shown);
+        return rc;
+    }
+    return shmimg_fail(err, SHMIMG_ELAPPED, "%s: %s %d times in a row",
+                       seg_file(a->seg), shmimg_strerror(SHMIMG_ELAPPED),
+                       SEG_MAX_LAPS);
 }
 
 /* P, Space and live mode: copy the image out of the segment and show it. */
 static void pull(app *a, bool quiet_when_empty)
 {
     shmimg_err err;
-    if (attach(a, 0, &err) < 0) {
+    if (attach(a, SEG_READER, &err) < 0) {
         say_failure(a, "", &err);
         return;
     }
     seg_image img;
-    int rc = image_pull(a->seg, &a->incoming, &img, &err);
+    int rc = a->live ? pull_to_screen(a, &img, &err)
+                     : image_pull(a->seg, &a->incoming, &img, &err);
     if (rc == SHMIMG_EEMPTY && quiet_when_empty)
         return;
     if (rc < 0) {
         say_failure(a, "", &err); /* what is on screen stays as it was */
         return;
     }
-    SDL_Surface *previous = a->shown;
-    a->shown = a->incoming;
-    a->incoming = previous; /* reused by the next pull of that size */
-    show(a, SHOWN_PULLED, img.source_name);
+    if (a->live) {
+        a->shown_stale = true;
+        shown_as(a, SHOWN_PULLED, img.source_name, (int)img.width,
+                 (int)img.height);
+    } else {
+        SDL_Surface *previous = a->shown;
+        a->shown = a->incoming;
+        a->incoming = previous; /* reused by the next pull of that size */
+        show(a, SHOWN_PULLED, img.source_name);
+    }
     say(a, "%s %s (%ux%u) from key %s", a->live ? "Live:" : "Pulled",
         img.source_name, img.width, img.height, a->key);
 }
@@ -408,6 +454,20 @@ static void show_saving(app *a)
 
 static void key_save(app *a)
 {
+    /* Live mode showed the frame straight from the segment: save the
+     * newest one (what is on screen, or the one after it). */
+    shmimg_err err;
+    if (a->shown_stale) {
+        int rc = a->seg ? image_pull(a->seg, &a->shown, NULL, &err)
+                        : shmimg_fail(&err, SHMIMG_EGONE,
+                                      "the frame on screen came from a "
+                                      "segment this window has left");
+        if (rc < 0) {
+            say_failure(a, "Cannot save: ", &err);
+            return;
+        }
+        a->shown_stale = false;
+    }
     if (!a->shown) {
         say(a, "Nothing to save: no image on screen");
         return;

@@ -54,20 +54,24 @@ int view_set_image(view *v, const SDL_Surface *rgba)
 {
     if (rgba->format->format != SDL_PIXELFORMAT_RGBA32)
         return SDL_SetError("view_set_image: not an RGBA32 surface");
-    if (!v->image || v->w != rgba->w || v->h != rgba->h) {
+    return view_upload(v, rgba->pixels, rgba->w, rgba->h, rgba->pitch);
+}
+
+int view_upload(view *v, const void *pixels, int w, int h, int pitch)
+{
+    if (!v->image || v->w != w || v->h != h) {
         SDL_Texture *t = SDL_CreateTexture(v->renderer, SDL_PIXELFORMAT_RGBA32,
-                                           SDL_TEXTUREACCESS_STREAMING,
-                                           rgba->w, rgba->h);
+                                           SDL_TEXTUREACCESS_STREAMING, w, h);
         if (!t)
             return -1;
         SDL_SetTextureBlendMode(t, SDL_BLENDMODE_BLEND);
         if (v->image)
             SDL_DestroyTexture(v->image);
         v->image = t;
-        v->w = rgba->w;
-        v->h = rgba->h;
+        v->w = w;
+        v->h = h;
     }
-    return SDL_UpdateTexture(v->image, NULL, rgba->pixels, rgba->pitch);
+    return SDL_UpdateTexture(v->image, NULL, pixels, pitch);
 }
 
 bool view_has_image(const view *v) { return v->image != NULL; }

@@ -17,6 +17,11 @@ void view_destroy(view *v);
  * the size changed. Returns: 0, or -1 (SDL_GetError says why). */
 int view_set_image(view *v, const SDL_Surface *rgba);
 
+/* Uploads w x h RGBA32 pixels, rows pitch bytes apart, from anywhere
+ * (a segment's mapping: the one copy of zero-copy display), replacing the
+ * texture when the size changed. Returns: 0, or -1 (SDL_GetError). */
+int view_upload(view *v, const void *pixels, int w, int h, int pitch);
+
 bool view_has_image(const view *v);
 
 /* Returns: where the image goes in a win_w x win_h window. */

@@ -549,9 +549,15 @@ static int attach_once(seg *s, const char *key, unsigned flags,
         goto out;
     }
     /* The last owner out decides, under the lock, with our slot counted
-     * or not yet taken; after its unlink the name no longer leads here. */
-    rc = seg_lock(s, err);
-    if (rc < 0)
+     * or not yet taken; after its unlink the name no longer leads here.
+     * A reader does not wait for the lock (a publisher stopped mid-write
+     * would hold it up): at worst it reads a file just removed, and its
+     * waits notice that within 250 ms (seg_wait). */
+    if (flags & SEG_READER)
+        rc = same_file(s->path, fd) ? 0 : retry;
+    else
+        rc = seg_lock(s, err);
+    if (rc < 0 || (flags & SEG_READER))
         goto out;
     rc = same_file(s->path, fd) ? 0 : retry;
     seg_unlock(s);
@@ -610,7 +616,9 @@ int seg_detach(seg *s)
          * either is counted or finds the name gone after our unlink. A
          * publisher stopped holding the lock keeps the file. */
         bool persist = atomic_load(&s->hdr->flags) & SHMIMG_FLAG_PERSIST;
-        if (lock_for(s, detach_lock_ms, NULL) >= 0) {
+        bool maybe_last = !persist && !s->untrusted &&
+                          seg_count_owners(s->fd) == 0;
+        if (maybe_last && lock_for(s, detach_lock_ms, NULL) >= 0) {
             if (!persist && !s->untrusted && seg_count_owners(s->fd) == 0 &&
                 same_file(s->path, s->fd))
                 removed = unlink(s->path) == 0;

@@ -9,11 +9,12 @@
  *   - Every byte read from a segment is untrusted. A function that meets a
  *     bad file returns a specific code and a message naming the file, and
  *     writes nothing to that file.
- *   - Lifetime: an attached process holds a shared flock on the file. The
- *     last one to detach removes the file unless it was made persistent
- *     (seg_set_persist). The kernel drops flocks of dead processes, so a
- *     crash never leaks a segment for ever: the next publisher that finds a
- *     segment nobody holds reclaims it (removes and recreates it).
+ *   - Lifetime: an owner (the file's uid, attached read-write) holds an
+ *     attach slot, a lock the kernel drops when it dies. The last owner to
+ *     detach removes the file unless it was made persistent
+ *     (seg_set_persist). A file left by owners that all died is still a
+ *     valid segment: the next publisher attaches to it and goes on (its
+ *     previous frame intact, a dead writer's lock taken over).
  *   - A failed publish (no space, bad size) leaves the previous image as it
  *     was, readable.
  *   - Publishers serialise on the segment lock; readers take no lock and

@@ -106,7 +106,7 @@ int image_check_output_size(image_out_format fmt, int width, int height,
 /* Writes all n bytes of p to fd, through short writes, EINTR and a
  * non-blocking descriptor.
  * Returns: 0, or the errno of the failure. */
-static int write_all(int fd, const void *p, size_t n)
+int save_write_all(int fd, const void *p, size_t n)
 {
     const char *c = p;
     while (n > 0) {
@@ -163,7 +163,7 @@ static size_t output_write(SDL_RWops *rw, const void *p, size_t size,
     }
     size_t n = size * num;
     if (!o->in_memory) {
-        o->error = write_all(o->fd, p, n);
+        o->error = save_write_all(o->fd, p, n);
         if (o->error)
             return 0;
         o->pos += n;
@@ -279,7 +279,7 @@ static int write_image(SDL_Surface *sf, image_out_format fmt, int fd,
 
     int rc = encode(sf, fmt, &rw);
     if (!o.error && o.in_memory)
-        o.error = write_all(fd, o.buf, o.len);
+        o.error = save_write_all(fd, o.buf, o.len);
     free(o.buf);
     if (o.error == ENOMEM)
         return shmimg_fail(err, SHMIMG_ESYS, "%s: out of memory", name);
@@ -314,14 +314,14 @@ static mode_t current_umask(void)
 }
 
 /* Writes into an existing device or FIFO at path. */
-static int save_in_place(SDL_Surface *sf, const char *path,
-                         image_out_format fmt, shmimg_err *err)
+static int save_in_place(const char *path, save_writer fn, void *ctx,
+                         shmimg_err *err)
 {
     int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", path,
                            strerror(errno));
-    int rc = write_image(sf, fmt, fd, path, err);
+    int rc = fn(fd, path, ctx, err);
     if (close(fd) < 0 && rc == 0 && errno != EINTR)
         rc = shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", path,
                          strerror(errno));
@@ -396,9 +396,9 @@ void image_save_abandon(void)
 /* Saves into a new file or replaces a regular one (old: its status, NULL
  * for a new name), through a temporary in the target's directory. target
  * is the final name (links resolved), path the name the caller gave. */
-static int save_replacing(SDL_Surface *sf, const char *path,
-                          const char *target, const struct stat *old,
-                          mode_t mode, image_out_format fmt, unsigned flags,
+static int save_replacing(const char *path, const char *target,
+                          const struct stat *old, mode_t mode,
+                          save_writer fn, void *ctx, unsigned flags,
                           shmimg_err *err)
 {
     int existed = old != NULL;
@@ -429,7 +429,7 @@ static int save_replacing(SDL_Surface *sf, const char *path,
     if (rc == 0 && old && (old->st_uid != geteuid() || old->st_gid != getegid()))
         (void)!fchown(fd, old->st_uid, old->st_gid);
     if (rc == 0)
-        rc = write_image(sf, fmt, fd, path, err);
+        rc = fn(fd, path, ctx, err);
     if (rc == 0 && fsync(fd) < 0)
         rc = shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", path, strerror(errno));
     if (close(fd) < 0 && rc == 0 && errno != EINTR)
@@ -465,16 +465,16 @@ static bool may_follow(const char *path, const struct stat *link)
     return !shared || link->st_uid == geteuid() || link->st_uid == d.st_uid;
 }
 
-static int save_to_path(SDL_Surface *sf, const char *path,
-                        image_out_format fmt, unsigned flags, shmimg_err *err)
+static int save_to_path(const char *path, save_writer fn, void *ctx,
+                        unsigned flags, shmimg_err *err)
 {
     struct stat lst, st;
     if (lstat(path, &lst) < 0) {
         if (errno != ENOENT)
             return shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", path,
                                strerror(errno));
-        return save_replacing(sf, path, path, NULL, 0666 & ~current_umask(),
-                              fmt, flags, err);
+        return save_replacing(path, path, NULL, 0666 & ~current_umask(), fn,
+                              ctx, flags, err);
     }
     if (flags & IMAGE_SAVE_NO_CLOBBER) /* link() checks again, atomically */
         return shmimg_fail(err, SHMIMG_EEXIST, "%s: the file exists", path);
@@ -485,9 +485,9 @@ static int save_to_path(SDL_Surface *sf, const char *path,
     if (S_ISDIR(st.st_mode))
         return shmimg_fail(err, SHMIMG_EWRITE, "%s: is a directory", path);
     if (!S_ISREG(st.st_mode))
-        return save_in_place(sf, path, fmt, err);
+        return save_in_place(path, fn, ctx, err);
     if (!S_ISLNK(lst.st_mode))
-        return save_replacing(sf, path, path, &st, st.st_mode & 0777, fmt,
+        return save_replacing(path, path, &st, st.st_mode & 0777, fn, ctx,
                               flags, err);
     if (!may_follow(path, &lst))
         return shmimg_fail(err, SHMIMG_EWRITE,
@@ -498,8 +498,31 @@ static int save_to_path(SDL_Surface *sf, const char *path,
     if (!realpath(path, target))
         return shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", path,
                            strerror(errno));
-    return save_replacing(sf, path, target, &st, st.st_mode & 0777, fmt,
+    return save_replacing(path, target, &st, st.st_mode & 0777, fn, ctx,
                           flags, err);
+}
+
+int save_output(const char *path, unsigned flags, save_writer fn, void *ctx,
+                shmimg_err *err)
+{
+    if (!path || !*path)
+        return shmimg_fail(err, SHMIMG_EINVAL, "save_output: no path");
+    if (strcmp(path, "-") == 0) {
+        fflush(stdout); /* what the caller printed comes first */
+        return fn(STDOUT_FILENO, "standard output", ctx, err);
+    }
+    return save_to_path(path, fn, ctx, flags, err);
+}
+
+typedef struct image_job {
+    SDL_Surface *sf;
+    image_out_format fmt;
+} image_job;
+
+static int write_job(int fd, const char *name, void *ctx, shmimg_err *err)
+{
+    image_job *job = ctx;
+    return write_image(job->sf, job->fmt, fd, name, err);
 }
 
 int image_save(SDL_Surface *sf, const char *path, image_out_format fmt,
@@ -518,9 +541,6 @@ int image_save(SDL_Surface *sf, const char *path, image_out_format fmt,
                          sf->pitch);
     if (rc < 0)
         return shmimg_fail(err, rc, "%s: %s", name, why.msg);
-    if (to_stdout) {
-        fflush(stdout); /* what the caller printed comes first */
-        return write_image(sf, fmt, STDOUT_FILENO, name, err);
-    }
-    return save_to_path(sf, path, fmt, flags, err);
+    image_job job = {sf, fmt};
+    return save_output(path, flags, write_job, &job, err);
 }

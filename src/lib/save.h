@@ -111,6 +111,25 @@ int image_check_output_size(image_out_format fmt, int width, int height,
 int image_save(SDL_Surface *sf, const char *path, image_out_format fmt,
                unsigned flags, shmimg_err *err);
 
+/* Writes an output's bytes to fd; name is the output as people know it.
+ * Returns: 0, or an error code with a message (SHMIMG_EWRITE for a failed
+ * write). */
+typedef int (*save_writer)(int fd, const char *name, void *ctx,
+                           shmimg_err *err);
+
+/* The destination handling of image_save, for any producer of bytes (a
+ * stream of raw frames, say): "-" is standard output, devices and FIFOs
+ * are written in place, any other name through a temporary file renamed
+ * into place when fn returns 0 (and removed, the target untouched, when it
+ * fails). image_save_abandon removes that temporary, as for images.
+ * Returns: 0; fn's error; SHMIMG_EEXIST, SHMIMG_EWRITE, SHMIMG_EINVAL. */
+int save_output(const char *path, unsigned flags, save_writer fn, void *ctx,
+                shmimg_err *err);
+
+/* Writes all n bytes through short writes, EINTR and a non-blocking fd.
+ * Returns: 0, or the errno of the failure (EPIPE: the reader left). */
+int save_write_all(int fd, const void *p, size_t n);
+
 /* Removes the temporary file of the save under way, if there is one. For a
  * signal handler that is about to end the process (async-signal-safe):
  * the target stays as it was. */

@@ -2,10 +2,14 @@
  * (memcpy, page faults, a raw futex) and how far ahead of the alternatives
  * (System V semaphores, pthread mutexes, Qt's PNG-serializing data path).
  *
- *   shmimg-bench [--quick] [--json] [--shmimg PATH]
+ *   shmimg-bench [--quick] [--json] [--shmimg PATH] [--figure SVG]
+ *                [--only SECTION]
  *
- * Where to start reading: main (below), then bench_copy.c, bench_locks.c
- * and bench_memory.c, one file per group of rows of the README's table.
+ * Where to start reading: main (below), then bench_copy.c, bench_locks.c,
+ * bench_memory.c and bench_live.c, one file per group of rows of the
+ * README's table. --figure writes bench_live's figure (publish time and
+ * latency against the number of readers) as an SVG; --only runs one
+ * section: memory, copy, locks or live.
  */
 #include "bench.h"
 
@@ -36,12 +40,15 @@ static int by_value(const void *a, const void *b)
 stats stats_of(double *samples, int n)
 {
     qsort(samples, (size_t)n, sizeof *samples, by_value);
-    stats s = {0, 0, 0, n};
+    stats s = {0, 0, 0, n, 0};
     if (n > 0) {
         s.median = n % 2 ? samples[n / 2]
                          : (samples[n / 2 - 1] + samples[n / 2]) / 2;
         s.min = samples[0];
         s.max = samples[n - 1];
+        /* nearest rank: the smallest sample >= 99% of them */
+        int rank = (99 * n + 99) / 100;
+        s.p99 = samples[rank - 1];
     }
     return s;
 }
@@ -56,15 +63,26 @@ int bench_reps(const bench_opts *o, size_t bytes)
 static void json_stats(const char *name, stats s)
 {
     printf("\"%s\": {\"median\": %.6g, \"min\": %.6g, \"max\": %.6g, "
-           "\"runs\": %d}",
-           name, s.median, s.min, s.max, s.n);
+           "\"p99\": %.6g, \"runs\": %d}",
+           name, s.median, s.min, s.max, s.p99, s.n);
 }
 
 void bench_row(const bench_opts *o, const row *r)
 {
+    bench_row_more(o, r, &(row_more){ROW_BY_RATIO, NULL, NULL});
+}
+
+void bench_row_more(const bench_opts *o, const row *r, const row_more *m)
+{
     bool has_base = r->baseline.n > 0 && r->baseline.median > 0;
     double ratio = has_base ? r->ours.median / r->baseline.median : 0;
-    bool met = has_base && ratio <= r->limit;
+    bool met = has_base && (r->lower_is_better ? ratio <= r->limit
+                                               : ratio >= r->limit);
+    if (m->verdict != ROW_BY_RATIO)
+        met = m->verdict == ROW_MET;
+    bool judged = r->target[0] && m->verdict != ROW_NA &&
+                  (has_base || m->verdict != ROW_BY_RATIO);
+    const char *note = m->note ? m->note : "";
     if (o->json) {
         printf("%s\n  {\"id\": \"%s\", \"what\": \"%s\", \"size\": \"%s\", "
                "\"unit\": \"%s\", ",
@@ -73,17 +91,25 @@ void bench_row(const bench_opts *o, const row *r)
         if (has_base) {
             printf(", \"baseline_name\": \"%s\", ", r->baseline_name);
             json_stats("baseline", r->baseline);
-            printf(", \"ratio\": %.4g, \"target\": \"%s\", \"met\": %s", ratio,
-                   r->target, r->target[0] ? (met ? "true" : "false")
-                                           : "null");
+            printf(", \"ratio\": %.4g", ratio);
         }
+        if (has_base || m->verdict != ROW_BY_RATIO)
+            printf(", \"target\": \"%s\", \"met\": %s", r->target,
+                   judged ? (met ? "true" : "false") : "null");
+        if (note[0])
+            printf(", \"note\": \"%s\"", note);
+        if (m->json && m->json[0])
+            printf(", %s", m->json);
         printf("}");
         first_json_row = false;
         return;
     }
-    char ours[64], base[96] = "", verdict[48] = "";
-    snprintf(ours, sizeof ours, "%.3g %s [%.3g..%.3g]", r->ours.median,
-             r->unit, r->ours.min, r->ours.max);
+    char ours[64], base[96] = "", verdict[64] = "";
+    if (r->ours.n > 0)
+        snprintf(ours, sizeof ours, "%.3g %s [%.3g..%.3g]", r->ours.median,
+                 r->unit, r->ours.min, r->ours.max);
+    else
+        snprintf(ours, sizeof ours, "not measured");
     if (has_base) {
         snprintf(base, sizeof base, "%s %.3g [%.3g..%.3g]", r->baseline_name,
                  r->baseline.median, r->baseline.min, r->baseline.max);
@@ -91,14 +117,14 @@ void bench_row(const bench_opts *o, const row *r)
             snprintf(verdict, sizeof verdict, "%.2fx", ratio);
         else
             snprintf(verdict, sizeof verdict, "1/%.0fx", 1 / ratio);
-        if (r->target[0]) {
-            size_t n = strlen(verdict);
-            snprintf(verdict + n, sizeof verdict - n, "  %s %s", r->target,
-                     met ? "met" : "MISSED");
-        }
     }
-    printf("%-3s %-44s %-10s %-30s %-42s %s\n", r->id, r->what, r->size, ours,
-           base, verdict);
+    if (r->target[0] && (has_base || m->verdict != ROW_BY_RATIO)) {
+        size_t n = strlen(verdict);
+        snprintf(verdict + n, sizeof verdict - n, "%s%s %s", n ? "  " : "",
+                 r->target, !judged ? "n/a" : met ? "met" : "MISSED");
+    }
+    printf("%-3s %-44s %-10s %-30s %-42s %s%s%s\n", r->id, r->what, r->size,
+           ours, base, verdict, note[0] ? "  " : "", note);
 }
 
 void bench_note(const bench_opts *o, const char *fmt, ...)
@@ -134,13 +160,15 @@ static void machine(char *buf, size_t n)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: shmimg-bench [--quick] [--json] [--shmimg PATH]\n");
+    fprintf(stderr, "usage: shmimg-bench [--quick] [--json] [--shmimg PATH] "
+                    "[--figure SVG] [--only memory|copy|locks|live]\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
     bench_opts o = {0};
+    const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
             o.quick = true;
@@ -148,9 +176,16 @@ int main(int argc, char **argv)
             o.json = true;
         else if (strcmp(argv[i], "--shmimg") == 0 && i + 1 < argc)
             o.shmimg = argv[++i];
+        else if (strcmp(argv[i], "--figure") == 0 && i + 1 < argc)
+            o.figure = argv[++i];
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+            only = argv[++i];
         else
             usage();
     }
+    if (only && strcmp(only, "memory") != 0 && strcmp(only, "copy") != 0 &&
+        strcmp(only, "locks") != 0 && strcmp(only, "live") != 0)
+        usage();
     char self[4096], shmimg[4200];
     if (!o.shmimg) { /* beside us, as the build lays them out */
         ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -170,6 +205,7 @@ int main(int argc, char **argv)
     setenv("SHMIMG_DIR", dir, 1); /* private: no clash with real segments */
     char where[1024];
     machine(where, sizeof where);
+    o.machine = where;
     if (o.json)
         printf("{\"machine\": \"%s\", \"quick\": %s, \"rows\": [", where,
                o.quick ? "true" : "false");
@@ -178,12 +214,18 @@ int main(int argc, char **argv)
                o.quick ? " --quick (smoke run, few repetitions)" : "", where,
                "#", "what", "size", "shmimg: median [min..max]",
                "baseline: median [min..max]", "ratio");
-    bench_memory(&o); /* first, while this process is still small */
-    bench_copy(&o);
-    bench_locks(&o);
+    int rc = 0;
+    if (!only || strcmp(only, "memory") == 0)
+        bench_memory(&o); /* first, while this process is still small */
+    if (!only || strcmp(only, "copy") == 0)
+        bench_copy(&o);
+    if (!only || strcmp(only, "locks") == 0)
+        bench_locks(&o);
+    if (!only || strcmp(only, "live") == 0)
+        rc = bench_live(&o);
     if (o.json)
         printf("\n]}\n");
     rmdir(dir);
     SDL_Quit();
-    return 0;
+    return rc < 0 ? 1 : 0;
 }

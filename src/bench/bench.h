@@ -15,12 +15,16 @@ typedef struct bench_opts {
     bool quick;           /* a smoke run: fewer repetitions, small sizes */
     bool json;
     const char *shmimg;   /* the shmimg executable, for the memory row */
+    const char *figure;   /* where bench_live writes its SVG; NULL: not */
+    const char *machine;  /* CPU, cores and kernel, for the figure */
 } bench_opts;
 
-/* Median, min and max of some samples, in the samples' unit. */
+/* Median, min, max and 99th percentile of some samples, in the samples'
+ * unit. */
 typedef struct stats {
     double median, min, max;
     int n;
+    double p99;
 } stats;
 
 /* Sorts samples in place. */
@@ -42,10 +46,20 @@ typedef struct row {
     stats baseline;        /* n == 0: no baseline (a figure for scale) */
     const char *target;    /* "" for none */
     double limit;          /* ratio limit of the target (ours / baseline) */
-    bool lower_is_better;  /* for the ratio test: ratio <= limit */
+    bool lower_is_better;  /* met when ratio <= limit; false: >= limit */
 } row;
 
+/* What a row may add: a verdict for a target that is not a ratio of
+ * medians (row 10), a note, more JSON members. */
+enum { ROW_BY_RATIO, ROW_MET, ROW_MISSED, ROW_NA };
+typedef struct row_more {
+    int verdict;           /* ROW_BY_RATIO: judged by the ratio */
+    const char *note;      /* said after the verdict, and in the JSON */
+    const char *json;      /* more JSON members: "\"k\": v, ..." */
+} row_more;
+
 void bench_row(const bench_opts *o, const row *r);
+void bench_row_more(const bench_opts *o, const row *r, const row_more *m);
 void bench_note(const bench_opts *o, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -56,5 +70,8 @@ int bench_reps(const bench_opts *o, size_t bytes);
 void bench_copy(const bench_opts *o);   /* rows 1, 2, 3, 7 and PNG decode */
 void bench_locks(const bench_opts *o);  /* rows 4, 5, 6 */
 void bench_memory(const bench_opts *o); /* row 8 */
+/* Rows 9-13, live sharing against the bare harness; writes the figure.
+ * Returns: 0, or -1 when the figure could not be written. */
+int bench_live(const bench_opts *o);
 
 #endif

@@ -324,8 +324,8 @@ static void wakeup_rows(const bench_opts *o, long rounds)
              rounds / 1000);
     bench_row(o, &(row){"6a", what, "16x16", "us", ours,
                         "raw futex one-way", raw, "<= 1.5x", 1.5, true});
-    stats p99o = {p99_ours, ours.min, ours.max, ours.n};
-    stats p99r = {p99_raw, raw.min, raw.max, raw.n};
+    stats p99o = {p99_ours, ours.min, ours.max, ours.n, p99_ours};
+    stats p99r = {p99_raw, raw.min, raw.max, raw.n, p99_raw};
     snprintf(what, sizeof what, "live wake-up p99, %ldk publishes",
              rounds / 1000);
     bench_row(o, &(row){"6b", what, "16x16", "us", p99o, "raw futex one-way",

@@ -12,6 +12,7 @@
  */
 #include "cli.h"
 #include "cli_common.h"
+#include "cli_stream.h"
 
 #include "escape.h"
 #include "image.h"
@@ -71,23 +72,32 @@ static int load_quietly(const char *path, SDL_Surface **out,
 static int cmd_publish(int argc, char **argv)
 {
     static const char usage[] =
-        "shmimg publish [--key K] [--persist] [--share group|all] IMAGE";
+        "shmimg publish [--key K] [--persist] [--share group|all] IMAGE\n"
+        "       " STREAM_PUBLISH_USAGE;
     opts o = defaults;
     const struct option longopts[] = {
         {"key", required_argument, NULL, 'k'},
         {"persist", no_argument, &o.persist, 1},
         {"share", required_argument, NULL, 's'},
+        {"raw", required_argument, NULL, 'r'},
+        {"fps", required_argument, NULL, 'f'},
         {0},
     };
     int rc = parse(argc, argv, "publish", usage, ":k:s:", longopts, &o);
     if (rc)
         return rc;
     if (optind >= argc)
-        return usage_error("publish", usage, "missing IMAGE");
+        return usage_error("publish", usage, "missing %s",
+                           o.raw ? "FILE (- for standard input)" : "IMAGE");
     if (optind + 1 < argc)
-        return usage_error("publish", usage, "one IMAGE only, got also '%s'",
-                           argv[optind + 1]);
+        return usage_error("publish", usage, "one %s only, got also '%s'",
+                           o.raw ? "FILE" : "IMAGE", argv[optind + 1]);
+    if (o.fps && !o.raw)
+        return usage_error("publish", usage,
+                           "--fps paces raw frames: it needs --raw WxH");
     const char *path = argv[optind];
+    if (o.raw)
+        return stream_publish(&o, path);
     shmimg_err err;
 
     /* Decode before attaching: a bad file must not create a segment, and a
@@ -208,12 +218,16 @@ static int check_output(seg *s, image_out_format fmt, const char *out,
 static int cmd_pull(int argc, char **argv)
 {
     static const char usage[] =
-        "shmimg pull [--key K] [--wait SECONDS] [-o OUT]";
+        "shmimg pull [--key K] [--wait SECONDS] [-o OUT]\n"
+        "       " STREAM_PULL_USAGE;
     opts o = defaults;
     const struct option longopts[] = {
         {"key", required_argument, NULL, 'k'},
         {"wait", required_argument, NULL, 'w'},
         {"output", required_argument, NULL, 'o'},
+        {"follow", no_argument, &o.follow, 1},
+        {"frames", required_argument, NULL, 'n'},
+        {"raw", no_argument, &o.raw_out, 1},
         {0},
     };
     int rc = parse(argc, argv, "pull", usage, ":k:w:o:", longopts, &o);
@@ -222,6 +236,11 @@ static int cmd_pull(int argc, char **argv)
     if (optind < argc)
         return usage_error("pull", usage, "unexpected argument '%s'",
                            argv[optind]);
+    if ((o.frames || o.raw_out) && !o.follow)
+        return usage_error("pull", usage, "--%s goes with --follow",
+                           o.frames ? "frames" : "raw");
+    if (o.follow)
+        return stream_follow(&o);
     shmimg_err err;
     char default_out[SEG_KEY_MAX + 8];
     if (!o.out) {

@@ -605,30 +605,48 @@ int seg_attach(const char *key, unsigned flags, seg **out, shmimg_err *err)
     return rc;
 }
 
+/* Gives up our attach slot; as the last owner out (and not persistent),
+ * removes the file first and wakes its waiters, who follow the key. Last
+ * owner out? Counted under the lock while we still hold our slot (our own
+ * lock is not counted), so an owner attaching now either is counted or
+ * finds the name gone after our unlink. A publisher stopped holding the
+ * lock keeps the file. Returns: 1 when the file was removed. */
+static int leave_as_owner(seg *s)
+{
+    int removed = 0;
+    bool persist = atomic_load(&s->hdr->flags) & SHMIMG_FLAG_PERSIST;
+    bool maybe_last = !persist && !s->untrusted && seg_count_owners(s->fd) == 0;
+    if (maybe_last && lock_for(s, detach_lock_ms, NULL) >= 0) {
+        if (seg_count_owners(s->fd) == 0 && same_file(s->path, s->fd))
+            removed = unlink(s->path) == 0;
+        seg_unlock(s);
+    }
+    if (removed)
+        futex_wake(&s->hdr->latest, INT_MAX);
+    atomic_store(&s->hdr->slot_nonce[s->slot], 0);
+    struct flock fl = slot_range(s->slot, 1, F_UNLCK);
+    fcntl(s->fd, F_OFD_SETLK, &fl);
+    s->token = 0;
+    return removed;
+}
+
 int seg_detach(seg *s)
 {
     if (!s)
         return 0;
-    int removed = 0;
-    if (!s->read_only) {
-        /* Last owner out? Counted under the lock while we still hold our
-         * slot (our own lock is not counted), so an owner attaching now
-         * either is counted or finds the name gone after our unlink. A
-         * publisher stopped holding the lock keeps the file. */
-        bool persist = atomic_load(&s->hdr->flags) & SHMIMG_FLAG_PERSIST;
-        bool maybe_last = !persist && !s->untrusted &&
-                          seg_count_owners(s->fd) == 0;
-        if (maybe_last && lock_for(s, detach_lock_ms, NULL) >= 0) {
-            if (!persist && !s->untrusted && seg_count_owners(s->fd) == 0 &&
-                same_file(s->path, s->fd))
-                removed = unlink(s->path) == 0;
-            seg_unlock(s);
-        }
-        atomic_store(&s->hdr->slot_nonce[s->slot], 0);
-    }
+    int removed = s->read_only ? 0 : leave_as_owner(s);
     unmap_all(s);
-    close(s->fd); /* drops the slot's lock */
+    close(s->fd);
     free(s);
+    return removed;
+}
+
+int seg_let_go(seg *s)
+{
+    if (s->read_only)
+        return 0;
+    int removed = leave_as_owner(s);
+    s->read_only = true; /* no slot, no lock: only reads from here on */
     return removed;
 }
 

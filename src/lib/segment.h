@@ -124,6 +124,13 @@ int seg_attach(const char *key, unsigned flags, seg **out, shmimg_err *err);
  * Returns: 1 when this call removed the file, 0 otherwise. */
 int seg_detach(seg *s);
 
+/* Stops keeping the file alive, and stays attached as a read-only reader:
+ * gives up the attach slot, removing the file as seg_detach would when we
+ * were its last owner (its waiters, us included, then see SHMIMG_EGONE).
+ * For followers, which should end when the publisher goes, not hold its
+ * segment. Returns: 1 when this call removed the file, 0 otherwise. */
+int seg_let_go(seg *s);
+
 /* Returns: the segment's file name. */
 const char *seg_file(const seg *s);
 

@@ -1,0 +1,574 @@
+/* cli_stream.c - shmimg as a stream endpoint: 'publish --raw' reads raw
+ * RGBA frames from a file, a FIFO or stdin and publishes each one;
+ * 'pull --follow' writes every new frame, raw or as numbered images.
+ *
+ * Both wait in ppoll with the quit signals unblocked only there, so a
+ * signal is never lost between a check and a blocking call, and a stream
+ * that stalls can still be stopped.
+ */
+#include "cli_stream.h"
+
+#include "image.h"
+#include "save.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Most frames per second --fps takes. */
+static const double max_fps = 1000;
+
+int stream_parse_size(const char *text, uint32_t *w, uint32_t *h,
+                      shmimg_err *err)
+{
+    unsigned long long a = 0, b = 0;
+    const char *p = text;
+    bool ok = *p >= '1' && *p <= '9';
+    while (ok && *p >= '0' && *p <= '9' && a <= SEG_MAX_DIMENSION)
+        a = a * 10 + (unsigned)(*p++ - '0');
+    ok = ok && *p++ == 'x' && *p >= '1' && *p <= '9';
+    while (ok && *p >= '0' && *p <= '9' && b <= SEG_MAX_DIMENSION)
+        b = b * 10 + (unsigned)(*p++ - '0');
+    if (!ok || *p)
+        return shmimg_fail(err, SHMIMG_EINVAL,
+                           "--raw needs WIDTHxHEIGHT in pixels, like 640x360, "
+                           "got '%s'",
+                           text);
+    if (a > SEG_MAX_DIMENSION || b > SEG_MAX_DIMENSION)
+        return shmimg_fail(err, SHMIMG_ETOOBIG,
+                           "--raw %s: at most %u pixels a side", text,
+                           SEG_MAX_DIMENSION);
+    if (a * b > image_max_pixels())
+        return shmimg_fail(err, SHMIMG_ETOOBIG,
+                           "--raw %s: %llu pixels is over the limit of %llu "
+                           "(SHMIMG_MAX_PIXELS)",
+                           text, a * b,
+                           (unsigned long long)image_max_pixels());
+    *w = (uint32_t)a;
+    *h = (uint32_t)b;
+    return 0;
+}
+
+int stream_parse_fps(const char *text, double *fps, shmimg_err *err)
+{
+    char *end;
+    errno = 0;
+    double f = strtod(text, &end);
+    if (strspn(text, "0123456789.") != strlen(text) || text[0] == '.' ||
+        errno || *end || !(f > 0) || f > max_fps)
+        return shmimg_fail(err, SHMIMG_EINVAL,
+                           "--fps needs frames per second, more than 0 and "
+                           "at most %g (like 30 or 29.97), got '%s'",
+                           max_fps, text);
+    *fps = f;
+    return 0;
+}
+
+/* ---- waiting, with the quit signals unblocked only here ------------------ */
+
+static sigset_t open_mask; /* the mask to wait with: quit signals open */
+
+static void block_quit_signals(void)
+{
+    sigset_t quit;
+    quit_set(&quit);
+    catch_quit_signals();
+    sigprocmask(SIG_BLOCK, &quit, &open_mask);
+    sigset_t all;
+    quit_set(&all);
+    for (int sig = 1; sig <= SIGRTMAX; sig++)
+        if (sigismember(&all, sig) == 1)
+            sigdelset(&open_mask, sig);
+}
+
+/* Waits until fd is ready for events (fd < 0: only the timeout), at most
+ * until deadline (CLOCK_MONOTONIC ns; < 0: no limit), or a quit signal.
+ * Returns: 1 ready, 0 deadline, -1 quit. */
+static int wait_events(int fd, short events, int64_t deadline)
+{
+    for (;;) {
+        if (atomic_load(&quit_asked))
+            return -1;
+        struct timespec ts, *tsp = NULL;
+        if (deadline >= 0) {
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            int64_t left = deadline - ((int64_t)now.tv_sec * 1000000000 +
+                                       now.tv_nsec);
+            if (left <= 0)
+                return 0;
+            ts.tv_sec = (time_t)(left / 1000000000);
+            ts.tv_nsec = (long)(left % 1000000000);
+            tsp = &ts;
+        }
+        struct pollfd pfd = {.fd = fd, .events = events};
+        int n = ppoll(fd >= 0 ? &pfd : NULL, fd >= 0 ? 1 : 0, tsp, &open_mask);
+        if (n > 0)
+            return 1;
+        if (n == 0 && deadline >= 0)
+            return 0;
+    }
+}
+
+static int wait_for(int fd, int64_t deadline)
+{
+    return wait_events(fd, POLLIN, deadline);
+}
+
+/* Writes n bytes to fd, which the caller made non-blocking, waiting for
+ * room with the quit signals open: a consumer that stops reading cannot
+ * hold us past a signal.
+ * Returns: 0; -1 quit; or the errno of the failure (EPIPE: it left). */
+static int write_frame(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = write(fd, p, n);
+        if (k > 0) {
+            p += k;
+            n -= (size_t)k;
+            continue;
+        }
+        if (k < 0 && errno != EAGAIN && errno != EINTR)
+            return errno;
+        if (k == 0)
+            return EIO;
+        if (wait_events(fd, POLLOUT, -1) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* ---- publish --raw ------------------------------------------------------- */
+
+/* Reads one whole frame of size bytes into buf.
+ * Returns: 1 a frame; 0 end of stream at a frame boundary; -1 quit;
+ * otherwise an error (SHMIMG_EINCOMPLETE: the stream ended mid-frame,
+ * *got bytes into it). */
+static int read_frame(int fd, uint8_t *buf, size_t size, size_t *got,
+                      const char *name, shmimg_err *err)
+{
+    *got = 0;
+    while (*got < size) {
+        int w = wait_for(fd, -1);
+        if (w < 0)
+            return -1;
+        ssize_t n = read(fd, buf + *got, size - *got);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n < 0)
+            return shmimg_fail(err, SHMIMG_ESYS, "%s: read: %s", name,
+                               strerror(errno));
+        if (n == 0)
+            return *got == 0 ? 0 : SHMIMG_EINCOMPLETE;
+        *got += (size_t)n;
+    }
+    return 1;
+}
+
+static int publish_frame(seg *s, const uint8_t *frame, uint32_t w, uint32_t h,
+                         const char *name, shmimg_err *err)
+{
+    uint8_t *px;
+    uint32_t pitch;
+    int rc = seg_write_begin(s, w, h, name, &px, &pitch, err);
+    if (rc < 0)
+        return rc;
+    size_t row = (size_t)w * 4;
+    if (pitch == row)
+        memcpy(px, frame, row * h);
+    else
+        for (uint32_t y = 0; y < h; y++)
+            memcpy(px + (size_t)y * pitch, frame + y * row, row);
+    return seg_write_end(s, true, err);
+}
+
+int stream_publish(const opts *o, const char *source)
+{
+    shmimg_err err;
+    uint32_t w, h;
+    double fps = 0;
+    if (stream_parse_size(o->raw, &w, &h, &err) < 0)
+        return usage_error("publish", STREAM_PUBLISH_USAGE, "%s", err.msg);
+    if (o->fps && stream_parse_fps(o->fps, &fps, &err) < 0)
+        return usage_error("publish", STREAM_PUBLISH_USAGE, "%s", err.msg);
+    bool from_stdin = strcmp(source, "-") == 0;
+    const char *name = from_stdin ? "standard input" : source;
+    if (from_stdin && (closed_stdio & 1u << STDIN_FILENO)) {
+        say("standard input is closed: no frames to read");
+        return EXIT_FAILURE;
+    }
+    size_t size = (size_t)w * h * 4;
+    uint8_t *frame = malloc(size);
+    if (!frame) {
+        say("cannot allocate a %ux%u frame (%zu bytes)", w, h, size);
+        return EXIT_FAILURE;
+    }
+    block_quit_signals();
+    int fd = from_stdin ? STDIN_FILENO
+                        : open(source, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        say("%s: %s", source, strerror(errno));
+        free(frame);
+        return EXIT_FAILURE;
+    }
+    /* A FIFO opened O_NONBLOCK has no writer yet: reads say EOF until one
+     * comes. Wait for the first byte with poll, then read blocking. */
+    if (!from_stdin)
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+
+    seg *s = NULL;
+    const char *base = from_stdin ? "stdin" : strrchr(source, '/')
+                                                   ? strrchr(source, '/') + 1
+                                                   : source;
+    unsigned long long frames = 0;
+    int64_t start = 0;
+    int status = 0;
+    for (;;) {
+        size_t got;
+        int rc = read_frame(fd, frame, size, &got, name, &err);
+        if (rc < 0 && rc != -1) {
+            if (rc == SHMIMG_EINCOMPLETE)
+                say("%s ended %zu bytes into frame %llu; a %ux%u RGBA frame "
+                    "is %zu bytes; that frame was not published%s",
+                    name, got, frames + 1, w, h, size,
+                    frames ? " (the previous one stays as it was)" : "");
+            else
+                say("%s", err.msg);
+            status = EXIT_FAILURE;
+            break;
+        }
+        if (rc == -1 || rc == 0)
+            break;
+        if (!s) {
+            /* The first whole frame: only now does a segment appear. */
+            note_dir_kind();
+            rc = seg_attach(o->key, SEG_CREATE, &s, &err);
+            if (rc == 0)
+                rc = seg_set_share(s, o->share, &err);
+            if (rc < 0) {
+                status = failure(&err, o->key);
+                break;
+            }
+            start = now_ns();
+        }
+        if (fps > 0) {
+            int64_t due = start + (int64_t)((double)frames * 1e9 / fps);
+            if (wait_for(-1, due) < 0)
+                break;
+        }
+        rc = publish_frame(s, frame, w, h, base, &err);
+        if (rc < 0) {
+            status = failure(&err, o->key);
+            break;
+        }
+        if (frames++ == 0) {
+            note_buffers(s);
+            out("Publishing %ux%u RGBA frames from %s under key %s in %s",
+                w, h, name, o->key, seg_file(s));
+            status = finish_stdout(status, false);
+        }
+    }
+    free(frame);
+    if (!from_stdin)
+        close(fd);
+    if (!s) {
+        if (status == 0 && !atomic_load(&quit_asked))
+            say("%s: no frame came: nothing was published", name);
+        return status ? status : atomic_load(&quit_asked) ? 0 : EXIT_FAILURE;
+    }
+    bool quit = atomic_load(&quit_asked);
+    if (status == 0 && !quit && o->persist) {
+        seg_set_persist(s, true);
+        out("End of %s after %llu frames; the last stays under key %s until "
+            "'shmimg rm --key %s'",
+            name, frames, o->key, o->key);
+    } else if (status == 0 && !quit) {
+        out("End of %s after %llu frames; the last stays published until "
+            "SIGINT or SIGTERM",
+            name, frames);
+        finish_stdout(0, false);
+        wait_for(-1, -1);
+    } else if (quit) {
+        out("Stopped after %llu frames", frames);
+    }
+    status = finish_stdout(status, false);
+    seg_detach(s);
+    return status;
+}
+
+/* ---- pull --follow -------------------------------------------------------- */
+
+/* Checks that pattern holds exactly one integer conversion (%d, %06d, ...)
+ * and otherwise only %%. */
+static int check_pattern(const char *pattern, shmimg_err *err)
+{
+    int conversions = 0;
+    for (const char *p = pattern; *p; p++) {
+        if (*p != '%')
+            continue;
+        if (p[1] == '%') {
+            p++;
+            continue;
+        }
+        const char *q = p + 1;
+        while (*q >= '0' && *q <= '9' && q - p < 4)
+            q++;
+        if (*q != 'd')
+            return shmimg_fail(err, SHMIMG_EINVAL,
+                               "-o %s: the only conversion allowed is one "
+                               "integer (%%d, %%06d); write %%%% for a %%",
+                               pattern);
+        conversions++;
+        p = q;
+    }
+    if (conversions != 1)
+        return shmimg_fail(err, SHMIMG_EINVAL,
+                           "-o %s: with --follow, OUT is a pattern with one "
+                           "frame number in it, like frame-%%06d.png (or "
+                           "use --raw)",
+                           pattern);
+    return 0;
+}
+
+typedef struct follower {
+    const opts *o;
+    seg *s;
+    unsigned long long written;
+    unsigned long long skipped;
+    uint64_t first, last;      /* frame numbers */
+    uint32_t w, h;             /* raw: the stream's frame size */
+    bool consumer_left;        /* raw: EPIPE */
+    bool removed;              /* the segment went away */
+    bool let_go;               /* we hold no slot any more */
+    uint8_t *buf;
+    size_t buf_size;
+    SDL_Surface *sf;
+    shmimg_err err;
+} follower;
+
+/* Waits for a frame newer than the last one written (any, first).
+ * Returns: 1 a frame is there; 0 the follow ends (signal, removal, idle
+ * for --wait); an error code. */
+static int next_frame(follower *f, uint32_t *seen)
+{
+    int64_t idle_ms = f->o->wait_s > 0 ? (int64_t)(f->o->wait_s * 1000) : -1;
+    for (;;) {
+        if (atomic_load(&quit_asked))
+            return 0;
+        uint32_t now;
+        int rc = seg_wait(f->s, *seen, idle_ms > INT32_MAX ? -1 : (int)idle_ms,
+                          &quit_asked, &now, &f->err);
+        if (rc == 0) {
+            *seen = now;
+            return 1;
+        }
+        if (rc == SHMIMG_ECANCELED || rc == SHMIMG_ETIMEDOUT)
+            return 0;
+        if (rc == SHMIMG_EGONE) {
+            f->removed = true;
+            return 0;
+        }
+        return rc;
+    }
+}
+
+/* Copies the newest frame out. Returns: 1 a new frame, 0 not new, or an
+ * error. */
+static int grab(follower *f)
+{
+    seg_image img;
+    int rc;
+    if (f->o->raw_out) {
+        rc = seg_pull(f->s, f->buf, f->buf_size, &img, &f->err);
+        if (rc == SHMIMG_EINVAL) { /* our buffer is too small: grow it */
+            uint8_t *bigger = realloc(f->buf, (size_t)img.payload_size);
+            if (!bigger)
+                return shmimg_fail(&f->err, SHMIMG_ESYS,
+                                   "out of memory for a %ux%u frame",
+                                   img.width, img.height);
+            f->buf = bigger;
+            f->buf_size = (size_t)img.payload_size;
+            rc = seg_pull(f->s, f->buf, f->buf_size, &img, &f->err);
+        }
+    } else {
+        rc = image_pull(f->s, &f->sf, &img, &f->err);
+    }
+    if (rc < 0)
+        return rc;
+    if (f->written && img.frame <= f->last)
+        return 0;
+    if (f->written && img.frame > f->last + 1)
+        f->skipped += img.frame - f->last - 1;
+    if (!f->written)
+        f->first = img.frame;
+    f->last = img.frame;
+    if (f->o->raw_out) {
+        if (f->written && (img.width != f->w || img.height != f->h))
+            return shmimg_fail(&f->err, SHMIMG_EINVAL,
+                               "the frame size changed from %ux%u to %ux%u "
+                               "(frame %llu); a raw stream cannot follow",
+                               f->w, f->h, img.width, img.height,
+                               (unsigned long long)img.frame);
+        f->w = img.width;
+        f->h = img.height;
+        /* Packed rows: a pitch wider than the row is squeezed out. */
+        size_t row = (size_t)img.width * 4;
+        for (uint32_t y = 1; img.pitch != row && y < img.height; y++)
+            memmove(f->buf + y * row, f->buf + (size_t)y * img.pitch, row);
+    }
+    return 1;
+}
+
+/* Follows into fd: every new frame, raw. For save_output. */
+static int follow_raw(int fd, const char *name, void *ctx, shmimg_err *err)
+{
+    follower *f = ctx;
+    /* Non-blocking while we write (restored after): see write_frame. */
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0)
+        fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    uint32_t seen = seg_generation(f->s);
+    int rc = grab(f); /* the current frame, if there is one */
+    for (;;) {
+        if (rc == SHMIMG_EEMPTY || rc == SHMIMG_EINCOMPLETE)
+            rc = 0;
+        if (rc < 0)
+            break;
+        if (rc == 1) {
+            int e = write_frame(fd, f->buf, (size_t)f->w * f->h * 4);
+            if (e < 0) { /* a quit signal: the frame is cut short */
+                rc = 0;
+                break;
+            }
+            if (e == EPIPE) {
+                f->consumer_left = true;
+                rc = 0;
+                break;
+            }
+            if (e) {
+                rc = shmimg_fail(&f->err, SHMIMG_EWRITE, "%s: %s", name,
+                                 strerror(e));
+                break;
+            }
+            f->written++;
+            if (!f->let_go) {
+                f->let_go = true;
+                seg_let_go(f->s); /* follow the publisher; do not hold it */
+            }
+            if (f->o->frames && f->written >= f->o->frames)
+                break;
+        }
+        rc = next_frame(f, &seen);
+        if (rc <= 0)
+            break;
+        rc = grab(f);
+    }
+    if (flags >= 0)
+        fcntl(fd, F_SETFL, flags);
+    if (rc < 0 && err)
+        *err = f->err;
+    return rc < 0 ? rc : 0;
+}
+
+/* Follows into numbered image files. */
+static int follow_images(follower *f, image_out_format fmt)
+{
+    uint32_t seen = seg_generation(f->s);
+    int rc = grab(f);
+    for (;;) {
+        if (rc == SHMIMG_EEMPTY || rc == SHMIMG_EINCOMPLETE)
+            rc = 0;
+        if (rc < 0)
+            return rc;
+        if (rc == 1) {
+            char path[4096];
+            /* check_pattern allowed one integer conversion only. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+            int n = snprintf(path, sizeof path, f->o->out,
+                             (int)((f->written + 1) % 1000000000));
+#pragma GCC diagnostic pop
+            if (n < 0 || (size_t)n >= sizeof path)
+                return shmimg_fail(&f->err, SHMIMG_EINVAL,
+                                   "-o %s: the file name is too long",
+                                   f->o->out);
+            rc = image_save(f->sf, path, fmt, 0, &f->err);
+            if (rc < 0)
+                return rc;
+            f->written++;
+            if (!f->let_go) {
+                f->let_go = true;
+                seg_let_go(f->s);
+            }
+            if (f->o->frames && f->written >= f->o->frames)
+                return 0;
+        }
+        rc = next_frame(f, &seen);
+        if (rc <= 0)
+            return rc;
+        rc = grab(f);
+    }
+}
+
+int stream_follow(const opts *o)
+{
+    shmimg_err err;
+    image_out_format fmt = IMAGE_OUT_PNG;
+    if (!o->out)
+        return usage_error("pull", STREAM_PULL_USAGE,
+                           "--follow needs -o OUT (- for standard output "
+                           "with --raw)");
+    if (!o->raw_out) {
+        if (check_pattern(o->out, &err) < 0)
+            return usage_error("pull", STREAM_PULL_USAGE, "%s", err.msg);
+        fmt = image_out_format_of(o->out);
+        if (fmt == IMAGE_OUT_UNKNOWN || strcmp(o->out, "-") == 0)
+            return usage_error("pull", STREAM_PULL_USAGE,
+                               "cannot tell the image format of '%s'; use "
+                               ".png, .bmp or .jpg (or --raw)",
+                               o->out);
+    }
+    bool to_stdout = strcmp(o->out, "-") == 0;
+    if (to_stdout && (closed_stdio & 1u << STDOUT_FILENO)) {
+        say("standard output is closed: nowhere to write the frames (-o -)");
+        return EXIT_FAILURE;
+    }
+    block_quit_signals();
+    note_dir_kind();
+    follower f = {.o = o};
+    /* Like --wait, a follower may come first: it makes the empty segment
+     * the publisher will fill, and lets go of it with its first frame. */
+    int rc = seg_attach(o->key, SEG_READER | SEG_CREATE, &f.s, &f.err);
+    if (rc < 0)
+        return failure(&f.err, o->key);
+    if (o->raw_out)
+        rc = save_output(o->out, 0, follow_raw, &f, &f.err);
+    else
+        rc = follow_images(&f, fmt);
+    seg_detach(f.s);
+    free(f.buf);
+    SDL_FreeSurface(f.sf);
+    int status = rc < 0 ? failure(&f.err, NULL) : 0;
+    char range[96] = "";
+    if (f.written)
+        snprintf(range, sizeof range, " (frames %llu to %llu)",
+                 (unsigned long long)f.first, (unsigned long long)f.last);
+    say("followed key %s: %llu frame%s written%s, %llu skipped%s", o->key,
+        f.written, f.written == 1 ? "" : "s", range, f.skipped,
+        f.removed         ? "; the segment was removed"
+        : f.consumer_left ? "; the reader of the output went away"
+                          : "");
+    return status;
+}

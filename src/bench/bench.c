@@ -74,14 +74,19 @@ void bench_row(const bench_opts *o, const row *r)
 
 void bench_row_more(const bench_opts *o, const row *r, const row_more *m)
 {
+    bool has_ours = r->ours.n > 0; /* not: the measurement failed */
     bool has_base = r->baseline.n > 0 && r->baseline.median > 0;
-    double ratio = has_base ? r->ours.median / r->baseline.median : 0;
-    bool met = has_base && (r->lower_is_better ? ratio <= r->limit
-                                               : ratio >= r->limit);
-    if (m->verdict != ROW_BY_RATIO)
-        met = m->verdict == ROW_MET;
-    bool judged = r->target[0] && m->verdict != ROW_NA &&
-                  (has_base || m->verdict != ROW_BY_RATIO);
+    bool has_ratio = has_ours && has_base;
+    double ratio = has_ratio ? r->ours.median / r->baseline.median : 0;
+    /* A target is judged by the ratio, or by the caller's verdict; one
+     * whose measurement failed is missed. */
+    bool shown = r->target[0] &&
+                 (has_base || !has_ours || m->verdict != ROW_BY_RATIO);
+    bool judged = shown && m->verdict != ROW_NA;
+    bool met = m->verdict != ROW_BY_RATIO ? m->verdict == ROW_MET
+               : !has_ratio              ? false
+               : r->lower_is_better      ? ratio <= r->limit
+                                         : ratio >= r->limit;
     const char *note = m->note ? m->note : "";
     if (o->json) {
         printf("%s\n  {\"id\": \"%s\", \"what\": \"%s\", \"size\": \"%s\", "
@@ -91,9 +96,10 @@ void bench_row_more(const bench_opts *o, const row *r, const row_more *m)
         if (has_base) {
             printf(", \"baseline_name\": \"%s\", ", r->baseline_name);
             json_stats("baseline", r->baseline);
-            printf(", \"ratio\": %.4g", ratio);
         }
-        if (has_base || m->verdict != ROW_BY_RATIO)
+        if (has_ratio)
+            printf(", \"ratio\": %.4g", ratio);
+        if (shown)
             printf(", \"target\": \"%s\", \"met\": %s", r->target,
                    judged ? (met ? "true" : "false") : "null");
         if (note[0])
@@ -110,15 +116,16 @@ void bench_row_more(const bench_opts *o, const row *r, const row_more *m)
                  r->unit, r->ours.min, r->ours.max);
     else
         snprintf(ours, sizeof ours, "not measured");
-    if (has_base) {
+    if (has_base)
         snprintf(base, sizeof base, "%s %.3g [%.3g..%.3g]", r->baseline_name,
                  r->baseline.median, r->baseline.min, r->baseline.max);
+    if (has_ratio) {
         if (ratio >= 0.1)
             snprintf(verdict, sizeof verdict, "%.2fx", ratio);
         else
             snprintf(verdict, sizeof verdict, "1/%.0fx", 1 / ratio);
     }
-    if (r->target[0] && (has_base || m->verdict != ROW_BY_RATIO)) {
+    if (shown) {
         size_t n = strlen(verdict);
         snprintf(verdict + n, sizeof verdict - n, "%s%s %s", n ? "  " : "",
                  r->target, !judged ? "n/a" : met ? "met" : "MISSED");

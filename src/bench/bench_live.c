@@ -16,635 +16,39 @@
  * buffers, a counter word with a raw futex wake and a plain memcpy; no
  * lock, no checks, no retries (a lapped copy is torn and nobody notices).
  *
- * Every reader is a forked process with its own seg_attach. What the
- * processes report goes through one anonymous shared mapping (ctl), and
- * every timestamp is CLOCK_MONOTONIC, which all processes read alike.
- * Nothing here exits: a case that fails says why in its row, its children
- * are reaped (killed after reap_timeout_ms) and its segment removed.
+ * Every reader is a forked process with its own seg_attach; the harness
+ * (bench_harness.c, bench_live.h) runs them. Nothing here exits: a case
+ * that fails says why in its row, its children are reaped (killed after
+ * reap_timeout_ms) and its segment removed.
  *
- * Where to start reading: bench_live (at the bottom), then run_block.
+ * Where to start reading: bench_live (at the bottom), then run_case.
  */
 #include "bench.h"
+#include "bench_live.h"
 
 #include "futex.h"
-#include "image.h"
-#include "segment.h"
 
-#include <SDL.h>
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-enum {
-    max_readers = 8,
-    max_samples = 4096, /* per reader: latencies, rates or CPU times */
-    stamp_ring = 4096,  /* publish end times, by frame number mod this */
-    bare_buffers = 3,   /* as many as a segment asks for */
-    max_blocks = 6,
-};
-
-typedef struct video {
-    int width, height; /* pixels */
-    int fps;
-    const char *name;
-} video;
-
-/* Rows 9 and 10 run on both; the quick run on the first only. */
+/* Rows 9, 10 and 9e run on each; 11 and 12 on the first, 13 on the
+ * second. */
 static const video videos[] = {{1920, 1080, 60, "1920x1080"},
                                {3840, 2160, 30, "3840x2160"}};
 enum { nvideos = sizeof videos / sizeof videos[0] };
 static const int reader_counts[] = {1, 2, 4, 8};
 static const char *const reader_ids[] = {"9a", "9b", "9c", "9d"};
 enum { ncounts = sizeof reader_counts / sizeof reader_counts[0] };
-static const int stopped_readers = 4;        /* row 9e */
-static const int latency_count = 2;          /* row 12: reader_counts[2] */
-static const int reap_timeout_ms = 5000;     /* then children are killed */
-static const int ready_timeout_ms = 10000;   /* to attach and set up */
-static const int64_t bare_poll_ns = 50000000; /* bare readers see stop */
-static const int64_t rate_window_ns = 100000000; /* row 11's samples */
-static const int warmup_frames = 2;          /* row 13, per path */
-static const char live_key[] = "live";
-
-/* ---- what the processes share -------------------------------------------- */
-
-typedef struct reader_out {
-    uint64_t received; /* distinct frames held whole (copied or uploaded) */
-    uint64_t skipped;  /* frames it never held: sum of frame - last - 1 */
-    uint64_t lapped;   /* seg_pull gave up on a frame (ELAPPED) */
-    uint64_t retries;  /* row 13: zero-copy uploads read again */
-    uint64_t pulls;    /* row 11: successful pulls */
-    int n;             /* samples in ctl->sample[reader] */
-    int end_rc;        /* row 9e: seg_read_end after SIGCONT */
-    char error[256];   /* why the reader failed; "" if it did not */
-} reader_out;
-
-typedef struct ctl_block {
-    _Atomic uint32_t ready;   /* readers set up; futex word */
-    _Atomic uint32_t go;      /* row 11: start pulling; futex word */
-    atomic_bool stop;         /* readers leave; seg_wait's cancel flag */
-    _Atomic uint32_t counter; /* bare harness: newest frame; futex word */
-    _Atomic int64_t end_ns[stamp_ring]; /* when frame f's publish ended */
-    reader_out out[max_readers];
-    double sample[max_readers][max_samples];
-} ctl_block;
-
-static ctl_block *ctl;
-static char failure[512]; /* why the last step failed */
-
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(failure, sizeof failure, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-/* In a reader: says why it failed, for the parent's row. */
-static int child_fail(reader_out *out, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static int child_fail(reader_out *out, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(out->error, sizeof out->error, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-static void ctl_reset(void) { memset(ctl, 0, sizeof *ctl); }
-
-static void signal_ready(void)
-{
-    atomic_fetch_add(&ctl->ready, 1);
-    futex_wake(&ctl->ready, INT_MAX);
-}
-
-/* memcpy that the compiler may not remove (its destination is never
- * read). */
-static void copy(void *dst, const void *src, size_t n)
-{
-    memcpy(dst, src, n);
-    __asm__ __volatile__("" : : "r"(dst) : "memory");
-}
-
-static void sleep_ns(int64_t ns)
-{
-    struct timespec ts = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
-/* ---- a channel: a segment, or the bare harness's mapping ----------------- */
-
-typedef struct channel {
-    const video *v;
-    size_t bytes;   /* one frame: width * height * 4 */
-    bool bare;
-    seg *s;         /* shmimg: the publisher's attach (the parent's only) */
-    uint8_t *buf;   /* bare: bare_buffers frames, stride bytes apart */
-    size_t stride;
-    uint64_t frame; /* the last frame published */
-} channel;
-
-/* Publishes frame c->frame + 1 from src; *ms (may be NULL) gets the
- * publisher's own time: seg_write_begin to seg_write_end's return, the
- * pixel copy included; for the bare harness the copy and the wake. */
-static int publish(channel *c, const uint8_t *src, double *ms)
-{
-    int64_t t0 = monotonic_ns();
-    uint64_t f = c->frame + 1;
-    if (c->bare) {
-        copy(c->buf + f % bare_buffers * c->stride, src, c->bytes);
-        atomic_store_explicit(&ctl->end_ns[f % stamp_ring], monotonic_ns(),
-                              memory_order_relaxed);
-        atomic_store_explicit(&ctl->counter, (uint32_t)f,
-                              memory_order_release);
-        futex_wake(&ctl->counter, INT_MAX);
-    } else {
-        shmimg_err err;
-        uint8_t *px;
-        uint32_t pitch;
-        if (seg_write_begin(c->s, (uint32_t)c->v->width,
-                            (uint32_t)c->v->height, "live", &px, &pitch,
-                            &err) < 0)
-            return fail("publish: %s", err.msg);
-        copy(px, src, c->bytes); /* pitch is width * 4: one block */
-        /* Ordered before the readers see the frame by seg_write_end's
-         * release store of `latest`. */
-        atomic_store_explicit(&ctl->end_ns[f % stamp_ring], monotonic_ns(),
-                              memory_order_relaxed);
-        if (seg_write_end(c->s, true, &err) < 0)
-            return fail("publish: %s", err.msg);
-    }
-    c->frame = f;
-    if (ms)
-        *ms = (double)(monotonic_ns() - t0) / 1e6;
-    return 0;
-}
-
-static void channel_close(channel *c)
-{
-    if (c->s && seg_detach(c->s) == 0) {
-        shmimg_err err; /* someone still held it: a reader not yet gone */
-        seg_remove(live_key, NULL, &err);
-    }
-    c->s = NULL;
-    if (c->buf)
-        munmap(c->buf, c->stride * bare_buffers);
-    c->buf = NULL;
-}
-
-/* Opens a new channel and publishes once into each buffer, so that every
- * page is present: these rows measure the steady state (row 2 measures
- * first touches). On failure it is closed again. */
-static int channel_open(channel *c, const video *v, bool bare,
-                        const uint8_t *src)
-{
-    memset(c, 0, sizeof *c);
-    c->v = v;
-    c->bare = bare;
-    c->bytes = (size_t)v->width * (size_t)v->height * 4;
-    c->stride = (c->bytes + 4095) / 4096 * 4096;
-    if (bare) {
-        c->buf = mmap(NULL, c->stride * bare_buffers, PROT_READ | PROT_WRITE,
-                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-        if (c->buf == MAP_FAILED) {
-            c->buf = NULL;
-            return fail("mmap: %s", strerror(errno));
-        }
-    } else {
-        shmimg_err err;
-        if (seg_attach(live_key, SEG_CREATE, &c->s, &err) < 0) {
-            c->s = NULL;
-            return fail("attach: %s", err.msg);
-        }
-    }
-    for (int i = 0; i < bare_buffers; i++)
-        if (publish(c, src, NULL) < 0) {
-            channel_close(c);
-            return -1;
-        }
-    unsigned wanted, have = bare ? bare_buffers : seg_buffers(c->s, &wanted);
-    if (have != bare_buffers) {
-        channel_close(c);
-        return fail("the segment holds %u buffers, not %d", have,
-                    bare_buffers);
-    }
-    return 0;
-}
-
-/* Publishes at the video's rate for `seconds`, on absolute deadlines; a
- * publisher that falls a period behind starts again from now rather than
- * bursting to catch up. Each publish's time goes to ms[] (cap at most).
- * Returns: the number of frames published, or -1. */
-static int publish_paced(channel *c, const uint8_t *src, double seconds,
-                         double *ms, int cap)
-{
-    int64_t period = 1000000000 / c->v->fps;
-    int frames = (int)(seconds * c->v->fps);
-    if (frames > cap)
-        frames = cap;
-    int64_t next = monotonic_ns();
-    for (int i = 0; i < frames; i++) {
-        next += period;
-        struct timespec at = {(time_t)(next / 1000000000),
-                              (long)(next % 1000000000)};
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) ==
-               EINTR)
-            ;
-        if (publish(c, src, ms ? &ms[i] : NULL) < 0)
-            return -1;
-        int64_t now = monotonic_ns();
-        if (now > next + period)
-            next = now;
-    }
-    return frames;
-}
-
-/* Readers leave: seg_wait's cancel flag, then a wake for the sleepers. */
-static void stop_readers(const channel *c)
-{
-    atomic_store(&ctl->stop, true);
-    if (c->s)
-        seg_wake_waiters(c->s);
-    else
-        futex_wake(&ctl->counter, INT_MAX);
-}
-
-/* ---- the reader processes ------------------------------------------------ */
-
-typedef int (*reader_body)(const channel *c, int r);
-
-typedef struct crew {
-    pid_t pid[max_readers];
-    bool reaped[max_readers];
-    int status[max_readers];
-    int n;
-} crew;
-
-/* Forks n readers running body(c, r); each dies with the benchmark. */
-static int crew_start(crew *cr, int n, reader_body body, const channel *c)
-{
-    memset(cr, 0, sizeof *cr);
-    pid_t parent = getpid();
-    fflush(stdout);
-    for (int r = 0; r < n; r++) {
-        pid_t pid = fork();
-        if (pid < 0)
-            return fail("fork: %s", strerror(errno));
-        if (pid == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (getppid() != parent)
-                _exit(1);
-            _exit(body(c, r) < 0 ? 1 : 0);
-        }
-        cr->pid[cr->n++] = pid;
-    }
-    return 0;
-}
-
-static bool failed_status(int status)
-{
-    return !WIFEXITED(status) || WEXITSTATUS(status) != 0;
-}
-
-/* Reaps the readers that have exited. Returns: how many of all failed. */
-static int crew_poll(crew *cr)
-{
-    int failed = 0;
-    for (int r = 0; r < cr->n; r++) {
-        if (!cr->reaped[r] &&
-            waitpid(cr->pid[r], &cr->status[r], WNOHANG) == cr->pid[r])
-            cr->reaped[r] = true;
-        if (cr->reaped[r] && failed_status(cr->status[r]))
-            failed++;
-    }
-    return failed;
-}
-
-/* The first reader's reason for failing, for a row. */
-static int crew_failure(const crew *cr)
-{
-    for (int r = 0; r < cr->n; r++)
-        if (cr->reaped[r] && failed_status(cr->status[r])) {
-            const char *why = ctl->out[r].error;
-            if (why[0])
-                return fail("reader %d: %s", r, why);
-            if (WIFSIGNALED(cr->status[r]))
-                return fail("reader %d killed by signal %d", r,
-                            WTERMSIG(cr->status[r]));
-            return fail("reader %d exited with %d", r,
-                        WEXITSTATUS(cr->status[r]));
-        }
-    return 0;
-}
-
-/* Waits up to timeout_ms for every reader to exit, then continues and
- * kills the rest. Returns: 0, or -1 when a reader failed or was killed. */
-static int crew_end(crew *cr, int timeout_ms)
-{
-    int64_t deadline = monotonic_ns() + (int64_t)timeout_ms * 1000000;
-    bool all;
-    do {
-        crew_poll(cr);
-        all = true;
-        for (int r = 0; r < cr->n; r++)
-            all = all && cr->reaped[r];
-        if (!all)
-            sleep_ns(2000000);
-    } while (!all && monotonic_ns() < deadline);
-    for (int r = 0; r < cr->n; r++)
-        if (!cr->reaped[r]) {
-            kill(cr->pid[r], SIGCONT);
-            kill(cr->pid[r], SIGKILL);
-            waitpid(cr->pid[r], &cr->status[r], 0);
-            cr->reaped[r] = true;
-            snprintf(ctl->out[r].error, sizeof ctl->out[r].error,
-                     "still running after %d ms: killed", timeout_ms);
-        }
-    return crew_failure(cr);
-}
-
-/* Waits until n readers are set up. */
-static int await_ready(crew *cr, uint32_t n)
-{
-    int64_t deadline = monotonic_ns() + (int64_t)ready_timeout_ms * 1000000;
-    uint32_t got;
-    while ((got = atomic_load(&ctl->ready)) < n) {
-        if (crew_poll(cr) > 0)
-            return crew_failure(cr);
-        if (monotonic_ns() > deadline)
-            return fail("%u of %u readers ready after %d ms", got, n,
-                        ready_timeout_ms);
-        futex_wait(&ctl->ready, got, 100000000);
-    }
-    return 0;
-}
-
-/* Attaches a reader of its own, as a real second process does. */
-static int reader_attach(const channel *c, reader_out *out, seg **s)
-{
-    shmimg_err err;
-    *s = NULL;
-    if (c->bare)
-        return 0;
-    if (seg_attach(live_key, SEG_READER, s, &err) < 0) {
-        *s = NULL;
-        return child_fail(out, "attach: %s", err.msg);
-    }
-    return 0;
-}
-
-/* Rows 9, 10, 12: follows every frame into a private buffer; shmimg with
- * seg_wait + seg_pull, the bare harness with a futex wait and a memcpy.
- * Records each new frame's latency (ms) from its publish end. */
-static int follower(const channel *c, int r)
-{
-    reader_out *out = &ctl->out[r];
-    uint8_t *dst = malloc(c->bytes);
-    seg *s = NULL;
-    int rc = dst ? reader_attach(c, out, &s)
-                 : child_fail(out, "out of memory");
-    if (rc < 0)
-        goto done;
-    memset(dst, 0, c->bytes);
-    uint32_t seen = s ? seg_generation(s)
-                      : atomic_load_explicit(&ctl->counter,
-                                             memory_order_acquire);
-    uint64_t last = c->frame; /* the channel's warm-up frames */
-    signal_ready();
-    for (;;) {
-        uint64_t frame;
-        if (s) {
-            shmimg_err err;
-            seg_image img;
-            uint32_t now;
-            int w = seg_wait(s, seen, -1, &ctl->stop, &now, &err);
-            if (w == SHMIMG_ECANCELED)
-                break;
-            if (w < 0) {
-                rc = child_fail(out, "seg_wait: %s", err.msg);
-                break;
-            }
-            seen = now;
-            w = seg_pull(s, dst, c->bytes, &img, &err);
-            if (w == SHMIMG_ELAPPED) {
-                out->lapped++;
-                continue;
-            }
-            if (w < 0) {
-                rc = child_fail(out, "seg_pull: %s", err.msg);
-                break;
-            }
-            frame = img.frame;
-        } else {
-            uint32_t now;
-            while ((now = atomic_load_explicit(&ctl->counter,
-                                               memory_order_acquire)) ==
-                       seen &&
-                   !atomic_load(&ctl->stop))
-                futex_wait(&ctl->counter, seen, bare_poll_ns);
-            if (now == seen)
-                break; /* stopped */
-            seen = now;
-            copy(dst, c->buf + now % bare_buffers * c->stride, c->bytes);
-            frame = now;
-        }
-        int64_t held = monotonic_ns();
-        if (frame <= last)
-            continue; /* the same frame again */
-        out->skipped += frame - last - 1;
-        out->received++;
-        last = frame;
-        int64_t end = atomic_load_explicit(&ctl->end_ns[frame % stamp_ring],
-                                           memory_order_relaxed);
-        if (out->n < max_samples)
-            ctl->sample[r][out->n++] = (double)(held - end) / 1e6;
-    }
-done:
-    if (s)
-        seg_detach(s);
-    free(dst);
-    return rc;
-}
-
-/* Row 9e: begins a read, copies half the frame, and stops itself there,
- * between seg_read_begin and seg_read_end. */
-static int stopped_reader(const channel *c, int r)
-{
-    reader_out *out = &ctl->out[r];
-    shmimg_err err;
-    seg *s;
-    seg_view v;
-    uint8_t *dst = malloc(c->bytes / 2);
-    int rc = dst ? reader_attach(c, out, &s)
-                 : child_fail(out, "out of memory");
-    if (rc < 0)
-        goto done;
-    rc = seg_read_begin(s, &v, &err);
-    if (rc < 0) {
-        rc = child_fail(out, "seg_read_begin: %s", err.msg);
-        seg_detach(s);
-        goto done;
-    }
-    seg_copy_out(s, dst, v.pixels, (size_t)v.image.payload_size / 2);
-    signal_ready();
-    raise(SIGSTOP); /* mid-read; the parent publishes, then continues us */
-    out->end_rc = seg_read_end(s, &v, &err);
-    seg_detach(s);
-done:
-    free(dst);
-    return rc;
-}
-
-/* Row 11: pulls as fast as it can from ctl->go until ctl->stop; one
- * sample of pulls/s per rate_window_ns. The bare harness's reader copies
- * the newest buffer, whatever happens to it meanwhile. */
-static int puller(const channel *c, int r)
-{
-    reader_out *out = &ctl->out[r];
-    uint8_t *dst = malloc(c->bytes);
-    seg *s = NULL;
-    int rc = dst ? reader_attach(c, out, &s)
-                 : child_fail(out, "out of memory");
-    if (rc < 0)
-        goto done;
-    memset(dst, 0, c->bytes);
-    signal_ready();
-    while (atomic_load(&ctl->go) == 0 && !atomic_load(&ctl->stop))
-        futex_wait(&ctl->go, 0, 100000000);
-    int64_t start = monotonic_ns();
-    uint64_t in_window = 0;
-    while (!atomic_load_explicit(&ctl->stop, memory_order_relaxed)) {
-        shmimg_err err;
-        seg_image img;
-        int w = 0;
-        if (s)
-            w = seg_pull(s, dst, c->bytes, &img, &err);
-        else
-            copy(dst,
-                 c->buf + atomic_load_explicit(&ctl->counter,
-                                               memory_order_acquire) %
-                              bare_buffers * c->stride,
-                 c->bytes);
-        if (w == SHMIMG_ELAPPED) {
-            out->lapped++;
-        } else if (w < 0) {
-            rc = child_fail(out, "seg_pull: %s", err.msg);
-            break;
-        } else {
-            out->pulls++;
-            in_window++;
-        }
-        int64_t now = monotonic_ns();
-        if (now - start >= rate_window_ns && out->n < max_samples) {
-            ctl->sample[r][out->n++] =
-                (double)in_window / ((double)(now - start) / 1e9);
-            in_window = 0;
-            start = now;
-        }
-    }
-done:
-    if (s)
-        seg_detach(s);
-    free(dst);
-    return rc;
-}
-
-/* Row 13: the window's display path, on SDL's software renderer (a
- * streaming texture on a surface: no display needed). Displayed frames
- * alternate between the copy-then-upload path (sample[0]) and zero-copy
- * (sample[1]); each sample is the process's CPU time for one frame, from
- * the wait to the end of the upload, in ms. */
-static int window(const channel *c, int r)
-{
-    reader_out *out = &ctl->out[r];
-    seg *s = NULL;
-    SDL_Surface *screen = NULL, *frame = NULL;
-    SDL_Renderer *ren = NULL;
-    SDL_Texture *tex = NULL;
-    int rc = reader_attach(c, out, &s);
-    if (rc < 0)
-        goto done;
-    screen = SDL_CreateRGBSurfaceWithFormat(0, 64, 64, 32,
-                                            SDL_PIXELFORMAT_RGBA32);
-    ren = screen ? SDL_CreateSoftwareRenderer(screen) : NULL;
-    tex = ren ? SDL_CreateTexture(ren, SDL_PIXELFORMAT_RGBA32,
-                                  SDL_TEXTUREACCESS_STREAMING, c->v->width,
-                                  c->v->height)
-              : NULL;
-    if (!tex) {
-        rc = child_fail(out, "software renderer: %s", SDL_GetError());
-        goto done;
-    }
-    uint32_t seen = seg_generation(s);
-    signal_ready();
-    for (int k = 0;; k++) {
-        shmimg_err err;
-        struct timespec c0, c1;
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
-        uint32_t now;
-        int w = seg_wait(s, seen, -1, &ctl->stop, &now, &err);
-        if (w == SHMIMG_ECANCELED)
-            break;
-        if (w < 0) {
-            rc = child_fail(out, "seg_wait: %s", err.msg);
-            break;
-        }
-        seen = now;
-        int path = k % 2;
-        if (path == 0) {
-            seg_image img;
-            w = image_pull(s, &frame, &img, &err);
-            if (w == 0 && SDL_UpdateTexture(tex, NULL, frame->pixels,
-                                            frame->pitch) < 0)
-                w = shmimg_fail(&err, SHMIMG_ESYS, "%s", SDL_GetError());
-        } else {
-            seg_view v;
-            int laps = 0;
-            do {
-                w = seg_read_begin(s, &v, &err);
-                if (w < 0)
-                    break;
-                SDL_UpdateTexture(tex, NULL, v.pixels, (int)v.image.pitch);
-                w = seg_read_end(s, &v, &err);
-            } while (w == SHMIMG_ELAPPED && ++laps < SEG_MAX_LAPS);
-            out->retries += (uint64_t)laps;
-        }
-        if (w < 0) {
-            rc = child_fail(out, "%s: %s", path ? "zero-copy" : "image_pull",
-                            err.msg);
-            break;
-        }
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
-        out->received++;
-        reader_out *o = &ctl->out[path]; /* its sample count: out[0].n and
-                                            out[1].n, one per path */
-        if (k / 2 >= warmup_frames && o->n < max_samples)
-            ctl->sample[path][o->n++] =
-                (double)(c1.tv_sec - c0.tv_sec) * 1e3 +
-                (double)(c1.tv_nsec - c0.tv_nsec) / 1e6;
-    }
-done:
-    SDL_FreeSurface(frame);
-    SDL_DestroyTexture(tex);
-    SDL_DestroyRenderer(ren);
-    SDL_FreeSurface(screen);
-    if (s)
-        seg_detach(s);
-    return rc;
-}
+enum {
+    max_blocks = 6,      /* of a case, per harness, in the full run */
+    stopped_readers = 4, /* row 9e */
+    latency_count = 2,   /* row 12: reader_counts[2] */
+};
 
 /* ---- rows 9, 10, 12: N readers following a paced publisher --------------- */
 
@@ -665,7 +69,7 @@ static int tally_init(tally *t, int cap)
     memset(t, 0, sizeof *t);
     t->publish = malloc((size_t)cap * sizeof *t->publish);
     t->latency = malloc((size_t)cap * max_readers * sizeof *t->latency);
-    return t->publish && t->latency ? 0 : fail("out of memory");
+    return t->publish && t->latency ? 0 : live_fail("out of memory");
 }
 
 static void tally_free(tally *t)
@@ -680,41 +84,41 @@ static int run_block(const video *v, int n, bool bare, double seconds,
 {
     channel c;
     crew cr = {0};
-    ctl_reset();
-    int rc = channel_open(&c, v, bare, src);
+    live_reset();
+    int rc = live_open(&c, v, bare, src);
     if (rc < 0)
         return rc;
-    rc = crew_start(&cr, n, follower, &c);
+    rc = live_crew_start(&cr, n, live_follower, &c);
     if (rc == 0)
-        rc = await_ready(&cr, (uint32_t)n);
+        rc = live_await_ready(&cr, (uint32_t)n);
     int frames = 0;
     if (rc == 0) {
-        frames = publish_paced(&c, src, seconds, t->publish + t->npublish,
+        frames = live_publish_paced(&c, src, seconds, t->publish + t->npublish,
                                cap - t->npublish);
         rc = frames < 0 ? -1 : 0;
     }
     /* Time for the slowest reader to finish copying the last frame. */
     if (rc == 0)
-        sleep_ns(1000000000 / v->fps + 100000000);
-    stop_readers(&c);
-    char why[sizeof failure];
-    snprintf(why, sizeof why, "%s", failure);
-    if (crew_end(&cr, reap_timeout_ms) < 0 && rc == 0)
+        live_sleep_ns(1000000000 / v->fps + 100000000);
+    live_stop_readers(&c);
+    char why[sizeof live_failure];
+    snprintf(why, sizeof why, "%s", live_failure);
+    if (live_crew_end(&cr, reap_timeout_ms) < 0 && rc == 0)
         rc = -1;
     else if (rc < 0) /* the first failure is the one to report */
-        snprintf(failure, sizeof failure, "%s", why);
-    channel_close(&c);
+        snprintf(live_failure, sizeof live_failure, "%s", why);
+    live_close(&c);
     if (rc < 0)
         return rc;
     t->npublish += frames;
     t->published += (uint64_t)frames;
     for (int r = 0; r < n; r++) {
-        reader_out *o = &ctl->out[r];
+        reader_out *o = &live_ctl->out[r];
         t->received[t->nreceived++] = 100.0 * (double)o->received / frames;
         t->lapped += o->lapped;
         t->skipped += o->skipped;
         for (int k = 0; k < o->n; k++)
-            t->latency[t->nlatency++] = ctl->sample[r][k];
+            t->latency[t->nlatency++] = live_ctl->sample[r][k];
     }
     return 0;
 }
@@ -743,13 +147,13 @@ static void run_case(const bench_opts *o, int vi, int ci, const uint8_t *src)
     tally t[2];
     for (int h = 0; h < 2; h++)
         if (tally_init(&t[h], cap) < 0)
-            snprintf(t[h].error, sizeof t[h].error, "%s", failure);
+            snprintf(t[h].error, sizeof t[h].error, "%s", live_failure);
     /* Blocks interleaved, shmimg then bare: drift hits both. */
     for (int b = 0; b < blocks; b++)
         for (int h = 0; h < 2; h++)
             if (!t[h].error[0] &&
                 run_block(v, n, h == 1, seconds, src, &t[h], cap) < 0)
-                snprintf(t[h].error, sizeof t[h].error, "%s", failure);
+                snprintf(t[h].error, sizeof t[h].error, "%s", live_failure);
     for (int h = 0; h < 2; h++) {
         sum->ok[h] = !t[h].error[0];
         snprintf(sum->error[h], sizeof sum->error[h], "%s", t[h].error);
@@ -857,30 +261,6 @@ static void latency_row(const bench_opts *o)
 
 /* ---- row 9e: readers stopped in the middle of a read ---------------------- */
 
-/* Waits until every reader has stopped itself (SIGSTOP). */
-static int await_stopped(crew *cr)
-{
-    int64_t deadline = monotonic_ns() + (int64_t)ready_timeout_ms * 1000000;
-    for (int r = 0; r < cr->n; r++) {
-        int status;
-        pid_t got;
-        while ((got = waitpid(cr->pid[r], &status, WUNTRACED | WNOHANG)) == 0 &&
-               monotonic_ns() < deadline)
-            sleep_ns(1000000);
-        if (got == cr->pid[r] && WIFSTOPPED(status))
-            continue;
-        if (got == cr->pid[r]) {
-            cr->reaped[r] = true;
-            cr->status[r] = status;
-            return crew_failure(cr) < 0 ? -1
-                                        : fail("reader %d exited early", r);
-        }
-        return fail("reader %d did not stop within %d ms", r,
-                    ready_timeout_ms);
-    }
-    return 0;
-}
-
 static void stopped_row(const bench_opts *o, const video *v,
                         const uint8_t *src)
 {
@@ -891,47 +271,47 @@ static void stopped_row(const bench_opts *o, const video *v,
     double *stopped = malloc((size_t)cap * sizeof *stopped);
     int nalone = 0, nstopped = 0, lapped = 0, asked = 0;
     channel c;
-    int rc = alone && stopped ? 0 : fail("out of memory");
-    ctl_reset();
+    int rc = alone && stopped ? 0 : live_fail("out of memory");
+    live_reset();
     if (rc == 0)
-        rc = channel_open(&c, v, false, src);
+        rc = live_open(&c, v, false, src);
     bool opened = rc == 0;
     /* Rounds of (no reader, readers stopped): drift hits both. */
     for (int round = 0; rc == 0 && round < rounds; round++) {
-        int f = publish_paced(&c, src, seconds, alone + nalone, cap - nalone);
+        int f = live_publish_paced(&c, src, seconds, alone + nalone, cap - nalone);
         if (f < 0) {
             rc = -1;
             break;
         }
         nalone += f;
-        ctl_reset();
+        live_reset();
         crew cr;
-        rc = crew_start(&cr, stopped_readers, stopped_reader, &c);
+        rc = live_crew_start(&cr, stopped_readers, live_stopped_reader, &c);
         if (rc == 0)
-            rc = await_ready(&cr, (uint32_t)stopped_readers);
+            rc = live_await_ready(&cr, (uint32_t)stopped_readers);
         if (rc == 0)
-            rc = await_stopped(&cr);
+            rc = live_await_stopped(&cr);
         if (rc == 0) {
-            f = publish_paced(&c, src, seconds, stopped + nstopped,
+            f = live_publish_paced(&c, src, seconds, stopped + nstopped,
                               cap - nstopped);
             rc = f < 0 ? -1 : 0;
             nstopped += f > 0 ? f : 0;
         }
         for (int r = 0; r < cr.n; r++)
             kill(cr.pid[r], SIGCONT);
-        char why[sizeof failure];
-        snprintf(why, sizeof why, "%s", failure);
-        if (crew_end(&cr, reap_timeout_ms) < 0 && rc == 0)
+        char why[sizeof live_failure];
+        snprintf(why, sizeof why, "%s", live_failure);
+        if (live_crew_end(&cr, reap_timeout_ms) < 0 && rc == 0)
             rc = -1;
         else if (rc < 0)
-            snprintf(failure, sizeof failure, "%s", why);
+            snprintf(live_failure, sizeof live_failure, "%s", why);
         for (int r = 0; rc == 0 && r < cr.n; r++) {
             asked++;
-            lapped += ctl->out[r].end_rc == SHMIMG_ELAPPED;
+            lapped += live_ctl->out[r].end_rc == SHMIMG_ELAPPED;
         }
     }
     if (opened)
-        channel_close(&c);
+        live_close(&c);
     char what[64], note[600];
     snprintf(what, sizeof what, "publish, %d readers SIGSTOPped mid-read, %d fps",
              stopped_readers, v->fps);
@@ -940,7 +320,7 @@ static void stopped_row(const bench_opts *o, const video *v,
                  "after SIGCONT, seg_read_end said lapped to %d of %d",
                  lapped, asked);
     else
-        snprintf(note, sizeof note, "%s", failure);
+        snprintf(note, sizeof note, "%s", live_failure);
     bench_row_more(o, &(row){"9e", what, v->name, "ms",
                         rc == 0 ? stats_of(stopped, nstopped) : (stats){0},
                         "no reader", rc == 0 ? stats_of(alone, nalone)
@@ -967,40 +347,40 @@ static int pull_phase(const video *v, bool bare, bool unpaced,
 {
     channel c;
     crew cr;
-    ctl_reset();
-    int rc = channel_open(&c, v, bare, src);
+    live_reset();
+    int rc = live_open(&c, v, bare, src);
     if (rc < 0)
         return rc;
-    rc = crew_start(&cr, 1, puller, &c);
+    rc = live_crew_start(&cr, 1, live_puller, &c);
     if (rc == 0)
-        rc = await_ready(&cr, 1);
+        rc = live_await_ready(&cr, 1);
     if (rc == 0) {
-        atomic_store(&ctl->go, 1);
-        futex_wake(&ctl->go, INT_MAX);
+        atomic_store(&live_ctl->go, 1);
+        futex_wake(&live_ctl->go, INT_MAX);
         int64_t t0 = monotonic_ns(), end = t0 + (int64_t)(seconds * 1e9);
         uint64_t published = 0;
         if (!unpaced)
-            sleep_ns(end - t0);
+            live_sleep_ns(end - t0);
         while (unpaced && rc == 0 && monotonic_ns() < end) {
-            rc = publish(&c, src, NULL);
+            rc = live_publish(&c, src, NULL);
             published++;
         }
         p->fps += (double)published / ((double)(monotonic_ns() - t0) / 1e9);
     }
-    atomic_store(&ctl->stop, true);
-    futex_wake(&ctl->go, INT_MAX);
-    char why[sizeof failure];
-    snprintf(why, sizeof why, "%s", failure);
-    if (crew_end(&cr, reap_timeout_ms) < 0 && rc == 0)
+    atomic_store(&live_ctl->stop, true);
+    futex_wake(&live_ctl->go, INT_MAX);
+    char why[sizeof live_failure];
+    snprintf(why, sizeof why, "%s", live_failure);
+    if (live_crew_end(&cr, reap_timeout_ms) < 0 && rc == 0)
         rc = -1;
     else if (rc < 0)
-        snprintf(failure, sizeof failure, "%s", why);
-    channel_close(&c);
+        snprintf(live_failure, sizeof live_failure, "%s", why);
+    live_close(&c);
     if (rc < 0)
         return rc;
-    for (int k = 0; k < ctl->out[0].n && p->n < p->cap; k++)
-        p->rate[p->n++] = ctl->sample[0][k];
-    p->lapped += ctl->out[0].lapped;
+    for (int k = 0; k < live_ctl->out[0].n && p->n < p->cap; k++)
+        p->rate[p->n++] = live_ctl->sample[0][k];
+    p->lapped += live_ctl->out[0].lapped;
     return 0;
 }
 
@@ -1019,7 +399,7 @@ static void starvation_row(const bench_opts *o, const uint8_t *src)
             p[h][u].cap = cap;
             p[h][u].rate = malloc((size_t)cap * sizeof *p[h][u].rate);
             if (!p[h][u].rate)
-                rc = fail("out of memory");
+                rc = live_fail("out of memory");
         }
     /* Rounds of idle, unpaced, for each harness: drift hits all four. */
     for (int round = 0; rc == 0 && round < rounds; round++)
@@ -1047,7 +427,7 @@ static void starvation_row(const bench_opts *o, const uint8_t *src)
                  s[1][0].median * mb / 1e3,
                  s[1][1].median > 0 ? s[0][1].median / s[1][1].median : 0);
     } else {
-        snprintf(note, sizeof note, "%s", failure);
+        snprintf(note, sizeof note, "%s", live_failure);
     }
     char json[256];
     snprintf(json, sizeof json,
@@ -1074,40 +454,40 @@ static void window_row(const bench_opts *o, const uint8_t *src)
     double seconds = o->quick ? 2.0 : 10.0;
     channel c;
     crew cr = {0};
-    ctl_reset();
-    int rc = channel_open(&c, v, false, src);
+    live_reset();
+    int rc = live_open(&c, v, false, src);
     bool opened = rc == 0;
     if (rc == 0)
-        rc = crew_start(&cr, 1, window, &c);
+        rc = live_crew_start(&cr, 1, live_window, &c);
     if (rc == 0)
-        rc = await_ready(&cr, 1);
-    if (rc == 0 && publish_paced(&c, src, seconds, NULL, 1 << 20) < 0)
+        rc = live_await_ready(&cr, 1);
+    if (rc == 0 && live_publish_paced(&c, src, seconds, NULL, 1 << 20) < 0)
         rc = -1;
     if (rc == 0)
-        sleep_ns(1000000000 / v->fps + 100000000);
+        live_sleep_ns(1000000000 / v->fps + 100000000);
     if (opened) {
-        stop_readers(&c);
-        char why[sizeof failure];
-        snprintf(why, sizeof why, "%s", failure);
-        if (crew_end(&cr, reap_timeout_ms) < 0 && rc == 0)
+        live_stop_readers(&c);
+        char why[sizeof live_failure];
+        snprintf(why, sizeof why, "%s", live_failure);
+        if (live_crew_end(&cr, reap_timeout_ms) < 0 && rc == 0)
             rc = -1;
         else if (rc < 0)
-            snprintf(failure, sizeof failure, "%s", why);
-        channel_close(&c);
+            snprintf(live_failure, sizeof live_failure, "%s", why);
+        live_close(&c);
     }
     stats copied = {0}, zero = {0};
     char note[600];
     if (rc == 0) {
-        copied = stats_of(ctl->sample[0], ctl->out[0].n);
-        zero = stats_of(ctl->sample[1], ctl->out[1].n);
+        copied = stats_of(live_ctl->sample[0], live_ctl->out[0].n);
+        zero = stats_of(live_ctl->sample[1], live_ctl->out[1].n);
         snprintf(note, sizeof note,
                  "at %d fps: %.0f%% of a core, copy path %.0f%%; "
                  "zero-copy re-reads %llu",
                  v->fps, zero.median * v->fps / 10.0,
                  copied.median * v->fps / 10.0,
-                 (unsigned long long)ctl->out[0].retries);
+                 (unsigned long long)live_ctl->out[0].retries);
     } else {
-        snprintf(note, sizeof note, "%s", failure);
+        snprintf(note, sizeof note, "%s", live_failure);
     }
     bench_row_more(o, &(row){"13", "window CPU/frame, zero-copy upload (SW rend.)",
                         v->name, "ms", zero, "pull, then upload", copied,
@@ -1246,7 +626,7 @@ static int write_figure(const bench_opts *o)
     snprintf(tmp, sizeof tmp, "%s.%d.tmp", o->figure, (int)getpid());
     FILE *f = fopen(tmp, "w");
     if (!f)
-        return fail("%s: %s", tmp, strerror(errno));
+        return live_fail("%s: %s", tmp, strerror(errno));
     fprintf(f,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
@@ -1276,7 +656,7 @@ static int write_figure(const bench_opts *o)
     if (fclose(f) != 0 || bad || rename(tmp, o->figure) < 0) {
         int e = errno;
         unlink(tmp);
-        return fail("%s: %s", o->figure, strerror(e));
+        return live_fail("%s: %s", o->figure, strerror(e));
     }
     return 0;
 }
@@ -1285,37 +665,42 @@ static int write_figure(const bench_opts *o)
 
 int bench_live(const bench_opts *o)
 {
-    ctl = mmap(NULL, sizeof *ctl, PROT_READ | PROT_WRITE,
-               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    live_ctl = mmap(NULL, sizeof *live_ctl, PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (live_ctl == MAP_FAILED) {
+        fprintf(stderr, "shmimg-bench: live rows: mmap: %s\n",
+                strerror(errno));
+        return -1;
+    }
     const video *big = &videos[nvideos - 1];
     size_t bytes = (size_t)big->width * (size_t)big->height * 4;
-    uint8_t *src = ctl == MAP_FAILED ? NULL : malloc(bytes);
+    uint8_t *src = malloc(bytes); /* the frame every publish copies */
     if (!src) {
         fprintf(stderr, "shmimg-bench: live rows: out of memory\n");
+        munmap(live_ctl, sizeof *live_ctl);
         return -1;
     }
     for (size_t i = 0; i < bytes; i++) /* pixels with some content */
         src[i] = (uint8_t)(i * 2654435761u >> 24);
 
-    int videos_run = nvideos;
-    for (int vi = 0; vi < videos_run; vi++) {
+    for (int vi = 0; vi < nvideos; vi++) {
         measured[vi] = true;
         for (int ci = 0; ci < ncounts; ci++)
             run_case(o, vi, ci, src);
     }
-    for (int vi = 0; vi < videos_run; vi++)
+    for (int vi = 0; vi < nvideos; vi++)
         stopped_row(o, &videos[vi], src);
-    for (int vi = 0; vi < videos_run; vi++)
+    for (int vi = 0; vi < nvideos; vi++)
         for (int ci = 0; ci < ncounts; ci++)
             received_row(o, vi, ci);
     starvation_row(o, src);
     latency_row(o);
     window_row(o, src);
     free(src);
-    munmap(ctl, sizeof *ctl);
+    munmap(live_ctl, sizeof *live_ctl);
 
     if (o->figure && write_figure(o) < 0) {
-        fprintf(stderr, "shmimg-bench: figure: %s\n", failure);
+        fprintf(stderr, "shmimg-bench: figure: %s\n", live_failure);
         return -1;
     }
     return 0;

@@ -20,9 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* ---- what the processes share -------------------------------------------- */
-
-
+/* ---- what the processes share ------------------------------------------- */
 
 ctl_block *live_ctl;
 char live_failure[512];
@@ -72,7 +70,6 @@ void live_sleep_ns(int64_t ns)
 }
 
 /* ---- a channel: a segment, or the bare harness's mapping ----------------- */
-
 
 /* Publishes frame c->frame + 1 from src; *ms (may be NULL) gets the
  * publisher's own time: seg_write_begin to seg_write_end's return, the
@@ -200,8 +197,6 @@ void live_stop_readers(const channel *c)
 }
 
 /* ---- the reader processes ------------------------------------------------ */
-
-
 
 /* Forks n readers running body(c, r); each dies with the benchmark. */
 int live_crew_start(crew *cr, int n, reader_body body, const channel *c)

@@ -257,6 +257,9 @@ int stream_publish(const opts *o, const char *source)
             rc = seg_attach(o->key, SEG_CREATE, &s, &err);
             if (rc == 0)
                 rc = seg_set_share(s, o->share, &err);
+            /* At once: a stream that fails later keeps what it published. */
+            if (rc == 0 && o->persist)
+                seg_set_persist(s, true);
             if (rc < 0) {
                 status = failure(&err, o->key);
                 break;
@@ -290,7 +293,6 @@ int stream_publish(const opts *o, const char *source)
     }
     bool quit = atomic_load(&quit_asked);
     if (status == 0 && !quit && o->persist) {
-        seg_set_persist(s, true);
         out("End of %s after %llu frames; the last stays under key %s until "
             "'shmimg rm --key %s'",
             name, frames, o->key, o->key);
@@ -545,7 +547,10 @@ int stream_follow(const opts *o)
         say("standard output is closed: nowhere to write the frames (-o -)");
         return EXIT_FAILURE;
     }
-    block_quit_signals();
+    /* Caught, not blocked: seg_wait sleeps in a futex wait, which a signal
+     * interrupts (and which looks at quit_asked every 250 ms anyway). */
+    catch_quit_signals();
+    sigprocmask(SIG_SETMASK, NULL, &open_mask);
     note_dir_kind();
     follower f = {.o = o};
     /* Like --wait, a follower may come first: it makes the empty segment

@@ -443,11 +443,21 @@ static int find_frame(seg *s, seg_view *v, int wait_ms, shmimg_err *err)
         if (load_seq(b, memory_order_relaxed) != seq)
             continue; /* rewritten while we copied it */
         v->image.buffer = i;
-        if (v->image.frame == 0)
+        if (v->image.frame == 0) {
+            if (atomic_load_explicit(&s->hdr->latest, memory_order_acquire) !=
+                latest)
+                continue; /* a re-layout emptied it after `latest` moved */
             return shmimg_fail(err, SHMIMG_EEMPTY, "%s: %s", s->path,
                                shmimg_strerror(SHMIMG_EEMPTY));
+        }
+        /* What we mapped is inside the file; past it, ask the file. */
+        uint64_t file_size = s->payload_offset + s->payload_len;
+        struct stat st;
+        if ((offset > file_size || v->image.payload_size > file_size - offset) &&
+            fstat(s->fd, &st) == 0)
+            file_size = (uint64_t)st.st_size;
         int rc = seg_check_frame(&v->image, offset, s->payload_offset,
-                                 UINT64_MAX, s->path, err);
+                                 file_size, s->path, err);
         if (rc == 0)
             rc = cover(s, offset + v->image.payload_size - s->payload_offset,
                        err);
@@ -881,16 +891,18 @@ int seg_write_end(seg *s, bool complete, shmimg_err *err)
     uint32_t t = s->write_index;
     if (complete)
         mark_done(&h->buf[t]);
-    if (s->write_relayout)
-        for (uint32_t i = 0; i < SHMIMG_MAX_BUFFERS; i++)
-            if (i != t)
-                mark_empty(&h->buf[i]);
     /* Incomplete, the buffer stays odd; readers keep the newest complete
      * frame, unless the re-layout dropped it: then they say incomplete. */
     if (complete || s->write_relayout)
         atomic_store_explicit(&h->latest,
                               (uint32_t)(s->write_frame << 2) | t,
                               memory_order_release);
+    /* After `latest` moved: a reader still looking at an old buffer sees it
+     * odd (it waits and looks again), never empty (it would say so). */
+    if (s->write_relayout)
+        for (uint32_t i = 0; i < SHMIMG_MAX_BUFFERS; i++)
+            if (i != t)
+                mark_empty(&h->buf[i]);
     seg_unlock(s);
     futex_wake(&h->latest, INT_MAX);
     /* Pixels written into pages that vanished went nowhere. */

@@ -10,10 +10,12 @@
 #include "app.h"
 
 #include "escape.h"
+#include "hud.h"
 #include "image.h"
 #include "live.h"
 #include "loader.h"
 #include "pair.h"
+#include "plain.h"
 #include "save.h"
 #include "saver.h"
 #include "text.h"
@@ -35,13 +37,17 @@
 /* Tunables. */
 static const int default_w = 480, default_h = 320; /* no image: pixels */
 /* The message line under the image, so that it never hides pixels. */
-static const int status_h = TEXT_CELL_H + 2 * TEXT_PADDING; /* pixels */
+static const int status_h = TEXT_STATUS_H; /* pixels */
 /* Narrowest window: a status line of 51 characters. */
 static const int min_w = 480; /* pixels */
 /* A message too long for the status line is shown whole, over the image,
  * this long (SHMIMG_MESSAGE_MS overrides), then cut to one line. */
 static const Uint32 message_expanded_ms = 6000;
 static const SDL_Color background = {0x20, 0x22, 0x26, 0xff};
+/* Badges of the status line: what the window is, whatever was said last. */
+static const SDL_Color live_colour = {0xd9, 0x3a, 0x2f, 0xff};
+static const SDL_Color publisher_colour = {0x2d, 0x6c, 0xdf, 0xff};
+static const SDL_Color reader_colour = {0x4a, 0x50, 0x58, 0xff};
 
 typedef enum shown_kind {
     SHOWN_NOTHING,
@@ -75,6 +81,7 @@ typedef struct app {
     bool running;
     Uint32 ev_loaded, ev_live, ev_saved;
     char message[SHMIMG_ERR_MSG_MAX + 128];
+    text_tone message_tone;
     int message_serial;   /* which message the collapse timer is for */
     bool message_expanded;
 } app;
@@ -129,34 +136,77 @@ static int check_settings(void)
     return 0;
 }
 
-/* Sets the status line; log: also on stderr (a spinner's ticks are not). */
-static void vset_status(app *a, bool log, const char *fmt, va_list ap)
+/* Returns: the badges the window wears now, in out (3 at most). */
+static int badges(const app *a, hud_badge *out)
+{
+    int n = 0;
+    if (a->live)
+        out[n++] = (hud_badge){"LIVE", live_colour};
+    if (a->kind == SHOWN_PUBLISHED)
+        out[n++] = (hud_badge){"PUBLISHER", publisher_colour};
+    else if (a->kind == SHOWN_PULLED)
+        out[n++] = (hud_badge){"READER", reader_colour};
+    return n;
+}
+
+static int badges_width(const app *a)
+{
+    hud_badge b[3];
+    return hud_badges_width(b, badges(a, b));
+}
+
+/* Sets the status line; log: also on stderr (a spinner's ticks are not),
+ * with detail (may be NULL): the library's own words, for stderr only. */
+static void vset_status(app *a, text_tone tone, bool log, const char *detail,
+                        const char *fmt, va_list ap)
 {
     /* File names and segment fields are anybody's bytes: escaped before
      * they reach the status line or a terminal (escape.h). */
     char raw[sizeof a->message];
     vsnprintf(raw, sizeof raw, fmt, ap);
     escape_display(raw, a->message, sizeof a->message);
-    if (log)
-        fprintf(stderr, "shmimg: %s\n", a->message);
+    a->message_tone = tone;
+    const char *label = tone == TEXT_ERROR ? "error: " : "";
+    if (log && detail) {
+        char shown[SHMIMG_ERR_MSG_MAX * 6];
+        escape_display(detail, shown, sizeof shown);
+        fprintf(stderr, "shmimg: %s%s (detail: %s)\n", label, a->message,
+                shown);
+    } else if (log) {
+        fprintf(stderr, "shmimg: %s%s\n", label, a->message);
+    }
     a->dirty = true;
     a->message_serial++;
     int w = min_w;
     if (a->window)
         SDL_GetWindowSize(a->window, &w, NULL);
-    a->message_expanded = log && !text_fits_line(a->message, w);
+    /* A success says what is now on screen (so does the title): cut to
+     * the line, it never covers the image that it announces. */
+    a->message_expanded = log && tone != TEXT_SUCCESS &&
+                          !text_fits_line(a->message, w, badges_width(a));
     if (a->message_expanded)
         SDL_AddTimer(expanded_ms_setting, collapse_later,
                      (void *)(intptr_t)a->message_serial);
 }
 
-static void say(app *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void say(app *a, const char *fmt, ...)
+static void say(app *a, text_tone tone, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(app *a, text_tone tone, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vset_status(a, true, fmt, ap);
+    vset_status(a, tone, true, NULL, fmt, ap);
+    va_end(ap);
+}
+
+/* An error in plain words; detail, the library's, goes to stderr only. */
+static void say_error(app *a, const char *detail, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say_error(app *a, const char *detail, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vset_status(a, TEXT_ERROR, true, detail, fmt, ap);
     va_end(ap);
 }
 
@@ -166,7 +216,7 @@ static void set_status_quietly(app *a, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vset_status(a, false, fmt, ap);
+    vset_status(a, TEXT_INFO, false, NULL, fmt, ap);
     va_end(ap);
 }
 
@@ -188,13 +238,13 @@ static void update_title(app *a)
     SDL_SetWindowTitle(a->window, title);
 }
 
-/* An error from the library, with the way out where there is one. */
+/* An error from the library about the segment: in plain words, with the
+ * way out where there is one (plain.h); its own words go to stderr. */
 static void say_failure(app *a, const char *what, const shmimg_err *err)
 {
-    bool broken = err->code == SHMIMG_ECORRUPT || err->code == SHMIMG_EVERSION;
-    say(a, "%s%s%s%s%s", what, err->msg,
-        broken ? " ('shmimg rm --key " : "", broken ? a->key : "",
-        broken ? "' removes it)" : "");
+    char words[512];
+    say_error(a, err->msg, "%s%s", what,
+              plain_segment_failure(err->code, a->key, words, sizeof words));
 }
 
 static const char *base_name(const char *path)
@@ -262,7 +312,7 @@ static void fit_window_once(app *a)
 static void show(app *a, shown_kind kind, const char *name)
 {
     if (view_set_image(a->view, a->shown) < 0)
-        say(a, "Cannot show the image: %s", SDL_GetError());
+        say(a, TEXT_ERROR, "Cannot show the image: %s", SDL_GetError());
     a->kind = kind;
     snprintf(a->shown_name, sizeof a->shown_name, "%s", name);
     fit_window_once(a);
@@ -290,7 +340,8 @@ static void pull(app *a, bool quiet_when_empty)
     a->shown = a->incoming;
     a->incoming = previous; /* reused by the next pull of that size */
     show(a, SHOWN_PULLED, img.source_name);
-    say(a, "%s %s (%ux%u) from key %s", a->live ? "Live:" : "Pulled",
+    say(a, TEXT_SUCCESS, "%s %s (%ux%u) from key %s",
+        a->live ? "Live:" : "Pulled",
         img.source_name, img.width, img.height, a->key);
 }
 
@@ -313,7 +364,8 @@ static void publish(app *a, loader_result *r)
     if (a->drop_note > 1)
         snprintf(also, sizeof also, " (%d files dropped; the last one wins)",
                  a->drop_note);
-    say(a, "Published %s (%dx%d) under key %s%s", base_name(r->path),
+    say(a, TEXT_SUCCESS, "Published %s (%dx%d) under key %s%s",
+        base_name(r->path),
         a->shown->w, a->shown->h, a->key, also);
 }
 
@@ -329,15 +381,16 @@ static void start_loading(app *a, char *path, int files)
         SDL_free(a->pending);
         a->pending = path;
         a->drop_note = files;
-        say(a, "Loading %s ... (after the file being decoded now)",
+        say(a, TEXT_INFO, "Loading %s ... (after the file being decoded now)",
             base_name(path));
         return;
     }
     a->drop_note = files;
     if (loader_start(a->loader, path) < 0)
-        say(a, "Cannot start loading %s: %s", base_name(path), SDL_GetError());
+        say(a, TEXT_ERROR, "Cannot start loading %s: %s", base_name(path),
+            SDL_GetError());
     else
-        say(a, "Loading %s ...", base_name(path));
+        say(a, TEXT_INFO, "Loading %s ...", base_name(path));
     SDL_free(path);
 }
 
@@ -349,10 +402,9 @@ static void on_loaded(app *a, loader_result *r)
         a->pending = NULL;
         start_loading(a, next, a->drop_note);
     } else if (r->rc < 0) {
-        say(a, "%s%s", r->rc == SHMIMG_ENOTIMAGE ? "Dropped file is not an "
-                                                   "image: "
-                                                 : "Cannot publish: ",
-            r->err.msg);
+        char words[512];
+        say_error(a, r->err.msg, "%s",
+                  plain_file_failure(r->rc, r->path, words, sizeof words));
     } else {
         publish(a, r);
     }
@@ -367,7 +419,7 @@ static void key_live(app *a)
 {
     if (a->live) {
         stop_live(a);
-        say(a, "Live mode off");
+        say(a, TEXT_INFO, "Live mode off");
         update_title(a);
         return;
     }
@@ -379,10 +431,11 @@ static void key_live(app *a)
     }
     a->live = live_start(a->seg, a->ev_live);
     if (!a->live) {
-        say(a, "Cannot start live mode: %s", SDL_GetError());
+        say(a, TEXT_ERROR, "Cannot start live mode: %s", SDL_GetError());
         return;
     }
-    say(a, "Live mode on: each new image under key %s appears here", a->key);
+    say(a, TEXT_INFO, "Live mode on: each new image under key %s appears here",
+        a->key);
     pull(a, true);
     update_title(a);
 }
@@ -409,24 +462,25 @@ static void show_saving(app *a)
 static void key_save(app *a)
 {
     if (!a->shown) {
-        say(a, "Nothing to save: no image on screen");
+        say(a, TEXT_ERROR, "Nothing to save yet: drop an image file here, or "
+                           "press P to pull one");
         return;
     }
     if (saver_busy(a->saver)) {
-        say(a, "Still saving the previous image; press S again when it is "
-               "done");
+        say(a, TEXT_ERROR, "Still saving the previous image; press S again "
+                           "when it is done");
         return;
     }
     /* A copy: the image on screen may change while the thread writes. */
     SDL_Surface *copy = SDL_DuplicateSurface(a->shown);
     if (!copy || saver_start(a->saver, copy, a->key) < 0) {
-        say(a, "Cannot start saving: %s", SDL_GetError());
+        say(a, TEXT_ERROR, "Cannot start saving: %s", SDL_GetError());
         return;
     }
     a->save_started = SDL_GetTicks();
     a->save_w = a->shown->w;
     a->save_h = a->shown->h;
-    say(a, "Saving %dx%d as PNG ...", a->save_w, a->save_h);
+    say(a, TEXT_INFO, "Saving %dx%d as PNG ...", a->save_w, a->save_h);
     SDL_AtomicSet(&spinning, 1);
     SDL_AddTimer(125, spin_later, NULL);
 }
@@ -436,26 +490,26 @@ static void on_saved(app *a, saver_result *r)
     saver_finished(a->saver);
     SDL_AtomicSet(&spinning, 0);
     if (!r)
-        say(a, "Cannot save: out of memory");
+        say(a, TEXT_ERROR, "Cannot save: out of memory");
     else if (r->rc < 0)
-        say(a, "Cannot save in %s: %s", r->dir, r->err.msg);
+        say(a, TEXT_ERROR, "Cannot save in %s: %s", r->dir, r->err.msg);
     else
-        say(a, "Saved %s/%s (%dx%d) in %.2f s", r->dir, r->name, r->width,
-            r->height, r->seconds);
+        say(a, TEXT_SUCCESS, "Saved %s/%s (%dx%d) in %.2f s", r->dir, r->name,
+            r->width, r->height, r->seconds);
     SDL_free(r);
 }
 
 static void key_detach(app *a)
 {
     if (!a->seg) {
-        say(a, "Not attached to key %s", a->key);
+        say(a, TEXT_INFO, "Not attached to key %s", a->key);
         return;
     }
     stop_live(a);
     bool removed = seg_detach(a->seg) == 1;
     a->seg = NULL;
     update_title(a);
-    say(a, "Detached from key %s%s", a->key,
+    say(a, TEXT_INFO, "Detached from key %s%s", a->key,
         removed ? "; no other user, so the segment was removed" : "");
 }
 
@@ -528,7 +582,8 @@ static void on_event(app *a, SDL_Event *e)
         a->drop_count++;
         break;
     case SDL_DROPTEXT:
-        say(a, "Dropped text ignored: drop an image file to publish it");
+        say(a, TEXT_ERROR, "Dropped text ignored: drop an image file to "
+                           "publish it");
         SDL_free(e->drop.file);
         break;
     case SDL_DROPCOMPLETE:
@@ -536,6 +591,12 @@ static void on_event(app *a, SDL_Event *e)
             start_loading(a, a->drop_last, a->drop_count);
             a->drop_last = NULL;
         }
+        break;
+    case SDL_MOUSEBUTTONUP:
+        /* The empty state says so: a click in an empty window pulls. */
+        if (e->button.button == SDL_BUTTON_LEFT && a->kind == SHOWN_NOTHING &&
+            !a->show_help)
+            key_pull(a);
         break;
     case SDL_WINDOWEVENT: a->dirty = true; break;
     default:
@@ -558,15 +619,16 @@ static void on_event(app *a, SDL_Event *e)
                 stop_live(a);
                 seg_detach(a->seg);
                 a->seg = NULL;
-                say(a, "Live mode off: the segment file was truncated by "
-                       "another process; publish again");
+                say(a, TEXT_ERROR, "Live mode off: the segment file was "
+                                   "truncated by another process; publish "
+                                   "again");
                 update_title(a);
                 return;
             }
             if (e->user.code == LIVE_REPLACED) {
                 shmimg_err err;
                 if (attach(a, SEG_CREATE, &err) < 0)
-                    say(a, "Live mode: %s", err.msg);
+                    say_failure(a, "Live mode: ", &err);
             }
             pull(a, true);
         }
@@ -580,12 +642,22 @@ static void draw(app *a)
     SDL_SetRenderDrawColor(a->renderer, background.r, background.g,
                            background.b, background.a);
     SDL_RenderClear(a->renderer);
-    view_draw(a->view, w, h - status_h);
+    if (a->kind != SHOWN_NOTHING)
+        view_draw(a->view, w, h - status_h);
     if (a->font) {
+        if (a->kind == SHOWN_NOTHING)
+            hud_draw_empty(a->font, a->renderer, a->key, w, h - status_h);
+        /* A long message is shown whole over the image, above the status
+         * line, which keeps its tone and badges: the image area never
+         * changes size. */
+        hud_badge b[3];
+        int n = badges(a, b), reserved = hud_badges_width(b, n);
+        text_draw_status(a->font, a->message_expanded ? "" : a->message,
+                         a->message_tone, w, h, reserved);
+        hud_draw_badges(a->font, b, n, w, h);
         if (a->message_expanded)
-            text_draw_box(a->font, a->message, w, h);
-        else if (a->message[0])
-            text_draw_status(a->font, a->message, w, h);
+            text_draw_box(a->font, a->message, a->message_tone, w,
+                          h - status_h);
         if (a->show_help) {
             char help[1024] = "Keys\n";
             for (size_t i = 0; i < SDL_arraysize(keys); i++)
@@ -593,9 +665,10 @@ static void draw(app *a)
                     strncat(help, keys[i].help, sizeof help - strlen(help) - 2);
                     strcat(help, "\n");
                 }
-            strncat(help, "Drop an image file here to publish it.",
+            strncat(help, "Click     pull, in an empty window\n"
+                          "Drop an image file here to publish it.",
                     sizeof help - strlen(help) - 1);
-            text_draw_centred(a->font, help, w, h);
+            text_draw_panel(a->font, help, w, h);
         }
     }
     SDL_RenderPresent(a->renderer);
@@ -749,8 +822,7 @@ static int setup(app *a, const options *o)
             a->key, SDL_GetCurrentVideoDriver(), info.name);
     update_title(a);
     SDL_ShowWindow(a->window);
-    say(a, "Drop an image to publish it under key %s; P pulls, H for help",
-        a->key);
+    say(a, TEXT_INFO, "Window for key %s: H shows the keys", a->key);
     if (o->image)
         start_loading(a, SDL_strdup(o->image), 1);
     if (o->live)

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# gui_desktop_test.sh - issue 11: the window as a desktop application. The
+# empty state, the tone of messages, messages over the image, the help's
+# panel, the badges, the font's scripts, what a window learns of newer
+# images and of its publisher. Real windows under Xvfb, real key presses,
+# clicks and drops; every check reads the pixels of a screenshot.
+#
+# Usage: gui_desktop_test.sh SHMIMG XDND_DROP IMGCMP RENDERER
+set -u
+shmimg=$(realpath "$1") xdnd=$(realpath "$2") imgcmp=$(realpath "$3")
+export SDL_RENDER_DRIVER=$4
+source "$(dirname "$(realpath "$0")")/xsession.sh"
+
+# ---- what the app draws, in pixels (src/app: text.c, hud.c, app.c) ----------
+# A 480x356 window: the view is 480x320, the status line 36 pixels under it.
+W=480 H=356 VIEW_H=320
+BACKGROUND=202226
+ACCENT=5a9bff ZONE=26292f CAP=e8eaee          # the empty state (hud.c)
+INFO_BAR=111214 INFO_DISC=5b8dd9              # tones (text.c)
+OK_BAR=0f2e1a OK_DISC=2fb35a
+ERR_BAR=441013 ERR_DISC=e53e3e
+LIVE=d93a2f PUBLISHER=2d6cdf READER=4a5058    # badges (app.c)
+PANEL=15171a                                  # the help (text.c)
+
+# ---- helpers -----------------------------------------------------------------
+px() { convert "${2:-shot.png}" -crop "1x1+${1/,/+}" +repage -format '%[hex:u.p{0,0}]' info: | tr A-F a-f; }
+# count COLOUR WxH+X+Y: pixels of exactly COLOUR in that part of shot.png.
+count() {
+  convert shot.png -crop "$2" +repage -fill black +opaque "#$1" -fill white -opaque "#$1" \
+    -format '%[fx:round(mean*w*h)]' info:
+}
+# looks WIN WHAT CHECK...: screenshots of WIN (shot.png) until every CHECK
+# holds, 10 s at most (the window logs before it draws). A check is
+# "X,Y=COLOUR" (that pixel), "X,Y!COLOUR" (not that colour), or
+# "N<COLOUR@WxH+X+Y" (more than N pixels of that colour there). On failure
+# it prints what each failed check found against what it wanted.
+looks() {
+  local win=$1 what=$2 c found bad; shift 2
+  for _ in $(seq 50); do
+    import -window "$win" shot.png || fail "screenshot of $win"
+    bad=""
+    for c in "$@"; do
+      case $c in
+        *=*) found=$(px "${c%=*}"); [ "$found" = "${c#*=}" ] || bad+=" pixel ${c%=*} is $found, wanted ${c#*=};" ;;
+        *!*) found=$(px "${c%!*}"); [ "$found" != "${c#*!}" ] || bad+=" pixel ${c%!*} is $found, wanted anything else;" ;;
+        *'<'*@*) local n=${c%%<*} rest=${c#*<}; found=$(count "${rest%@*}" "${rest#*@}")
+          [ "$found" -gt "$n" ] || bad+=" $found pixels of #${rest%@*} in ${rest#*@}, wanted more than $n;" ;;
+      esac
+    done
+    [ -z "$bad" ] && { ok; return; }
+    sleep 0.2
+  done
+  cp shot.png "/tmp/gui-desktop-fail-$$.png"
+  fail "$what:$bad (screenshot kept in /tmp/gui-desktop-fail-$$.png)"
+}
+title_has() {
+  local t
+  for _ in $(seq 50); do
+    t=$(xdotool getwindowname "$1")
+    grep -qE -- "$2" <<<"$t" && { ok; return; }
+    sleep 0.1
+  done
+  fail "title of $1 is '$t', wanted /$2/"
+}
+
+convert -size 480x320 gradient:'#ff8000-#0040ff' PNG24:full.png
+convert -size 480x320 xc:white PNG24:white.png
+convert -size 480x320 xc: +noise Random PNG24:noise.png
+convert -size 200x100 xc:'#30c060' PNG24:green.png
+printf 'not an image' > notes.png
+
+# ---- 7: first start -----------------------------------------------------------
+"$shmimg" --key desk --geometry ${W}x$H+0+0 > a.log 2>&1 & A=$!
+WA=$(window_of $A) || exit 1
+# A dashed drop zone (dashes from the corner, gaps show the zone), an arrow,
+# a large heading in white, key caps, and the info tone on the status line.
+looks "$WA" "empty state" 16,16=$ACCENT 20,16=$ACCENT 28,16=$ZONE 16,28=$ZONE \
+  30,40=$ZONE 8,8=$BACKGROUND 240,75=$ACCENT \
+  "250<ffffff@320x40+80+119" "150<$CAP@440x60+20+190" \
+  1,338=$INFO_DISC 5,322=$INFO_BAR
+cp shot.png empty.png
+# A click in the empty window pulls: nothing yet, said in plain words, as
+# an error (red bar, red disc), the library's words on stderr only.
+xdotool mousemove --window "$WA" 240 150 click 1
+wait_log a.log 'error: Nothing published under key desk yet: drop an image file here to publish it.*\(detail: Unable to attach to shared memory segment'
+looks "$WA" "error tone" 1,338=$ERR_DISC 5,322=$ERR_BAR 10,338=$ERR_DISC 240,75=$ACCENT
+
+# Another window publishes; a click in the empty one pulls it.
+"$shmimg" --key desk --geometry ${W}x$H+500+0 > b.log 2>&1 & B=$!
+WB=$(window_of $B) || exit 1
+drop "$WB" full.png
+wait_log b.log 'Published full.png \(480x320\) under key desk'
+# A success: green; the publisher wears its badge, right in the status line.
+looks "$WB" "success tone and publisher badge" 1,338=$OK_DISC 5,322=$OK_BAR 10,338=$OK_DISC \
+  470,328=$PUBLISHER
+xdotool mousemove --window "$WA" 240 150 click 1
+wait_log a.log 'Pulled full.png \(480x320\) from key desk'
+shows "$WA" full.png
+looks "$WA" "reader badge" 470,328=$READER
+# With an image on screen a click does nothing.
+xdotool mousemove --window "$WA" 240 150 click 1
+sleep 0.5
+[ "$(grep -c 'Pulled full.png' a.log)" = 1 ] || fail "a click on an image pulled again: $(grep -c 'Pulled full.png' a.log) pulls"; ok
+
+# ---- 8: messages ----------------------------------------------------------------
+# Plain words in the window, the decoder's in the detail.
+drop "$WB" notes.png
+wait_log b.log 'error: notes.png is not an image shmimg can read .*\(detail: .*notes.png \(SDL_image cannot decode it'
+drop "$WB" "$work"
+wait_log b.log "error: $(basename "$work") is a folder: drop an image file \(detail: .*\(a directory\)\)"
+# S with nothing on screen points to what the window offers.
+"$shmimg" --key desk2 --geometry ${W}x$H+0+400 > c.log 2>&1 & C=$!
+WC=$(window_of $C) || exit 1
+press "$WC" s
+wait_log c.log 'error: Nothing to save yet: drop an image file here, or press P to pull one'
+press "$WC" q
+wait $C; [ $? = 0 ] || fail "C did not exit 0"; ok
+
+# A message of several lines lies over the image, above the status line:
+# the view keeps its size and place (the top of the image is untouched),
+# and the lines under the box are not the image's.
+long=$(printf 'a-file-with-a-rather-long-name-%.0s' 1 2 3).png
+printf 'still not an image' > "$long"
+SHMIMG_MESSAGE_MS=30000 "$shmimg" --key desk3 --geometry ${W}x$H+0+400 full.png > d.log 2>&1 & D=$!
+WD=$(window_of $D) || exit 1
+wait_log d.log 'Published full.png'
+shows "$WD" full.png
+drop "$WD" "$long"
+wait_log d.log "error: $long is not an image"
+# Four lines at most: a box of 4 x 20 + 16 = 96 pixels from y = 224.
+looks "$WD" "message box over the image" 1,300=$ERR_DISC 200,300!$(px 200,300 full.png) \
+  1,338=$ERR_DISC 470,328=$PUBLISHER
+[ "$(identify -format '%wx%h' shot.png)" = ${W}x$H ] || fail "the window changed size: $(identify -format '%wx%h' shot.png)"; ok
+convert shot.png -crop 480x220+0+0 +repage top.png
+convert full.png -crop 480x220+0+0 +repage full-top.png
+"$imgcmp" top.png full-top.png || fail "the image moved or changed above the message box"; ok
+cp shot.png message-over-image.png
+
+# ---- 9: the help is an opaque panel: the same pixels over white and noise -----
+drop "$WD" white.png
+wait_log d.log 'Published white.png'
+press "$WD" h
+looks "$WD" "help over white" "300<ffffff@300x120+90+110" 20,20!ffffff 42,65=$PANEL
+convert shot.png -crop 300x120+90+110 +repage help-white.png
+cp shot.png help.png
+drop "$WD" noise.png
+wait_log d.log 'Published noise.png'
+for _ in $(seq 50); do
+  import -window "$WD" shot.png
+  convert shot.png -crop 300x120+90+110 +repage help-noise.png
+  "$imgcmp" help-white.png help-noise.png 2> cmp.err && break
+  sleep 0.2
+done
+"$imgcmp" help-white.png help-noise.png || fail "the image shows through the help: $(cat cmp.err)"; ok
+press "$WD" Escape
+press "$WD" q
+wait $D; [ $? = 0 ] || fail "D did not exit 0"; ok
+
+# ---- 6: live mode and the role are badges, whatever the last message ---------
+press "$WA" l
+wait_log a.log 'Live mode on'
+looks "$WA" "live badge" 470,328=$LIVE 416,328=$READER
+drop "$WB" green.png
+wait_log a.log 'Live: green.png \(200x100\)'
+press "$WA" x   # not a key: no message; then one that is
+press "$WA" s
+wait_log a.log 'Saving'
+wait_log a.log 'Saved'
+looks "$WA" "live badge after other messages" 470,328=$LIVE 416,328=$READER 1,338=$OK_DISC
+cp shot.png live.png
+press "$WA" l
+wait_log a.log 'Live mode off'
+looks "$WA" "no live badge once off" 470,328=$READER
+press "$WB" q; wait $B
+press "$WA" q; wait $A
+
+# SHMIMG_SHOTS=DIR keeps the screenshots (the README's come from here).
+if [ -n "${SHMIMG_SHOTS:-}" ]; then
+  for f in empty message-over-image help live; do cp $f.png "$SHMIMG_SHOTS/$SDL_RENDER_DRIVER-$f.png"; done
+fi
+echo "gui_desktop ($SDL_RENDER_DRIVER): $checks checks passed"

@@ -174,8 +174,65 @@ looks "$WA" "no live badge once off" 470,328=$READER
 press "$WB" q; wait $B
 press "$WA" q; wait $A
 
+# ---- 10: names in Greek, Cyrillic, Latin-1 and beyond --------------------------
+# Each character on screen is the atlas's glyph (thresholded, so that the
+# renderers' blending does not matter); one the atlas lacks is a box.
+font=$(dirname "$(realpath "$0")")/../assets/font.png
+export LC_ALL=C.UTF-8   # read -n1 and printf "'c" by character, not byte
+# atlas_cell CODEPOINT: its cell in font.png (text.h: blocks from a row each).
+atlas_cell() {
+  local cp=$1 base=0 b lo hi
+  for b in 0020-007f 00a0-017f 0370-03ff 0400-04ff; do
+    lo=$((16#${b%-*})) hi=$((16#${b#*-}))
+    if [ "$cp" -ge "$lo" ] && [ "$cp" -le "$hi" ]; then echo $((base + cp - lo)); return; fi
+    base=$((base + hi - lo + 1))
+  done
+  echo -1
+}
+# glyph_diff X Y CP: pixels that differ between the character drawn at
+# (X, Y) in shot.png (white on the success bar: green channel over 59%) and
+# the atlas's glyph of CP (alpha over 50%); columns 1-8 of the 10-pixel
+# cell, as neighbours overlap by one.
+glyph_diff() {
+  local cell; cell=$(atlas_cell "$3")
+  convert shot.png -crop 8x20+$(($1 + 1))+$2 +repage -channel G -separate +channel -threshold 59% screen.pbm
+  convert "$font" -crop 8x20+$((cell % 16 * 10 + 1))+$((cell / 16 * 20)) +repage -alpha extract -threshold 50% atlas.pbm
+  compare -metric AE screen.pbm atlas.pbm null: 2>&1
+}
+name='Ωμέγα-Привет-Ünï-日.png'
+cp green.png "$name"
+"$shmimg" --key desk4 --geometry ${W}x$H+0+400 > e.log 2>&1 & E=$!
+WE=$(window_of $E) || exit 1
+drop "$WE" "$name"
+wait_log e.log "Published $name"
+looks "$WE" "the status line" 1,338=$OK_DISC
+# "Published " is 10 characters from x = 32 (text.h: TEXT_INDENT); text at
+# y = 320 + 8.
+x0=$((32 + 10 * 9)) y0=328
+i=0 bad=""
+while IFS= read -r -n1 ch; do
+  [ -z "$ch" ] && break
+  cp=$(printf '%d' "'$ch")
+  x=$((x0 + 9 * i)); i=$((i + 1))
+  [ "$cp" = 26085 ] && continue   # 日: not in the atlas, checked below
+  d=$(glyph_diff $x $y0 "$cp")
+  [ "$d" -le 3 ] || bad+=" U+$(printf %04X "$cp") at x=$x differs from the atlas by $d pixels;"
+done < <(printf '%s' "${name%.png}")
+[ $i = 18 ] || fail "read $i characters of the name, wanted 18"
+[ -z "$bad" ] || { cp shot.png "/tmp/gui-desktop-fail-$$.png"; fail "glyphs:$bad"; }; ok
+# The comparison tells letters apart: П is not Р, nor ?.
+d1=$(glyph_diff $((x0 + 9 * 6)) $y0 $((16#420))) d2=$(glyph_diff $((x0 + 9 * 6)) $y0 63)
+[ "$d1" -gt 10 ] && [ "$d2" -gt 10 ] || fail "П compared with Р: $d1 pixels, with ?: $d2 (wanted over 10 each)"; ok
+# 日 (the 18th character) is a hollow box: its edges lit, its middle not.
+bx=$((x0 + 9 * 17))
+looks "$WE" "replacement box" $((bx + 1)),$((y0 + 4))=ffffff $((bx + 1)),$((y0 + 16))=ffffff \
+  $((bx + 7)),$((y0 + 10))=ffffff $((bx + 4)),$((y0 + 4))=ffffff $((bx + 4)),$((y0 + 10))=$OK_BAR
+cp shot.png scripts.png
+press "$WE" q
+wait $E; [ $? = 0 ] || fail "E did not exit 0"; ok
+
 # SHMIMG_SHOTS=DIR keeps the screenshots (the README's come from here).
 if [ -n "${SHMIMG_SHOTS:-}" ]; then
-  for f in empty message-over-image help live; do cp $f.png "$SHMIMG_SHOTS/$SDL_RENDER_DRIVER-$f.png"; done
+  for f in empty message-over-image help live scripts; do cp $f.png "$SHMIMG_SHOTS/$SDL_RENDER_DRIVER-$f.png"; done
 fi
 echo "gui_desktop ($SDL_RENDER_DRIVER): $checks checks passed"

@@ -20,6 +20,7 @@ INFO_BAR=111214 INFO_DISC=5b8dd9              # tones (text.c)
 OK_BAR=0f2e1a OK_DISC=2fb35a
 ERR_BAR=441013 ERR_DISC=e53e3e
 LIVE=d93a2f PUBLISHER=2d6cdf READER=4a5058    # badges (app.c)
+NEWER=b87a0b
 PANEL=15171a                                  # the help (text.c)
 
 # ---- helpers -----------------------------------------------------------------
@@ -173,6 +174,47 @@ wait_log a.log 'Live mode off'
 looks "$WA" "no live badge once off" 470,328=$READER
 press "$WB" q; wait $B
 press "$WA" q; wait $A
+
+# ---- 5: a window that is not live learns of newer images, and of its
+# publisher's end; the title says what is shown and where it came from ------
+"$shmimg" --key desk5 --geometry ${W}x$H+0+0 > f.log 2>&1 & F=$!
+"$shmimg" --key desk5 --geometry ${W}x$H+500+0 > g.log 2>&1 & G=$!
+WF=$(window_of $F) || exit 1
+WG=$(window_of $G) || exit 1
+drop "$WF" green.png
+wait_log f.log 'Published green.png'
+title_has "$WF" '^shmimg \[desk5\] published: green.png \(200x100\) from this window$'
+press "$WG" p
+wait_log g.log 'Pulled green.png \(200x100\) from key desk5'
+title_has "$WG" "^shmimg \[desk5\] pulled: green.png \(200x100\) from pid $F\$"
+drop "$WF" full.png
+wait_log f.log 'Published full.png'
+wait_log g.log 'Newer image under key desk5: press P'
+# The badge says so until P; the image on screen stays what it was.
+looks "$WG" "newer badge" 470,328=$NEWER 240,160=30c060
+title_has "$WG" "pulled: green.png \(200x100\) from pid $F - newer image: press P\$"
+# The publishing window was told too: someone else's? No: its own publish
+# is what it shows, so it wears no such badge.
+looks "$WF" "no newer badge on the publisher" 470,328=$PUBLISHER
+press "$WG" p
+wait_log g.log 'Pulled full.png'
+shows "$WG" full.png
+looks "$WG" "no newer badge after P" 470,328=$READER
+title_has "$WG" "pulled: full.png \(480x320\) from pid $F\$"
+# The publisher quits: the reader says so, its image stays.
+press "$WF" q
+wait $F; [ $? = 0 ] || fail "F did not exit 0"; ok
+wait_log g.log "The publisher of full.png \(pid $F\) has exited; its image stays under key desk5"
+title_has "$WG" "pulled: full.png \(480x320\) from pid $F, which has exited\$"
+shows "$WG" full.png
+# A publish from the command line (a process that ends at once) is news too.
+"$shmimg" publish --persist --key desk5 green.png > /dev/null || fail "shmimg publish failed"; ok
+wait_log g.log 'Newer image under key desk5: press P'
+press "$WG" p
+wait_log g.log 'Pulled green.png'
+wait_log g.log 'The publisher of green.png \(pid [0-9]+\) has exited'
+press "$WG" q
+wait $G; [ $? = 0 ] || fail "G did not exit 0"; ok
 
 # ---- 10: names in Greek, Cyrillic, Latin-1 and beyond --------------------------
 # Each character on screen is the atlas's glyph (thresholded, so that the

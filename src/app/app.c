@@ -10,6 +10,7 @@
 #include "app.h"
 
 #include "escape.h"
+#include "gone.h"
 #include "hud.h"
 #include "image.h"
 #include "live.h"
@@ -48,6 +49,7 @@ static const SDL_Color background = {0x20, 0x22, 0x26, 0xff};
 static const SDL_Color live_colour = {0xd9, 0x3a, 0x2f, 0xff};
 static const SDL_Color publisher_colour = {0x2d, 0x6c, 0xdf, 0xff};
 static const SDL_Color reader_colour = {0x4a, 0x50, 0x58, 0xff};
+static const SDL_Color newer_colour = {0xb8, 0x7a, 0x0b, 0xff};
 
 typedef enum shown_kind {
     SHOWN_NOTHING,
@@ -66,7 +68,13 @@ typedef struct app {
     Uint32 save_started;  /* SDL_GetTicks() when the save under way began */
     int save_w, save_h;   /* its size, pixels: what is shown may change */
     seg *seg;             /* NULL while detached */
-    live *live;           /* non-NULL in live mode */
+    live *watch;          /* the generation watcher, while attached */
+    bool live;            /* live mode: the watcher's news is pulled */
+    uint32_t shown_generation; /* of the image on screen (1: unknown) */
+    bool newer;           /* a newer image than that waits for P */
+    gone *publisher;      /* watches the process whose image is shown */
+    pid_t shown_pid;      /* that process; 0: this window published it */
+    bool publisher_gone;
     SDL_Surface *shown;   /* private RGBA32 copy of what is on screen */
     SDL_Surface *incoming; /* pulls land here, then swap with shown */
     shown_kind kind;
@@ -79,7 +87,7 @@ typedef struct app {
     bool show_help;
     bool dirty;
     bool running;
-    Uint32 ev_loaded, ev_live, ev_saved;
+    Uint32 ev_loaded, ev_live, ev_saved, ev_gone;
     char message[SHMIMG_ERR_MSG_MAX + 128];
     text_tone message_tone;
     int message_serial;   /* which message the collapse timer is for */
@@ -136,10 +144,12 @@ static int check_settings(void)
     return 0;
 }
 
-/* Returns: the badges the window wears now, in out (3 at most). */
+/* Returns: the badges the window wears now, in out (4 at most). */
 static int badges(const app *a, hud_badge *out)
 {
     int n = 0;
+    if (a->newer)
+        out[n++] = (hud_badge){"NEWER: P", newer_colour};
     if (a->live)
         out[n++] = (hud_badge){"LIVE", live_colour};
     if (a->kind == SHOWN_PUBLISHED)
@@ -151,7 +161,7 @@ static int badges(const app *a, hud_badge *out)
 
 static int badges_width(const app *a)
 {
-    hud_badge b[3];
+    hud_badge b[4];
     return hud_badges_width(b, badges(a, b));
 }
 
@@ -220,17 +230,28 @@ static void set_status_quietly(app *a, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The title says what is on screen and where it came from: published by
+ * this window, or pulled (live or not) from which process, whether that
+ * process still runs, and whether a newer image waits. */
 static void update_title(app *a)
 {
     const char *what = a->kind == SHOWN_NOTHING   ? "no image"
                        : a->kind == SHOWN_PUBLISHED ? "published"
                        : a->live                    ? "live"
                                                     : "pulled";
-    char raw[SHMIMG_NAME_MAX + SEG_KEY_MAX + 64];
-    snprintf(raw, sizeof raw, "shmimg [%s] %s%s%s%s", a->key, what,
+    char origin[96] = "";
+    if (a->kind == SHOWN_PUBLISHED)
+        snprintf(origin, sizeof origin, " (%dx%d) from this window%s",
+                 a->shown->w, a->shown->h, a->live ? " (live)" : "");
+    else if (a->kind == SHOWN_PULLED)
+        snprintf(origin, sizeof origin, " (%dx%d) from pid %d%s",
+                 a->shown->w, a->shown->h, (int)a->shown_pid,
+                 a->publisher_gone ? ", which has exited" : "");
+    char raw[SHMIMG_NAME_MAX + SEG_KEY_MAX + 256];
+    snprintf(raw, sizeof raw, "shmimg [%s] %s%s%s%s%s", a->key, what,
              a->kind != SHOWN_NOTHING ? ": " : "",
-             a->kind != SHOWN_NOTHING ? a->shown_name : "",
-             a->live && a->kind != SHOWN_PULLED ? " (live)" : "");
+             a->kind != SHOWN_NOTHING ? a->shown_name : "", origin,
+             a->newer ? " - newer image: press P" : "");
     /* A window manager shows the title as it is: no escape sequences, no
      * reordering, valid UTF-8 only. */
     char title[sizeof raw * 6];
@@ -255,15 +276,15 @@ static const char *base_name(const char *path)
 
 /* ---- the segment ------------------------------------------------------ */
 
-static void stop_live(app *a)
+static void stop_watch(app *a)
 {
-    live_stop(a->live);
-    a->live = NULL;
+    live_stop(a->watch);
+    a->watch = NULL;
 }
 
 static void detach(app *a)
 {
-    stop_live(a);
+    stop_watch(a);
     seg_detach(a->seg);
     a->seg = NULL;
 }
@@ -273,7 +294,6 @@ static int attach(app *a, unsigned flags, shmimg_err *err)
 {
     if (a->seg && !seg_replaced(a->seg))
         return 0;
-    bool was_live = a->live != NULL;
     detach(a);
     int rc = seg_attach(a->key, flags, &a->seg, err);
     static bool dir_noted;
@@ -288,8 +308,10 @@ static int attach(app *a, unsigned flags, shmimg_err *err)
         /* A holder that is alive but stopped would freeze the window:
          * 1 s at most, then the key reports who holds the lock. */
         seg_set_lock_timeout(a->seg, 1000);
-        if (was_live)
-            a->live = live_start(a->seg, a->ev_live);
+        /* One thread sleeps on the generation word whenever we are
+         * attached: live mode pulls what it reports, otherwise the window
+         * says a newer image waits. (NULL: no thread; no news then.) */
+        a->watch = live_start(a->seg, a->ev_live);
     }
     return rc;
 }
@@ -320,6 +342,20 @@ static void show(app *a, shown_kind kind, const char *name)
     a->dirty = true;
 }
 
+/* Watches the process that published the image now on screen (gone.h);
+ * pid: 0 or ours when this window published it. */
+static void watch_publisher(app *a, pid_t pid)
+{
+    if (pid == getpid())
+        pid = 0;
+    if (pid == a->shown_pid && (a->publisher || pid == 0))
+        return; /* the same publisher: what we know of it holds */
+    gone_stop(a->publisher);
+    a->publisher = pid ? gone_start(pid, a->ev_gone) : NULL;
+    a->shown_pid = pid;
+    a->publisher_gone = false;
+}
+
 /* P, Space and live mode: copy the image out of the segment and show it. */
 static void pull(app *a, bool quiet_when_empty)
 {
@@ -339,6 +375,9 @@ static void pull(app *a, bool quiet_when_empty)
     SDL_Surface *previous = a->shown;
     a->shown = a->incoming;
     a->incoming = previous; /* reused by the next pull of that size */
+    a->shown_generation = img.generation;
+    a->newer = false;
+    watch_publisher(a, (pid_t)img.publisher_pid);
     show(a, SHOWN_PULLED, img.source_name);
     say(a, TEXT_SUCCESS, "%s %s (%ux%u) from key %s",
         a->live ? "Live:" : "Pulled",
@@ -359,6 +398,9 @@ static void publish(app *a, loader_result *r)
     SDL_FreeSurface(a->shown);
     a->shown = r->surface; /* already RGBA32: the loader converted it */
     r->surface = NULL;
+    a->shown_generation = seg_generation(a->seg);
+    a->newer = false;
+    watch_publisher(a, 0);
     show(a, SHOWN_PUBLISHED, base_name(r->path));
     char also[64] = "";
     if (a->drop_note > 1)
@@ -418,7 +460,7 @@ static void key_pull(app *a) { pull(a, false); }
 static void key_live(app *a)
 {
     if (a->live) {
-        stop_live(a);
+        a->live = false;
         say(a, TEXT_INFO, "Live mode off");
         update_title(a);
         return;
@@ -429,11 +471,13 @@ static void key_live(app *a)
         say_failure(a, "Cannot start live mode: ", &err);
         return;
     }
-    a->live = live_start(a->seg, a->ev_live);
-    if (!a->live) {
+    if (!a->watch)
+        a->watch = live_start(a->seg, a->ev_live);
+    if (!a->watch) {
         say(a, TEXT_ERROR, "Cannot start live mode: %s", SDL_GetError());
         return;
     }
+    a->live = true;
     say(a, TEXT_INFO, "Live mode on: each new image under key %s appears here",
         a->key);
     pull(a, true);
@@ -505,7 +549,9 @@ static void key_detach(app *a)
         say(a, TEXT_INFO, "Not attached to key %s", a->key);
         return;
     }
-    stop_live(a);
+    stop_watch(a);
+    a->live = false;
+    a->newer = false;
     bool removed = seg_detach(a->seg) == 1;
     a->seg = NULL;
     update_title(a);
@@ -565,6 +611,48 @@ static void on_key(app *a, SDL_Keycode key)
 
 /* ---- events and drawing ------------------------------------------------ */
 
+/* News from the generation watcher (live.h) about generation. */
+static void on_watch(app *a, int code, uint32_t generation)
+{
+    if (code == LIVE_BROKEN) {
+        bool was_live = a->live;
+        a->live = a->newer = false;
+        detach(a);
+        if (was_live)
+            say(a, TEXT_ERROR, "Live mode off: the segment file was truncated "
+                               "by another process; publish again");
+        else
+            say(a, TEXT_ERROR, "The segment file of key %s was truncated by "
+                               "another process; publish again", a->key);
+        update_title(a);
+        return;
+    }
+    if (code == LIVE_REPLACED) {
+        /* 'shmimg rm', or a new file under the key: follow it. */
+        shmimg_err err;
+        if (attach(a, a->live ? SEG_CREATE : 0, &err) < 0) {
+            if (a->live)
+                say_failure(a, "Live mode: ", &err);
+            else
+                say(a, TEXT_INFO, "The segment of key %s was removed; what "
+                                  "is on screen stays", a->key);
+            update_title(a);
+            return;
+        }
+        a->shown_generation = 1; /* of the old file: unknown in the new */
+        generation = seg_generation(a->seg);
+        if (generation == 0)
+            return; /* nothing published in the new file yet */
+    }
+    if (a->live)
+        pull(a, true);
+    else if (generation != a->shown_generation && !a->newer) {
+        a->newer = true;
+        say(a, TEXT_INFO, "Newer image under key %s: press P", a->key);
+        update_title(a);
+    }
+}
+
 static void on_event(app *a, SDL_Event *e)
 {
     switch (e->type) {
@@ -614,23 +702,15 @@ static void on_event(app *a, SDL_Event *e)
                 a->dirty = true;
             }
         }
-        else if (e->type == a->ev_live && a->live) {
-            if (e->user.code == LIVE_BROKEN) {
-                stop_live(a);
-                seg_detach(a->seg);
-                a->seg = NULL;
-                say(a, TEXT_ERROR, "Live mode off: the segment file was "
-                                   "truncated by another process; publish "
-                                   "again");
-                update_title(a);
-                return;
-            }
-            if (e->user.code == LIVE_REPLACED) {
-                shmimg_err err;
-                if (attach(a, SEG_CREATE, &err) < 0)
-                    say_failure(a, "Live mode: ", &err);
-            }
-            pull(a, true);
+        else if (e->type == a->ev_live && a->watch)
+            on_watch(a, e->user.code, (uint32_t)(uintptr_t)e->user.data1);
+        else if (e->type == a->ev_gone && e->user.code == a->shown_pid &&
+                 a->publisher && !a->publisher_gone) {
+            a->publisher_gone = true;
+            say(a, TEXT_INFO, "The publisher of %s (pid %d) has exited; "
+                              "its image stays under key %s", a->shown_name,
+                (int)a->shown_pid, a->key);
+            update_title(a);
         }
     }
 }
@@ -650,7 +730,7 @@ static void draw(app *a)
         /* A long message is shown whole over the image, above the status
          * line, which keeps its tone and badges: the image area never
          * changes size. */
-        hud_badge b[3];
+        hud_badge b[4];
         int n = badges(a, b), reserved = hud_badges_width(b, n);
         text_draw_status(a->font, a->message_expanded ? "" : a->message,
                          a->message_tone, w, h, reserved);
@@ -780,7 +860,8 @@ static int setup(app *a, const options *o)
 {
     a->key = o->key;
     a->running = true;
-    a->ev_loaded = SDL_RegisterEvents(5);
+    a->ev_loaded = SDL_RegisterEvents(6);
+    a->ev_gone = a->ev_loaded + 5;
     a->ev_live = a->ev_loaded + 1;
     ev_collapse_type = a->ev_loaded + 2;
     a->ev_saved = a->ev_loaded + 3;
@@ -836,6 +917,7 @@ static void teardown(app *a)
     SDL_AtomicSet(&spinning, 0);
     loader_destroy(a->loader);
     detach(a);
+    gone_stop(a->publisher);
     SDL_FreeSurface(a->shown);
     SDL_FreeSurface(a->incoming);
     SDL_free(a->pending);

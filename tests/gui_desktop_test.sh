@@ -9,7 +9,8 @@
 set -u
 shmimg=$(realpath "$1") xdnd=$(realpath "$2") imgcmp=$(realpath "$3")
 export SDL_RENDER_DRIVER=$4
-source "$(dirname "$(realpath "$0")")/xsession.sh"
+here=$(dirname "$(realpath "$0")")   # before xsession.sh changes directory
+source "$here/xsession.sh"
 
 # ---- what the app draws, in pixels (src/app: text.c, hud.c, app.c) ----------
 # A 480x356 window: the view is 480x320, the status line 36 pixels under it.
@@ -192,6 +193,7 @@ wait_log f.log 'Published full.png'
 wait_log g.log 'Newer image under key desk5: press P'
 # The badge says so until P; the image on screen stays what it was.
 looks "$WG" "newer badge" 470,328=$NEWER 240,160=30c060
+cp shot.png newer.png
 title_has "$WG" "pulled: green.png \(200x100\) from pid $F - newer image: press P\$"
 # The publishing window was told too: someone else's? No: its own publish
 # is what it shows, so it wears no such badge.
@@ -219,7 +221,7 @@ wait $G; [ $? = 0 ] || fail "G did not exit 0"; ok
 # ---- 10: names in Greek, Cyrillic, Latin-1 and beyond --------------------------
 # Each character on screen is the atlas's glyph (thresholded, so that the
 # renderers' blending does not matter); one the atlas lacks is a box.
-font=$(dirname "$(realpath "$0")")/../assets/font.png
+font=$here/../assets/font.png
 export LC_ALL=C.UTF-8   # read -n1 and printf "'c" by character, not byte
 # atlas_cell CODEPOINT: its cell in font.png (text.h: blocks from a row each).
 atlas_cell() {
@@ -275,6 +277,6 @@ wait $E; [ $? = 0 ] || fail "E did not exit 0"; ok
 
 # SHMIMG_SHOTS=DIR keeps the screenshots (the README's come from here).
 if [ -n "${SHMIMG_SHOTS:-}" ]; then
-  for f in empty message-over-image help live scripts; do cp $f.png "$SHMIMG_SHOTS/$SDL_RENDER_DRIVER-$f.png"; done
+  for f in empty message-over-image help live newer scripts; do cp $f.png "$SHMIMG_SHOTS/$SDL_RENDER_DRIVER-$f.png"; done
 fi
 echo "gui_desktop ($SDL_RENDER_DRIVER): $checks checks passed"

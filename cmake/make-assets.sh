@@ -70,3 +70,10 @@ convert -size 480x320 gradient:'#1d4e89-#f79d1e' \
   -fill '#34c759' -draw 'rectangle 90,250 150,300' \
   -fill '#0a84ff' -draw 'rectangle 160,250 220,300' \
   -alpha set -channel A -fx 'j<230 ? 1 : 0.85' +channel PNG32:sample.png
+
+# shmimg.png: the window's icon (SDL_SetWindowIcon) and the desktop's, 64x64:
+# two overlapping frames, the image shared, on the window's blue.
+convert -size 64x64 xc:none -fill '#2d6cdf' -draw 'roundrectangle 0,0 63,63 12,12' \
+  -fill '#f79d1e' -draw 'rectangle 12,14 40,38' \
+  -fill none -stroke white -strokewidth 4 -draw 'rectangle 24,26 52,50' \
+  PNG32:shmimg.png

@@ -123,6 +123,8 @@ wait $C; [ $? = 0 ] || fail "C did not exit 0"; ok
 # and the lines under the box are not the image's.
 long=$(printf 'a-file-with-a-rather-long-name-%.0s' 1 2 3).png
 printf 'still not an image' > "$long"
+# (A file named on the command line is published, as a file manager's
+# "Open with shmimg" does through the desktop entry's Exec=shmimg %f.)
 SHMIMG_MESSAGE_MS=30000 "$shmimg" --key desk3 --geometry ${W}x$H+0+400 full.png > d.log 2>&1 & D=$!
 WD=$(window_of $D) || exit 1
 wait_log d.log 'Published full.png'
@@ -217,6 +219,23 @@ wait_log g.log 'Pulled green.png'
 wait_log g.log 'The publisher of green.png \(pid [0-9]+\) has exited'
 press "$WG" q
 wait $G; [ $? = 0 ] || fail "G did not exit 0"; ok
+
+# ---- 13: the window's icon is assets/shmimg.png (SDL_SetWindowIcon sets
+# _NET_WM_ICON: width, height, then ARGB pixels row by row) -------------------
+icon=$here/../assets/shmimg.png
+"$shmimg" --key desk6 --geometry ${W}x$H+0+0 > i.log 2>&1 & I=$!
+WI=$(window_of $I) || exit 1
+xprop -id "$WI" -notype -f _NET_WM_ICON 32c _NET_WM_ICON | tr -d ',' | awk '{print $3, $4}' > icon-size.txt
+[ "$(cat icon-size.txt)" = "64 64" ] || fail "window icon: $(cat icon-size.txt), wanted 64 64"; ok
+for at in 5,32 20,20 40,40 0,0; do
+  x=${at%,*} y=${at#*,}
+  got=$(xprop -id "$WI" -notype -f _NET_WM_ICON 32c _NET_WM_ICON | tr -d ',' | awk -v i=$((y * 64 + x + 5)) '{printf "%08x", $i}')
+  want=$(convert "$icon" -crop "1x1+$x+$y" +repage -format '%[hex:u.p{0,0}]' info: | tr A-F a-f)
+  want=${want:6:2}${want:0:6}   # RRGGBBAA to AARRGGBB
+  [ "$got" = "$want" ] || [ "${want:0:2}${got:0:2}" = 0000 ] || fail "icon pixel $at: $got in the window, $want in $icon"
+done; ok
+press "$WI" q
+wait $I; [ $? = 0 ] || fail "I did not exit 0"; ok
 
 # ---- 10: names in Greek, Cyrillic, Latin-1 and beyond --------------------------
 # Each character on screen is the atlas's glyph (thresholded, so that the

@@ -897,6 +897,15 @@ static int setup(app *a, const options *o)
     if (!a->font)
         fprintf(stderr, "shmimg: no font atlas (font.png): messages go to "
                         "stderr and the title only\n");
+    /* The window's icon: what the task bar and Alt-Tab show. */
+    char icon_path[PATH_MAX];
+    SDL_Surface *icon = app_asset_path("shmimg.png", icon_path,
+                                       sizeof icon_path) == 0
+                            ? IMG_Load(icon_path) : NULL;
+    if (icon) {
+        SDL_SetWindowIcon(a->window, icon);
+        SDL_FreeSurface(icon);
+    }
     SDL_RendererInfo info;
     SDL_GetRendererInfo(a->renderer, &info);
     fprintf(stderr, "shmimg: window for key %s, video %s, renderer %s\n",

@@ -61,11 +61,11 @@ xdotool getwindowname "$WB" | grep -q 'shmimg \[gui\] pulled: opaque1.png' || fa
 
 # A file that is not an image, text, and a directory change nothing.
 drop "$WA" notes.png
-wait_log a.log 'Dropped file is not an image: .*notes.png'
+wait_log a.log 'error: notes.png is not an image shmimg can read'
 drop "$WA" --text "just some text"
 wait_log a.log 'Dropped text ignored'
 drop "$WA" "$work"
-wait_log a.log "Dropped file is not an image: .* \(a directory\)"
+wait_log a.log "is a folder: drop an image file \(detail: .*\(a directory\)\)"
 sleep 1   # the long message has shrunk to the status line
 shows "$WA" opaque1.png
 press "$WB" p

@@ -10,10 +10,13 @@
 #include "app.h"
 
 #include "escape.h"
+#include "gone.h"
+#include "hud.h"
 #include "image.h"
 #include "live.h"
 #include "loader.h"
 #include "pair.h"
+#include "plain.h"
 #include "save.h"
 #include "saver.h"
 #include "text.h"
@@ -35,13 +38,18 @@
 /* Tunables. */
 static const int default_w = 480, default_h = 320; /* no image: pixels */
 /* The message line under the image, so that it never hides pixels. */
-static const int status_h = TEXT_CELL_H + 2 * TEXT_PADDING; /* pixels */
+static const int status_h = TEXT_STATUS_H; /* pixels */
 /* Narrowest window: a status line of 51 characters. */
 static const int min_w = 480; /* pixels */
 /* A message too long for the status line is shown whole, over the image,
  * this long (SHMIMG_MESSAGE_MS overrides), then cut to one line. */
 static const Uint32 message_expanded_ms = 6000;
 static const SDL_Color background = {0x20, 0x22, 0x26, 0xff};
+/* Badges of the status line: what the window is, whatever was said last. */
+static const SDL_Color live_colour = {0xd9, 0x3a, 0x2f, 0xff};
+static const SDL_Color publisher_colour = {0x2d, 0x6c, 0xdf, 0xff};
+static const SDL_Color reader_colour = {0x4a, 0x50, 0x58, 0xff};
+static const SDL_Color newer_colour = {0xb8, 0x7a, 0x0b, 0xff};
 
 typedef enum shown_kind {
     SHOWN_NOTHING,
@@ -60,7 +68,13 @@ typedef struct app {
     Uint32 save_started;  /* SDL_GetTicks() when the save under way began */
     int save_w, save_h;   /* its size, pixels: what is shown may change */
     seg *seg;             /* NULL while detached */
-    live *live;           /* non-NULL in live mode */
+    live *watch;          /* the generation watcher, while attached */
+    bool live;            /* live mode: the watcher's news is pulled */
+    uint32_t shown_generation; /* of the image on screen (1: unknown) */
+    bool newer;           /* a newer image than that waits for P */
+    gone *publisher;      /* watches the process whose image is shown */
+    pid_t shown_pid;      /* that process; 0: this window published it */
+    bool publisher_gone;
     SDL_Surface *shown;   /* private RGBA32 copy of what is on screen */
     bool shown_stale;     /* live mode uploads frames straight from the
                              segment: shown is older than the screen */
@@ -75,8 +89,9 @@ typedef struct app {
     bool show_help;
     bool dirty;
     bool running;
-    Uint32 ev_loaded, ev_live, ev_saved;
+    Uint32 ev_loaded, ev_live, ev_saved, ev_gone;
     char message[SHMIMG_ERR_MSG_MAX + 128];
+    text_tone message_tone;
     int message_serial;   /* which message the collapse timer is for */
     bool message_expanded;
 } app;
@@ -131,34 +146,79 @@ static int check_settings(void)
     return 0;
 }
 
-/* Sets the status line; log: also on stderr (a spinner's ticks are not). */
-static void vset_status(app *a, bool log, const char *fmt, va_list ap)
+/* Returns: the badges the window wears now, in out (4 at most). */
+static int badges(const app *a, hud_badge *out)
+{
+    int n = 0;
+    if (a->newer)
+        out[n++] = (hud_badge){"NEWER: P", newer_colour};
+    if (a->live)
+        out[n++] = (hud_badge){"LIVE", live_colour};
+    if (a->kind == SHOWN_PUBLISHED)
+        out[n++] = (hud_badge){"PUBLISHER", publisher_colour};
+    else if (a->kind == SHOWN_PULLED)
+        out[n++] = (hud_badge){"READER", reader_colour};
+    return n;
+}
+
+static int badges_width(const app *a)
+{
+    hud_badge b[4];
+    return hud_badges_width(b, badges(a, b));
+}
+
+/* Sets the status line; log: also on stderr (a spinner's ticks are not),
+ * with detail (may be NULL): the library's own words, for stderr only. */
+static void vset_status(app *a, text_tone tone, bool log, const char *detail,
+                        const char *fmt, va_list ap)
 {
     /* File names and segment fields are anybody's bytes: escaped before
      * they reach the status line or a terminal (escape.h). */
     char raw[sizeof a->message];
     vsnprintf(raw, sizeof raw, fmt, ap);
     escape_display(raw, a->message, sizeof a->message);
-    if (log)
-        fprintf(stderr, "shmimg: %s\n", a->message);
+    a->message_tone = tone;
+    const char *label = tone == TEXT_ERROR ? "error: " : "";
+    if (log && detail) {
+        char shown[SHMIMG_ERR_MSG_MAX * 6];
+        escape_display(detail, shown, sizeof shown);
+        fprintf(stderr, "shmimg: %s%s (detail: %s)\n", label, a->message,
+                shown);
+    } else if (log) {
+        fprintf(stderr, "shmimg: %s%s\n", label, a->message);
+    }
     a->dirty = true;
     a->message_serial++;
     int w = min_w;
     if (a->window)
         SDL_GetWindowSize(a->window, &w, NULL);
-    a->message_expanded = log && !text_fits_line(a->message, w);
+    /* A success says what is now on screen (so does the title): cut to
+     * the line, it never covers the image that it announces. */
+    a->message_expanded = log && tone != TEXT_SUCCESS &&
+                          !text_fits_line(a->message, w, badges_width(a));
     if (a->message_expanded)
         SDL_AddTimer(expanded_ms_setting, collapse_later,
                      (void *)(intptr_t)a->message_serial);
 }
 
-static void say(app *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void say(app *a, const char *fmt, ...)
+static void say(app *a, text_tone tone, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(app *a, text_tone tone, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vset_status(a, true, fmt, ap);
+    vset_status(a, tone, true, NULL, fmt, ap);
+    va_end(ap);
+}
+
+/* An error in plain words; detail, the library's, goes to stderr only. */
+static void say_error(app *a, const char *detail, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say_error(app *a, const char *detail, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vset_status(a, TEXT_ERROR, true, detail, fmt, ap);
     va_end(ap);
 }
 
@@ -168,21 +228,32 @@ static void set_status_quietly(app *a, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vset_status(a, false, fmt, ap);
+    vset_status(a, TEXT_INFO, false, NULL, fmt, ap);
     va_end(ap);
 }
 
+/* The title says what is on screen and where it came from: published by
+ * this window, or pulled (live or not) from which process, whether that
+ * process still runs, and whether a newer image waits. */
 static void update_title(app *a)
 {
     const char *what = a->kind == SHOWN_NOTHING   ? "no image"
                        : a->kind == SHOWN_PUBLISHED ? "published"
                        : a->live                    ? "live"
                                                     : "pulled";
-    char raw[SHMIMG_NAME_MAX + SEG_KEY_MAX + 64];
-    snprintf(raw, sizeof raw, "shmimg [%s] %s%s%s%s", a->key, what,
+    char origin[96] = "";
+    if (a->kind == SHOWN_PUBLISHED)
+        snprintf(origin, sizeof origin, " (%dx%d) from this window%s",
+                 a->shown->w, a->shown->h, a->live ? " (live)" : "");
+    else if (a->kind == SHOWN_PULLED)
+        snprintf(origin, sizeof origin, " (%dx%d) from pid %d%s",
+                 a->shown->w, a->shown->h, (int)a->shown_pid,
+                 a->publisher_gone ? ", which has exited" : "");
+    char raw[SHMIMG_NAME_MAX + SEG_KEY_MAX + 256];
+    snprintf(raw, sizeof raw, "shmimg [%s] %s%s%s%s%s", a->key, what,
              a->kind != SHOWN_NOTHING ? ": " : "",
-             a->kind != SHOWN_NOTHING ? a->shown_name : "",
-             a->live && a->kind != SHOWN_PULLED ? " (live)" : "");
+             a->kind != SHOWN_NOTHING ? a->shown_name : "", origin,
+             a->newer ? " - newer image: press P" : "");
     /* A window manager shows the title as it is: no escape sequences, no
      * reordering, valid UTF-8 only. */
     char title[sizeof raw * 6];
@@ -190,13 +261,13 @@ static void update_title(app *a)
     SDL_SetWindowTitle(a->window, title);
 }
 
-/* An error from the library, with the way out where there is one. */
+/* An error from the library about the segment: in plain words, with the
+ * way out where there is one (plain.h); its own words go to stderr. */
 static void say_failure(app *a, const char *what, const shmimg_err *err)
 {
-    bool broken = err->code == SHMIMG_ECORRUPT || err->code == SHMIMG_EVERSION;
-    say(a, "%s%s%s%s%s", what, err->msg,
-        broken ? " ('shmimg rm --key " : "", broken ? a->key : "",
-        broken ? "' removes it)" : "");
+    char words[512];
+    say_error(a, err->msg, "%s%s", what,
+              plain_segment_failure(err->code, a->key, words, sizeof words));
 }
 
 static const char *base_name(const char *path)
@@ -207,15 +278,15 @@ static const char *base_name(const char *path)
 
 /* ---- the segment ------------------------------------------------------ */
 
-static void stop_live(app *a)
+static void stop_watch(app *a)
 {
-    live_stop(a->live);
-    a->live = NULL;
+    live_stop(a->watch);
+    a->watch = NULL;
 }
 
 static void detach(app *a)
 {
-    stop_live(a);
+    stop_watch(a);
     seg_detach(a->seg);
     a->seg = NULL;
 }
@@ -225,7 +296,6 @@ static int attach(app *a, unsigned flags, shmimg_err *err)
 {
     if (a->seg && !seg_replaced(a->seg))
         return 0;
-    bool was_live = a->live != NULL;
     detach(a);
     int rc = seg_attach(a->key, flags, &a->seg, err);
     static bool dir_noted;
@@ -240,8 +310,10 @@ static int attach(app *a, unsigned flags, shmimg_err *err)
         /* A holder that is alive but stopped would freeze the window:
          * 1 s at most, then the key reports who holds the lock. */
         seg_set_lock_timeout(a->seg, 1000);
-        if (was_live)
-            a->live = live_start(a->seg, a->ev_live);
+        /* One thread sleeps on the generation word whenever we are
+         * attached: live mode pulls what it reports, otherwise the window
+         * says a newer image waits. (NULL: no thread; no news then.) */
+        a->watch = live_start(a->seg, a->ev_live);
     }
     return rc;
 }
@@ -274,7 +346,7 @@ static void shown_as(app *a, shown_kind kind, const char *name, int w,
 static void show(app *a, shown_kind kind, const char *name)
 {
     if (view_set_image(a->view, a->shown) < 0)
-        say(a, "Cannot show the image: %s", SDL_GetError());
+        say(a, TEXT_ERROR, "Cannot show the image: %s", SDL_GetError());
     a->shown_stale = false;
     shown_as(a, kind, name, a->shown->w, a->shown->h);
 }
@@ -309,6 +381,20 @@ static int pull_to_screen(app *a, seg_image *img, shmimg_err *err)
                        SEG_MAX_LAPS);
 }
 
+/* Watches the process that published the image now on screen (gone.h);
+ * pid: 0 or ours when this window published it. */
+static void watch_publisher(app *a, pid_t pid)
+{
+    if (pid == getpid())
+        pid = 0;
+    if (pid == a->shown_pid && (a->publisher || pid == 0))
+        return; /* the same publisher: what we know of it holds */
+    gone_stop(a->publisher);
+    a->publisher = pid ? gone_start(pid, a->ev_gone) : NULL;
+    a->shown_pid = pid;
+    a->publisher_gone = false;
+}
+
 /* P, Space and live mode: copy the image out of the segment and show it. */
 static void pull(app *a, bool quiet_when_empty)
 {
@@ -326,6 +412,9 @@ static void pull(app *a, bool quiet_when_empty)
         say_failure(a, "", &err); /* what is on screen stays as it was */
         return;
     }
+    a->shown_generation = (uint32_t)(img.frame << 2) | img.buffer;
+    a->newer = false;
+    watch_publisher(a, (pid_t)img.publisher_pid);
     if (a->live) {
         a->shown_stale = true;
         shown_as(a, SHOWN_PULLED, img.source_name, (int)img.width,
@@ -336,7 +425,8 @@ static void pull(app *a, bool quiet_when_empty)
         a->incoming = previous; /* reused by the next pull of that size */
         show(a, SHOWN_PULLED, img.source_name);
     }
-    say(a, "%s %s (%ux%u) from key %s", a->live ? "Live:" : "Pulled",
+    say(a, TEXT_SUCCESS, "%s %s (%ux%u) from key %s",
+        a->live ? "Live:" : "Pulled",
         img.source_name, img.width, img.height, a->key);
 }
 
@@ -354,12 +444,16 @@ static void publish(app *a, loader_result *r)
     SDL_FreeSurface(a->shown);
     a->shown = r->surface; /* already RGBA32: the loader converted it */
     r->surface = NULL;
+    a->shown_generation = seg_generation(a->seg);
+    a->newer = false;
+    watch_publisher(a, 0);
     show(a, SHOWN_PUBLISHED, base_name(r->path));
     char also[64] = "";
     if (a->drop_note > 1)
         snprintf(also, sizeof also, " (%d files dropped; the last one wins)",
                  a->drop_note);
-    say(a, "Published %s (%dx%d) under key %s%s", base_name(r->path),
+    say(a, TEXT_SUCCESS, "Published %s (%dx%d) under key %s%s",
+        base_name(r->path),
         a->shown->w, a->shown->h, a->key, also);
 }
 
@@ -375,15 +469,16 @@ static void start_loading(app *a, char *path, int files)
         SDL_free(a->pending);
         a->pending = path;
         a->drop_note = files;
-        say(a, "Loading %s ... (after the file being decoded now)",
+        say(a, TEXT_INFO, "Loading %s ... (after the file being decoded now)",
             base_name(path));
         return;
     }
     a->drop_note = files;
     if (loader_start(a->loader, path) < 0)
-        say(a, "Cannot start loading %s: %s", base_name(path), SDL_GetError());
+        say(a, TEXT_ERROR, "Cannot start loading %s: %s", base_name(path),
+            SDL_GetError());
     else
-        say(a, "Loading %s ...", base_name(path));
+        say(a, TEXT_INFO, "Loading %s ...", base_name(path));
     SDL_free(path);
 }
 
@@ -395,10 +490,9 @@ static void on_loaded(app *a, loader_result *r)
         a->pending = NULL;
         start_loading(a, next, a->drop_note);
     } else if (r->rc < 0) {
-        say(a, "%s%s", r->rc == SHMIMG_ENOTIMAGE ? "Dropped file is not an "
-                                                   "image: "
-                                                 : "Cannot publish: ",
-            r->err.msg);
+        char words[512];
+        say_error(a, r->err.msg, "%s",
+                  plain_file_failure(r->rc, r->path, words, sizeof words));
     } else {
         publish(a, r);
     }
@@ -412,8 +506,8 @@ static void key_pull(app *a) { pull(a, false); }
 static void key_live(app *a)
 {
     if (a->live) {
-        stop_live(a);
-        say(a, "Live mode off");
+        a->live = false;
+        say(a, TEXT_INFO, "Live mode off");
         update_title(a);
         return;
     }
@@ -423,12 +517,15 @@ static void key_live(app *a)
         say_failure(a, "Cannot start live mode: ", &err);
         return;
     }
-    a->live = live_start(a->seg, a->ev_live);
-    if (!a->live) {
-        say(a, "Cannot start live mode: %s", SDL_GetError());
+    if (!a->watch)
+        a->watch = live_start(a->seg, a->ev_live);
+    if (!a->watch) {
+        say(a, TEXT_ERROR, "Cannot start live mode: %s", SDL_GetError());
         return;
     }
-    say(a, "Live mode on: each new image under key %s appears here", a->key);
+    a->live = true;
+    say(a, TEXT_INFO, "Live mode on: each new image under key %s appears here",
+        a->key);
     pull(a, true);
     update_title(a);
 }
@@ -469,24 +566,25 @@ static void key_save(app *a)
         a->shown_stale = false;
     }
     if (!a->shown) {
-        say(a, "Nothing to save: no image on screen");
+        say(a, TEXT_ERROR, "Nothing to save yet: drop an image file here, or "
+                           "press P to pull one");
         return;
     }
     if (saver_busy(a->saver)) {
-        say(a, "Still saving the previous image; press S again when it is "
-               "done");
+        say(a, TEXT_ERROR, "Still saving the previous image; press S again "
+                           "when it is done");
         return;
     }
     /* A copy: the image on screen may change while the thread writes. */
     SDL_Surface *copy = SDL_DuplicateSurface(a->shown);
     if (!copy || saver_start(a->saver, copy, a->key) < 0) {
-        say(a, "Cannot start saving: %s", SDL_GetError());
+        say(a, TEXT_ERROR, "Cannot start saving: %s", SDL_GetError());
         return;
     }
     a->save_started = SDL_GetTicks();
     a->save_w = a->shown->w;
     a->save_h = a->shown->h;
-    say(a, "Saving %dx%d as PNG ...", a->save_w, a->save_h);
+    say(a, TEXT_INFO, "Saving %dx%d as PNG ...", a->save_w, a->save_h);
     SDL_AtomicSet(&spinning, 1);
     SDL_AddTimer(125, spin_later, NULL);
 }
@@ -496,26 +594,28 @@ static void on_saved(app *a, saver_result *r)
     saver_finished(a->saver);
     SDL_AtomicSet(&spinning, 0);
     if (!r)
-        say(a, "Cannot save: out of memory");
+        say(a, TEXT_ERROR, "Cannot save: out of memory");
     else if (r->rc < 0)
-        say(a, "Cannot save in %s: %s", r->dir, r->err.msg);
+        say(a, TEXT_ERROR, "Cannot save in %s: %s", r->dir, r->err.msg);
     else
-        say(a, "Saved %s/%s (%dx%d) in %.2f s", r->dir, r->name, r->width,
-            r->height, r->seconds);
+        say(a, TEXT_SUCCESS, "Saved %s/%s (%dx%d) in %.2f s", r->dir, r->name,
+            r->width, r->height, r->seconds);
     SDL_free(r);
 }
 
 static void key_detach(app *a)
 {
     if (!a->seg) {
-        say(a, "Not attached to key %s", a->key);
+        say(a, TEXT_INFO, "Not attached to key %s", a->key);
         return;
     }
-    stop_live(a);
+    stop_watch(a);
+    a->live = false;
+    a->newer = false;
     bool removed = seg_detach(a->seg) == 1;
     a->seg = NULL;
     update_title(a);
-    say(a, "Detached from key %s%s", a->key,
+    say(a, TEXT_INFO, "Detached from key %s%s", a->key,
         removed ? "; no other user, so the segment was removed" : "");
 }
 
@@ -571,6 +671,48 @@ static void on_key(app *a, SDL_Keycode key)
 
 /* ---- events and drawing ------------------------------------------------ */
 
+/* News from the generation watcher (live.h) about generation. */
+static void on_watch(app *a, int code, uint32_t generation)
+{
+    if (code == LIVE_BROKEN) {
+        bool was_live = a->live;
+        a->live = a->newer = false;
+        detach(a);
+        if (was_live)
+            say(a, TEXT_ERROR, "Live mode off: the segment file was truncated "
+                               "by another process; publish again");
+        else
+            say(a, TEXT_ERROR, "The segment file of key %s was truncated by "
+                               "another process; publish again", a->key);
+        update_title(a);
+        return;
+    }
+    if (code == LIVE_REPLACED) {
+        /* 'shmimg rm', or a new file under the key: follow it. */
+        shmimg_err err;
+        if (attach(a, SEG_READER | (a->live ? SEG_CREATE : 0), &err) < 0) {
+            if (a->live)
+                say_failure(a, "Live mode: ", &err);
+            else
+                say(a, TEXT_INFO, "The segment of key %s was removed; what "
+                                  "is on screen stays", a->key);
+            update_title(a);
+            return;
+        }
+        a->shown_generation = 1; /* of the old file: unknown in the new */
+        generation = seg_generation(a->seg);
+        if (generation == 0)
+            return; /* nothing published in the new file yet */
+    }
+    if (a->live)
+        pull(a, true);
+    else if (generation != a->shown_generation && !a->newer) {
+        a->newer = true;
+        say(a, TEXT_INFO, "Newer image under key %s: press P", a->key);
+        update_title(a);
+    }
+}
+
 static void on_event(app *a, SDL_Event *e)
 {
     switch (e->type) {
@@ -588,7 +730,8 @@ static void on_event(app *a, SDL_Event *e)
         a->drop_count++;
         break;
     case SDL_DROPTEXT:
-        say(a, "Dropped text ignored: drop an image file to publish it");
+        say(a, TEXT_ERROR, "Dropped text ignored: drop an image file to "
+                           "publish it");
         SDL_free(e->drop.file);
         break;
     case SDL_DROPCOMPLETE:
@@ -596,6 +739,12 @@ static void on_event(app *a, SDL_Event *e)
             start_loading(a, a->drop_last, a->drop_count);
             a->drop_last = NULL;
         }
+        break;
+    case SDL_MOUSEBUTTONUP:
+        /* The empty state says so: a click in an empty window pulls. */
+        if (e->button.button == SDL_BUTTON_LEFT && a->kind == SHOWN_NOTHING &&
+            !a->show_help)
+            key_pull(a);
         break;
     case SDL_WINDOWEVENT: a->dirty = true; break;
     default:
@@ -613,22 +762,15 @@ static void on_event(app *a, SDL_Event *e)
                 a->dirty = true;
             }
         }
-        else if (e->type == a->ev_live && a->live) {
-            if (e->user.code == LIVE_BROKEN) {
-                stop_live(a);
-                seg_detach(a->seg);
-                a->seg = NULL;
-                say(a, "Live mode off: the segment file was truncated by "
-                       "another process; publish again");
-                update_title(a);
-                return;
-            }
-            if (e->user.code == LIVE_REPLACED) {
-                shmimg_err err;
-                if (attach(a, SEG_CREATE, &err) < 0)
-                    say(a, "Live mode: %s", err.msg);
-            }
-            pull(a, true);
+        else if (e->type == a->ev_live && a->watch)
+            on_watch(a, e->user.code, (uint32_t)(uintptr_t)e->user.data1);
+        else if (e->type == a->ev_gone && e->user.code == a->shown_pid &&
+                 a->publisher && !a->publisher_gone) {
+            a->publisher_gone = true;
+            say(a, TEXT_INFO, "The publisher of %s (pid %d) has exited; "
+                              "its image stays under key %s", a->shown_name,
+                (int)a->shown_pid, a->key);
+            update_title(a);
         }
     }
 }
@@ -640,12 +782,22 @@ static void draw(app *a)
     SDL_SetRenderDrawColor(a->renderer, background.r, background.g,
                            background.b, background.a);
     SDL_RenderClear(a->renderer);
-    view_draw(a->view, w, h - status_h);
+    if (a->kind != SHOWN_NOTHING)
+        view_draw(a->view, w, h - status_h);
     if (a->font) {
+        if (a->kind == SHOWN_NOTHING)
+            hud_draw_empty(a->font, a->renderer, a->key, w, h - status_h);
+        /* A long message is shown whole over the image, above the status
+         * line, which keeps its tone and badges: the image area never
+         * changes size. */
+        hud_badge b[4];
+        int n = badges(a, b), reserved = hud_badges_width(b, n);
+        text_draw_status(a->font, a->message_expanded ? "" : a->message,
+                         a->message_tone, w, h, reserved);
+        hud_draw_badges(a->font, b, n, w, h);
         if (a->message_expanded)
-            text_draw_box(a->font, a->message, w, h);
-        else if (a->message[0])
-            text_draw_status(a->font, a->message, w, h);
+            text_draw_box(a->font, a->message, a->message_tone, w,
+                          h - status_h);
         if (a->show_help) {
             char help[1024] = "Keys\n";
             for (size_t i = 0; i < SDL_arraysize(keys); i++)
@@ -653,9 +805,10 @@ static void draw(app *a)
                     strncat(help, keys[i].help, sizeof help - strlen(help) - 2);
                     strcat(help, "\n");
                 }
-            strncat(help, "Drop an image file here to publish it.",
+            strncat(help, "Click     pull, in an empty window\n"
+                          "Drop an image file here to publish it.",
                     sizeof help - strlen(help) - 1);
-            text_draw_centred(a->font, help, w, h);
+            text_draw_panel(a->font, help, w, h);
         }
     }
     SDL_RenderPresent(a->renderer);
@@ -767,7 +920,8 @@ static int setup(app *a, const options *o)
 {
     a->key = o->key;
     a->running = true;
-    a->ev_loaded = SDL_RegisterEvents(5);
+    a->ev_loaded = SDL_RegisterEvents(6);
+    a->ev_gone = a->ev_loaded + 5;
     a->ev_live = a->ev_loaded + 1;
     ev_collapse_type = a->ev_loaded + 2;
     a->ev_saved = a->ev_loaded + 3;
@@ -803,14 +957,22 @@ static int setup(app *a, const options *o)
     if (!a->font)
         fprintf(stderr, "shmimg: no font atlas (font.png): messages go to "
                         "stderr and the title only\n");
+    /* The window's icon: what the task bar and Alt-Tab show. */
+    char icon_path[PATH_MAX];
+    SDL_Surface *icon = app_asset_path("shmimg.png", icon_path,
+                                       sizeof icon_path) == 0
+                            ? IMG_Load(icon_path) : NULL;
+    if (icon) {
+        SDL_SetWindowIcon(a->window, icon);
+        SDL_FreeSurface(icon);
+    }
     SDL_RendererInfo info;
     SDL_GetRendererInfo(a->renderer, &info);
     fprintf(stderr, "shmimg: window for key %s, video %s, renderer %s\n",
             a->key, SDL_GetCurrentVideoDriver(), info.name);
     update_title(a);
     SDL_ShowWindow(a->window);
-    say(a, "Drop an image to publish it under key %s; P pulls, H for help",
-        a->key);
+    say(a, TEXT_INFO, "Window for key %s: H shows the keys", a->key);
     if (o->image)
         start_loading(a, SDL_strdup(o->image), 1);
     if (o->live)
@@ -824,6 +986,7 @@ static void teardown(app *a)
     SDL_AtomicSet(&spinning, 0);
     loader_destroy(a->loader);
     detach(a);
+    gone_stop(a->publisher);
     SDL_FreeSurface(a->shown);
     SDL_FreeSurface(a->incoming);
     SDL_free(a->pending);

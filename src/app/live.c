@@ -3,6 +3,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct live {
     seg *seg;
@@ -12,9 +13,10 @@ struct live {
     SDL_Thread *thread;
 };
 
-static void post(live *l, int code)
+static void post(live *l, int code, uint32_t generation)
 {
-    SDL_Event e = {.user = {.type = l->event_type, .code = code}};
+    SDL_Event e = {.user = {.type = l->event_type, .code = code,
+                            .data1 = (void *)(uintptr_t)generation}};
     SDL_PushEvent(&e);
 }
 
@@ -29,13 +31,13 @@ static int watch(void *arg)
             break;
         if (rc == 0) {
             seen = now;
-            post(l, LIVE_NEW_IMAGE);
+            post(l, LIVE_NEW_IMAGE, now);
         } else if (rc == SHMIMG_EGONE) {
-            post(l, LIVE_REPLACED); /* the app attaches again, and starts
+            post(l, LIVE_REPLACED, seen); /* the app attaches again, and starts
                                        a watcher on the new file */
             break;
         } else if (rc == SHMIMG_ECORRUPT) {
-            post(l, LIVE_BROKEN); /* truncated: nothing more will come */
+            post(l, LIVE_BROKEN, seen); /* truncated: nothing more will come */
             break;
         }
     }

@@ -1,6 +1,8 @@
-/* live.h - live mode: a helper thread sleeps on the segment's generation
- * word (a futex wait with a timeout, never a poll) and posts an SDL user
- * event whenever a new image is complete. The window then pulls it.
+/* live.h - the watcher of the generation word: a helper thread sleeps on
+ * the segment's generation word (a futex wait with a timeout, never a
+ * poll) and posts an SDL user event whenever a new image is complete. It
+ * runs whenever the window is attached: in live mode the window then pulls
+ * the image; otherwise it says that a newer one waits for P.
  *
  * seg_wait also tells when the segment file was removed or replaced
  * ('shmimg rm', or every user detached): the thread then posts
@@ -28,7 +30,7 @@ typedef struct live live;
 
 /* Starts watching s, which must stay attached until live_stop.
  * event_type: an SDL_RegisterEvents type; the event's code is a
- * live_event_code. Returns: the watcher, or NULL (SDL_GetError). */
+ * live_event_code, its data1 the generation (uintptr_t) it is about. Returns: the watcher, or NULL (SDL_GetError). */
 live *live_start(seg *s, Uint32 event_type);
 
 /* Wakes the thread, waits for it to end, frees it. */

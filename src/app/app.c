@@ -513,7 +513,7 @@ static void key_live(app *a)
     }
     shmimg_err err;
     /* Like 'pull --wait': a live window may come first and wait. */
-    if (attach(a, SEG_CREATE, &err) < 0) {
+    if (attach(a, SEG_READER | SEG_CREATE, &err) < 0) {
         say_failure(a, "Cannot start live mode: ", &err);
         return;
     }

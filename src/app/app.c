@@ -17,6 +17,7 @@
 #include "loader.h"
 #include "pair.h"
 #include "plain.h"
+#include "player.h"
 #include "save.h"
 #include "saver.h"
 #include "text.h"
@@ -48,6 +49,7 @@ static const SDL_Color background = {0x20, 0x22, 0x26, 0xff};
 /* Badges of the status line: what the window is, whatever was said last. */
 static const SDL_Color live_colour = {0xd9, 0x3a, 0x2f, 0xff};
 static const SDL_Color publisher_colour = {0x2d, 0x6c, 0xdf, 0xff};
+static const SDL_Color playing_colour = {0x2f, 0x9e, 0x57, 0xff};
 static const SDL_Color reader_colour = {0x4a, 0x50, 0x58, 0xff};
 static const SDL_Color newer_colour = {0xb8, 0x7a, 0x0b, 0xff};
 
@@ -79,6 +81,8 @@ typedef struct app {
     bool shown_stale;     /* live mode uploads frames straight from the
                              segment: shown is older than the screen */
     SDL_Surface *incoming; /* pulls land here, then swap with shown */
+    int shown_w, shown_h; /* pixels of what is on screen */
+    player *player;       /* an animation this window publishes, playing */
     shown_kind kind;
     char shown_name[SHMIMG_NAME_MAX];
     char *pending;        /* the newest drop, waiting for the decoder */
@@ -89,7 +93,7 @@ typedef struct app {
     bool show_help;
     bool dirty;
     bool running;
-    Uint32 ev_loaded, ev_live, ev_saved, ev_gone;
+    Uint32 ev_loaded, ev_live, ev_saved, ev_gone, ev_tick;
     char message[SHMIMG_ERR_MSG_MAX + 128];
     text_tone message_tone;
     int message_serial;   /* which message the collapse timer is for */
@@ -146,12 +150,15 @@ static int check_settings(void)
     return 0;
 }
 
-/* Returns: the badges the window wears now, in out (4 at most). */
+/* Returns: the badges the window wears now, in out (5 at most). */
 static int badges(const app *a, hud_badge *out)
 {
     int n = 0;
     if (a->newer)
         out[n++] = (hud_badge){"NEWER: P", newer_colour};
+    if (a->player)
+        out[n++] = (hud_badge){player_paused(a->player) ? "PAUSED" : "PLAYING",
+                               playing_colour};
     if (a->live)
         out[n++] = (hud_badge){"LIVE", live_colour};
     if (a->kind == SHOWN_PUBLISHED)
@@ -163,7 +170,7 @@ static int badges(const app *a, hud_badge *out)
 
 static int badges_width(const app *a)
 {
-    hud_badge b[4];
+    hud_badge b[5];
     return hud_badges_width(b, badges(a, b));
 }
 
@@ -237,17 +244,20 @@ static void set_status_quietly(app *a, const char *fmt, ...)
  * process still runs, and whether a newer image waits. */
 static void update_title(app *a)
 {
-    const char *what = a->kind == SHOWN_NOTHING   ? "no image"
+    const char *what = a->kind == SHOWN_NOTHING ? "no image"
+                       : a->player && a->kind == SHOWN_PUBLISHED
+                           ? (player_paused(a->player) ? "paused" : "playing")
                        : a->kind == SHOWN_PUBLISHED ? "published"
                        : a->live                    ? "live"
                                                     : "pulled";
     char origin[96] = "";
     if (a->kind == SHOWN_PUBLISHED)
-        snprintf(origin, sizeof origin, " (%dx%d) from this window%s",
-                 a->shown->w, a->shown->h, a->live ? " (live)" : "");
+        snprintf(origin, sizeof origin, " (%dx%d%s) from this window%s",
+                 a->shown_w, a->shown_h,
+                 a->player ? ", animated" : "", a->live ? " (live)" : "");
     else if (a->kind == SHOWN_PULLED)
         snprintf(origin, sizeof origin, " (%dx%d) from pid %d%s",
-                 a->shown->w, a->shown->h, (int)a->shown_pid,
+                 a->shown_w, a->shown_h, (int)a->shown_pid,
                  a->publisher_gone ? ", which has exited" : "");
     char raw[SHMIMG_NAME_MAX + SEG_KEY_MAX + 256];
     snprintf(raw, sizeof raw, "shmimg [%s] %s%s%s%s%s", a->key, what,
@@ -284,8 +294,15 @@ static void stop_watch(app *a)
     a->watch = NULL;
 }
 
+static void stop_playing(app *a)
+{
+    player_destroy(a->player);
+    a->player = NULL;
+}
+
 static void detach(app *a)
 {
+    stop_playing(a);
     stop_watch(a);
     seg_detach(a->seg);
     a->seg = NULL;
@@ -337,6 +354,8 @@ static void shown_as(app *a, shown_kind kind, const char *name, int w,
                      int h)
 {
     a->kind = kind;
+    a->shown_w = w;
+    a->shown_h = h;
     snprintf(a->shown_name, sizeof a->shown_name, "%s", name);
     fit_window_once(a, w, h);
     update_title(a);
@@ -441,6 +460,12 @@ static void publish(app *a, loader_result *r)
         say_failure(a, what, &err);
         return;
     }
+    stop_playing(a); /* what was playing is replaced */
+    if (r->anim) {
+        a->player = player_create(r->anim, a->ev_tick);
+        if (a->player)
+            r->anim = NULL; /* the player has it now */
+    }
     SDL_FreeSurface(a->shown);
     a->shown = r->surface; /* already RGBA32: the loader converted it */
     r->surface = NULL;
@@ -452,9 +477,58 @@ static void publish(app *a, loader_result *r)
     if (a->drop_note > 1)
         snprintf(also, sizeof also, " (%d files dropped; the last one wins)",
                  a->drop_note);
+    if (a->player) {
+        const image_anim *an = player_anim(a->player);
+        say(a, TEXT_SUCCESS,
+            "Playing %s (%dx%d, %d frames, %.1f s a loop) under key %s; "
+            "Space pauses%s",
+            base_name(r->path), an->width, an->height, an->count,
+            (double)an->loop_ms / 1000, a->key, also);
+        return;
+    }
     say(a, TEXT_SUCCESS, "Published %s (%dx%d) under key %s%s",
         base_name(r->path),
         a->shown->w, a->shown->h, a->key, also);
+}
+
+/* The animation's next frame is due: publish it and show it. */
+static void on_tick(app *a)
+{
+    SDL_Surface *frame = player_advance(a->player);
+    shmimg_err err;
+    if (!a->seg || image_publish(a->seg, frame, a->shown_name, &err) < 0) {
+        if (!a->seg)
+            shmimg_fail(&err, SHMIMG_EGONE, "the window left the segment");
+        stop_playing(a);
+        say_failure(a, "Animation stopped: ", &err);
+        update_title(a);
+        return;
+    }
+    a->shown_generation = seg_generation(a->seg);
+    a->kind = SHOWN_PUBLISHED; /* a P meanwhile showed the same frames */
+    if (view_set_image(a->view, frame) < 0)
+        say(a, TEXT_ERROR, "Cannot show the image: %s", SDL_GetError());
+    a->shown_stale = true; /* S saves the frame in the segment */
+    a->dirty = true;
+}
+
+/* Space: pauses or resumes the animation this window plays; without
+ * one, pulls, as P does. */
+static void key_space(app *a)
+{
+    if (!a->player) {
+        pull(a, false);
+        return;
+    }
+    bool pause = !player_paused(a->player);
+    player_set_paused(a->player, pause);
+    const image_anim *an = player_anim(a->player);
+    if (pause)
+        say(a, TEXT_INFO, "Paused %s at frame %d of %d; Space resumes",
+            a->shown_name, player_frame(a->player) + 1, an->count);
+    else
+        say(a, TEXT_INFO, "Playing %s again", a->shown_name);
+    update_title(a);
 }
 
 /* ---- loading ---------------------------------------------------------- */
@@ -649,8 +723,8 @@ static const struct {
     void (*run)(app *a);
     const char *help;
 } keys[] = {
-    {SDLK_p, key_pull, "P, Space  pull the image from the segment"},
-    {SDLK_SPACE, key_pull, NULL},
+    {SDLK_p, key_pull, "P         pull the image from the segment"},
+    {SDLK_SPACE, key_space, "Space     pull; or pause an animation played here"},
     {SDLK_l, key_live, "L         live mode on/off"},
     {SDLK_s, key_save, "S         save the image as PNG here"},
     {SDLK_d, key_detach, "D         detach from the segment"},
@@ -762,6 +836,8 @@ static void on_event(app *a, SDL_Event *e)
                 a->dirty = true;
             }
         }
+        else if (player_owns_event(a->player, e))
+            on_tick(a);
         else if (e->type == a->ev_live && a->watch)
             on_watch(a, e->user.code, (uint32_t)(uintptr_t)e->user.data1);
         else if (e->type == a->ev_gone && e->user.code == a->shown_pid &&
@@ -790,7 +866,7 @@ static void draw(app *a)
         /* A long message is shown whole over the image, above the status
          * line, which keeps its tone and badges: the image area never
          * changes size. */
-        hud_badge b[4];
+        hud_badge b[5];
         int n = badges(a, b), reserved = hud_badges_width(b, n);
         text_draw_status(a->font, a->message_expanded ? "" : a->message,
                          a->message_tone, w, h, reserved);
@@ -920,7 +996,8 @@ static int setup(app *a, const options *o)
 {
     a->key = o->key;
     a->running = true;
-    a->ev_loaded = SDL_RegisterEvents(6);
+    a->ev_loaded = SDL_RegisterEvents(7);
+    a->ev_tick = a->ev_loaded + 6;
     a->ev_gone = a->ev_loaded + 5;
     a->ev_live = a->ev_loaded + 1;
     ev_collapse_type = a->ev_loaded + 2;
@@ -982,6 +1059,7 @@ static int setup(app *a, const options *o)
 
 static void teardown(app *a)
 {
+    stop_playing(a);
     saver_destroy(a->saver); /* a save under way ends whole first */
     SDL_AtomicSet(&spinning, 0);
     loader_destroy(a->loader);

@@ -18,6 +18,7 @@ void loader_result_free(loader_result *r)
     if (!r)
         return;
     SDL_FreeSurface(r->surface);
+    image_anim_free(r->anim);
     SDL_free(r->path);
     SDL_free(r);
 }
@@ -34,8 +35,15 @@ static int decode(void *arg)
         return -1;
     }
     r->path = j->path;
-    SDL_Surface *raw;
-    r->rc = image_load(r->path, &raw, &r->err);
+    SDL_Surface *raw = NULL;
+    r->rc = image_load_animation(r->path, &r->anim, &r->err);
+    if (r->rc == 0 && r->anim)
+        raw = SDL_DuplicateSurface(r->anim->frames[0]);
+    else if (r->rc == 0)
+        r->rc = image_load(r->path, &raw, &r->err);
+    if (r->rc == 0 && !raw)
+        r->rc = shmimg_fail(&r->err, SHMIMG_ESYS, "%s: out of memory",
+                            r->path);
     if (r->rc == 0) {
         r->surface = SDL_ConvertSurfaceFormat(raw, SDL_PIXELFORMAT_RGBA32, 0);
         SDL_FreeSurface(raw);

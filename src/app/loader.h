@@ -8,6 +8,7 @@
 #ifndef SHMIMG_LOADER_H
 #define SHMIMG_LOADER_H
 
+#include "anim.h"
 #include "errors.h"
 
 #include <SDL.h>
@@ -16,6 +17,7 @@
 typedef struct loader_result {
     char *path;           /* the file decoded */
     SDL_Surface *surface; /* RGBA32, or NULL on failure */
+    image_anim *anim;     /* an animation (surface is its first frame) */
     int rc;               /* 0 or a negative shmimg status */
     shmimg_err err;
 } loader_result;

@@ -14,6 +14,7 @@
 #include "cli_common.h"
 #include "cli_stream.h"
 
+#include "anim.h"
 #include "escape.h"
 #include "image.h"
 #include "save.h"
@@ -101,7 +102,16 @@ static int cmd_publish(int argc, char **argv)
     shmimg_err err;
 
     /* Decode before attaching: a bad file must not create a segment, and a
-     * signal during the decode ends us with nothing made. */
+     * signal during the decode ends us with nothing made. An animation
+     * plays until a signal. */
+    image_anim *anim;
+    if (image_load_animation(path, &anim, &err) < 0)
+        return failure(&err, o.key);
+    if (anim) {
+        rc = stream_play(&o, anim, path);
+        image_anim_free(anim);
+        return rc;
+    }
     SDL_Surface *surface;
     if (load_quietly(path, &surface, &err) < 0)
         return failure(&err, o.key);

@@ -8,6 +8,7 @@
  */
 #include "cli_stream.h"
 
+#include "anim.h"
 #include "image.h"
 #include "save.h"
 
@@ -306,6 +307,56 @@ int stream_publish(const opts *o, const char *source)
         out("Stopped after %llu frames", frames);
     }
     status = finish_stdout(status, false);
+    seg_detach(s);
+    return status;
+}
+
+/* ---- publish ANIMATION.gif ------------------------------------------------ */
+
+int stream_play(const opts *o, const image_anim *anim, const char *path)
+{
+    shmimg_err err;
+    block_quit_signals();
+    note_dir_kind();
+    seg *s;
+    int rc = seg_attach(o->key, SEG_CREATE, &s, &err);
+    if (rc < 0)
+        return failure(&err, o->key);
+    rc = seg_set_share(s, o->share, &err);
+    if (rc < 0) {
+        seg_detach(s);
+        return failure(&err, o->key);
+    }
+    if (o->persist)
+        seg_set_persist(s, true);
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    int status = 0;
+    bool announced = false;
+    int64_t due = now_ns();
+    for (int i = 0;; i = (i + 1) % anim->count) {
+        rc = image_publish(s, anim->frames[i], path, &err);
+        if (rc < 0) {
+            status = failure(&err, o->key);
+            break;
+        }
+        if (!announced) {
+            announced = true;
+            note_buffers(s);
+            out("Playing %s (%dx%d, %d frames, %.2f s a loop) under key %s "
+                "in %s until SIGINT or SIGTERM%s",
+                base, anim->width, anim->height, anim->count,
+                (double)anim->loop_ms / 1000, o->key, seg_file(s),
+                o->persist ? "; the segment stays after" : "");
+            status = finish_stdout(status, false);
+        }
+        /* Absolute deadlines: the delays add up without drift. */
+        due += (int64_t)anim->delays_ms[i] * 1000000;
+        int64_t now = now_ns();
+        if (due < now - 1000000000)
+            due = now; /* far behind (the machine slept): no burst */
+        if (wait_for(-1, due) < 0)
+            break;
+    }
     seg_detach(s);
     return status;
 }

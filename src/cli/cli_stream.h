@@ -30,6 +30,13 @@ int stream_parse_fps(const char *text, double *fps, shmimg_err *err);
  * came. Returns: the exit status. */
 int stream_publish(const opts *o, const char *source);
 
+/* publish of an animated image: plays it into the segment, each frame at
+ * its delay, looping, until a quit signal (exit 0); the segment stays
+ * after it with --persist. Returns: the exit status. */
+struct image_anim;
+int stream_play(const opts *o, const struct image_anim *anim,
+                const char *path);
+
 /* pull --follow: writes the current frame, then every new one, to o->out
  * (raw with --raw, else a numbered image per frame), until --frames, a
  * quit signal, the segment's removal, --wait seconds without a new frame,

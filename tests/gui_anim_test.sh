@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# gui_anim_test.sh - an animated GIF dropped on a window plays: each frame
+# published at its own delay, a live window following in step, P in a
+# non-live window showing the frame of the moment, Space pausing it. Also
+# 'shmimg publish anim.gif' from the command line, which plays too.
+# Under Xvfb, with real drops and key presses; screenshots checked.
+#
+# Usage: gui_anim_test.sh SHMIMG XDND_DROP IMGCMP
+set -u
+shmimg=$(realpath "$1") xdnd=$(realpath "$2") imgcmp=$(realpath "$3")
+export SDL_RENDER_DRIVER=software
+source "$(dirname "$(realpath "$0")")/xsession.sh"
+
+# Three solid frames, 0.4 s each, made by ImageMagick.
+convert -size 160x120 xc:'#ff0000' xc:'#00ff00' xc:'#0000ff' -set delay 40 \
+  -loop 0 anim.gif
+declare -A name_of=([ff0000]=red [00ff00]=green [0000ff]=blue)
+# colour WINDOW: the colour at the centre of the image area, as a name.
+colour() {
+  import -window "$1" shot.png || fail "screenshot of $1"
+  local w h hex
+  read -r w h < <(identify -format '%w %h' shot.png)
+  hex=$(convert shot.png -crop "1x1+$((w / 2))+$(((h - 36) / 2))" +repage \
+    -format '%[hex:u.p{0,0}]' info: | tr 'A-F' 'a-f' | cut -c1-6)
+  echo "${name_of[$hex]:-other:$hex}"
+}
+
+"$shmimg" --key anim --geometry 480x356+0+0 > a.log 2>&1 & A=$!
+"$shmimg" --key anim --live --geometry 480x356+500+0 > b.log 2>&1 & B=$!
+"$shmimg" --key anim --geometry 480x356+0+420 > c.log 2>&1 & C=$!
+WA=$(window_of $A) || exit 1
+WB=$(window_of $B) || exit 1
+WC=$(window_of $C) || exit 1
+drop "$WA" anim.gif
+wait_log a.log 'Playing anim.gif \(160x120, 3 frames, 1.2 s a loop\) under key anim; Space pauses'; ok
+xdotool getwindowname "$WA" | grep -q 'shmimg \[anim\] playing: anim.gif (160x120, animated)' ||
+  fail "title of A: $(xdotool getwindowname "$WA")"; ok
+
+# The live window B plays in step: over 2 s it shows every frame, and two
+# screenshots 0.2 s apart at some point differ.
+seen=""
+for _ in $(seq 10); do
+  c=$(colour "$WB"); seen+=" $c"; sleep 0.2
+done
+for want in red green blue; do
+  grep -qw "$want" <<<"$seen" || fail "the live window never showed $want: $seen"; ok
+done
+! grep -q other <<<"$seen" || fail "the live window showed a colour of no frame: $seen"; ok
+cp shot.png "$work/live-b.png"
+echo "live window, every 0.2 s:$seen"
+
+# P in the non-live window C shows the frame of the moment (one of the
+# three), and the window says it pulled it.
+press "$WC" p
+wait_log c.log 'Pulled anim.gif \(160x120\) from key anim'
+c=$(colour "$WC"); [[ "$c" =~ ^(red|green|blue)$ ]] || fail "C shows $c"; ok
+
+# Space in A pauses: the live window then stays on one frame.
+press "$WA" space
+wait_log a.log 'Paused anim.gif at frame [1-3] of 3; Space resumes'
+sleep 0.3
+first=$(colour "$WB"); sleep 1.0; second=$(colour "$WB")
+[ "$first" = "$second" ] || fail "paused, but the live window went from $first to $second"; ok
+xdotool getwindowname "$WA" | grep -q 'shmimg \[anim\] paused: anim.gif' ||
+  fail "title of A: $(xdotool getwindowname "$WA")"; ok
+press "$WA" space
+wait_log a.log 'Playing anim.gif again'
+seen=""
+for _ in $(seq 8); do seen+=" $(colour "$WB")"; sleep 0.2; done
+[ "$(tr ' ' '\n' <<<"$seen" | sort -u | grep -c .)" -ge 2 ] ||
+  fail "resumed, but the live window stays on one colour: $seen"; ok
+
+# A still image dropped on A ends the animation.
+convert -size 100x80 xc:'#ffffff' PNG24:white.png
+drop "$WA" white.png
+wait_log a.log 'Published white.png \(100x80\) under key anim'
+sleep 1
+[ "$(colour "$WB")" = other:ffffff ] || fail "the live window does not show the still image"; ok
+
+for p in $A $B $C; do kill $p; done
+wait $A $B $C 2>/dev/null
+
+# ---- the command line plays it too ------------------------------------------
+"$shmimg" publish --key cli anim.gif > pub.log 2>&1 & P=$!
+wait_log pub.log 'Playing anim.gif \(160x120, 3 frames, 1.20 s a loop\) under key cli'; ok
+"$shmimg" --key cli --live --geometry 480x356+0+0 > d.log 2>&1 & D=$!
+WD=$(window_of $D) || exit 1
+seen=""
+for _ in $(seq 10); do seen+=" $(colour "$WD")"; sleep 0.2; done
+for want in red green blue; do
+  grep -qw "$want" <<<"$seen" || fail "the CLI's animation never showed $want: $seen"; ok
+done
+kill -TERM $P; wait $P || fail "publish of an animation exited $? on SIGTERM"; ok
+kill $D; wait $D 2>/dev/null
+
+# Memory is bounded before decoding: 3 frames of 160x120 are 57600 pixels.
+SHMIMG_MAX_PIXELS=50000 "$shmimg" publish --key cli anim.gif > big.log 2>&1
+[ $? = 1 ] && grep -q 'anim.gif: 3 frames of 160x120 are 57600 pixels, over the limit of 50000 for an animation kept in memory (SHMIMG_MAX_PIXELS); refused before decoding' big.log ||
+  fail "over the animation bound: $(cat big.log)"; ok
+[ -z "$(ls -A "$SHMIMG_DIR")" ] || fail "left: $(ls -A "$SHMIMG_DIR")"; ok
+echo "gui_anim: $checks checks passed"

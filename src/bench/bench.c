@@ -9,7 +9,7 @@
  * bench_memory.c and bench_live.c, one file per group of rows of the
  * README's table. --figure writes bench_live's figure (publish time and
  * latency against the number of readers) as an SVG; --only runs one
- * section: memory, copy, locks or live.
+ * section: memory, copy, locks, stream or live.
  */
 #include "bench.h"
 
@@ -168,7 +168,7 @@ static void machine(char *buf, size_t n)
 static void usage(void)
 {
     fprintf(stderr, "usage: shmimg-bench [--quick] [--json] [--shmimg PATH] "
-                    "[--figure SVG] [--only memory|copy|locks|live]\n");
+                    "[--figure SVG] [--only memory|copy|locks|stream|live]\n");
     exit(2);
 }
 
@@ -191,7 +191,8 @@ int main(int argc, char **argv)
             usage();
     }
     if (only && strcmp(only, "memory") != 0 && strcmp(only, "copy") != 0 &&
-        strcmp(only, "locks") != 0 && strcmp(only, "live") != 0)
+        strcmp(only, "locks") != 0 && strcmp(only, "live") != 0 &&
+        strcmp(only, "stream") != 0)
         usage();
     char self[4096], shmimg[4200];
     if (!o.shmimg) { /* beside us, as the build lays them out */
@@ -228,6 +229,8 @@ int main(int argc, char **argv)
         bench_copy(&o);
     if (!only || strcmp(only, "locks") == 0)
         bench_locks(&o);
+    if (!only || strcmp(only, "stream") == 0)
+        bench_stream(&o);
     if (!only || strcmp(only, "live") == 0)
         rc = bench_live(&o);
     if (o.json)

@@ -70,6 +70,7 @@ int bench_reps(const bench_opts *o, size_t bytes);
 void bench_copy(const bench_opts *o);   /* rows 1, 2, 3, 7 and PNG decode */
 void bench_locks(const bench_opts *o);  /* rows 4, 5, 6 */
 void bench_memory(const bench_opts *o); /* row 8 */
+void bench_stream(const bench_opts *o); /* row 15: publish --raw */
 /* Rows 9-13, live sharing against the bare harness; writes the figure.
  * Returns: 0, or -1 when the figure could not be written. */
 int bench_live(const bench_opts *o);

@@ -4,10 +4,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-const char *shmimg_strerror(int code)
+const char *shmimg__strerror(int code)
 {
     switch (code) {
-    case SHMIMG_OK: return "success";
+    case 0: return "success";
     case SHMIMG_ENOSEG:
         return "Unable to attach to shared memory segment. Load an image first.";
     case SHMIMG_EEMPTY: return "nothing has been published in this segment yet";

@@ -1,15 +1,14 @@
 /* errors.h - status codes shared by every shmimg module.
  *
- * Contract: library functions return SHMIMG_OK (0) or one of the negative
- * codes below, and never print or exit. When the caller passes a
- * shmimg_err, it also receives one readable sentence that names the file or
- * key concerned; callers decide on the code, people read the message.
+ * Contract: library functions return 0 or one of the negative codes below,
+ * and never print or exit. When the caller passes a shmimg_err, it also
+ * receives one readable sentence that names the file or key concerned;
+ * callers decide on the code, people read the message.
  */
 #ifndef SHMIMG_ERRORS_H
 #define SHMIMG_ERRORS_H
 
 enum shmimg_status {
-    SHMIMG_OK = 0,
     SHMIMG_ENOSEG = -1,      /* no segment under that key */
     SHMIMG_EEMPTY = -2,      /* segment exists, nothing published yet */
     SHMIMG_EINCOMPLETE = -3, /* publisher died while writing pixels */
@@ -42,8 +41,12 @@ typedef struct shmimg_err {
     char msg[SHMIMG_ERR_MSG_MAX];
 } shmimg_err;
 
-/* Returns: a short, static description of code. */
-const char *shmimg_strerror(int code);
+/* Returns: a short, static description of code. The public header's
+ * shmimg_strerror (src/include/shmimg.h) describes the public codes; this
+ * internal one keeps the double underscore of hidden names, and the macro
+ * keeps the internal callers' spelling. */
+const char *shmimg__strerror(int code);
+#define shmimg_strerror(code) shmimg__strerror(code)
 
 /* Records code and a printf-style message in err (which may be NULL).
  * Returns: code, so that a failure is one line: return shmimg_fail(...). */

@@ -1,0 +1,386 @@
+/* api.c - libshmimg's public API (src/include/shmimg.h): a thin layer over
+ * the segment (src/lib/segment.h) that translates its codes into the
+ * public ones, keeps the last message per thread, converts pixel formats
+ * on publish and row pitches on pull. Everything here but the shmimg_*
+ * functions is static; the library is built with -fvisibility=hidden, so
+ * the segment's own functions are not exported either. */
+#include "api_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifndef SHMIMG_VERSION
+#error "SHMIMG_VERSION is defined by CMake (the project's version)"
+#endif
+
+struct shmimg {
+    seg *s;
+    bool reader;
+    uint64_t seen_frame; /* the newest frame pulled or peeked; 0: none */
+};
+
+static _Thread_local char last_msg[SHMIMG_ERR_MSG_MAX];
+
+static int translate(int internal)
+{
+    switch (internal) {
+    case 0: return SHMIMG_OK;
+    case SHMIMG_ENOSEG: return SHMIMG_ERR_NO_SEGMENT;
+    case SHMIMG_EEMPTY: return SHMIMG_ERR_EMPTY;
+    case SHMIMG_EINCOMPLETE: return SHMIMG_ERR_INCOMPLETE;
+    case SHMIMG_ECORRUPT: return SHMIMG_ERR_CORRUPT;
+    case SHMIMG_EVERSION: return SHMIMG_ERR_VERSION;
+    case SHMIMG_EPERM: return SHMIMG_ERR_PERMISSION;
+    case SHMIMG_ENOTFILE: return SHMIMG_ERR_NOT_FILE;
+    case SHMIMG_EKEY: return SHMIMG_ERR_KEY;
+    case SHMIMG_ENOTIMAGE: return SHMIMG_ERR_NOT_IMAGE;
+    case SHMIMG_ETOOBIG: return SHMIMG_ERR_TOO_BIG;
+    case SHMIMG_ENOSPACE: return SHMIMG_ERR_NO_SPACE;
+    case SHMIMG_ETIMEDOUT: return SHMIMG_ERR_TIMEOUT;
+    case SHMIMG_ETOOMANY: return SHMIMG_ERR_TOO_MANY;
+    case SHMIMG_EINVAL: return SHMIMG_ERR_ARGUMENT;
+    case SHMIMG_ESETTING: return SHMIMG_ERR_SETTING;
+    case SHMIMG_EGONE: return SHMIMG_ERR_GONE;
+    case SHMIMG_ELAPPED: return SHMIMG_ERR_LAPPED;
+    default: return SHMIMG_ERR_SYSTEM; /* ESYS, and the CLI's own codes */
+    }
+}
+
+int shmimg_set_error(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_msg, sizeof last_msg, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int shmimg__failed(int internal, const shmimg_err *err)
+{
+    int code = translate(internal);
+    return shmimg_set_error(code, "%s",
+                        err->msg[0] ? err->msg : shmimg_strerror(code));
+}
+
+const char *shmimg_version(void) { return SHMIMG_VERSION; }
+
+const char *shmimg_last_error(void) { return last_msg; }
+
+const char *shmimg_strerror(int code)
+{
+    switch (code) {
+    case SHMIMG_OK: return "success";
+    case SHMIMG_ERR_NO_SEGMENT: return "no segment under that key";
+    case SHMIMG_ERR_EMPTY: return "nothing has been published yet";
+    case SHMIMG_ERR_INCOMPLETE: return "the publisher stopped while writing";
+    case SHMIMG_ERR_CORRUPT: return "corrupt segment";
+    case SHMIMG_ERR_VERSION: return "unsupported segment layout version";
+    case SHMIMG_ERR_PERMISSION: return "permission denied";
+    case SHMIMG_ERR_NOT_FILE: return "not a regular file";
+    case SHMIMG_ERR_KEY: return "invalid key";
+    case SHMIMG_ERR_NOT_IMAGE: return "not an image";
+    case SHMIMG_ERR_TOO_BIG: return "image too large";
+    case SHMIMG_ERR_NO_SPACE: return "no space left for the segment";
+    case SHMIMG_ERR_TIMEOUT: return "timed out";
+    case SHMIMG_ERR_TOO_MANY: return "too many processes attached";
+    case SHMIMG_ERR_SYSTEM: return "system error";
+    case SHMIMG_ERR_ARGUMENT: return "invalid argument";
+    case SHMIMG_ERR_SMALL_BUFFER: return "destination buffer too small";
+    case SHMIMG_ERR_SETTING: return "invalid SHMIMG_DIR setting";
+    case SHMIMG_ERR_GONE: return "the segment was removed or replaced";
+    case SHMIMG_ERR_LAPPED: return "frames overwritten while being read";
+    case SHMIMG_ERR_READ_ONLY: return "a reader cannot publish";
+    }
+    return "unknown error";
+}
+
+/* ---- handles -------------------------------------------------------------- */
+
+static int open_as(const char *key, bool reader, shmimg **out)
+{
+    if (!key || !out)
+        return shmimg_set_error(SHMIMG_ERR_ARGUMENT, "key and out must not be NULL");
+    *out = NULL;
+    shmimg *h = calloc(1, sizeof *h);
+    if (!h)
+        return shmimg_set_error(SHMIMG_ERR_SYSTEM, "out of memory");
+    shmimg_err err = {0};
+    int rc = seg_attach(key, reader ? SEG_READER : SEG_CREATE, &h->s, &err);
+    if (rc < 0)
+        goto fail;
+    /* A reader of the owner's uid attaches as an owner; it lets go at once
+     * so that readers never keep a publisher's segment alive. */
+    if (reader)
+        seg_let_go(h->s);
+    h->reader = reader;
+    *out = h;
+    last_msg[0] = '\0';
+    return SHMIMG_OK;
+fail:
+    free(h);
+    return shmimg__failed(rc, &err);
+}
+
+int shmimg_publisher_open(const char *key, shmimg **out)
+{
+    return open_as(key, false, out);
+}
+
+int shmimg_reader_open(const char *key, shmimg **out)
+{
+    return open_as(key, true, out);
+}
+
+void shmimg_close(shmimg *h)
+{
+    if (!h)
+        return;
+    seg_detach(h->s);
+    free(h);
+}
+
+int shmimg_set_persist(shmimg *h, int persist)
+{
+    if (!h)
+        return shmimg_set_error(SHMIMG_ERR_ARGUMENT, "no handle");
+    if (h->reader)
+        return shmimg_set_error(SHMIMG_ERR_READ_ONLY,
+                            "%s: a reader cannot keep the segment",
+                            seg_file(h->s));
+    seg_set_persist(h->s, persist != 0);
+    return SHMIMG_OK;
+}
+
+/* ---- publish -------------------------------------------------------------- */
+
+static unsigned bytes_per_pixel(shmimg_pixel_format format)
+{
+    switch (format) {
+    case SHMIMG_PIXEL_RGBA8:
+    case SHMIMG_PIXEL_BGRA8: return 4;
+    case SHMIMG_PIXEL_RGB8: return 3;
+    case SHMIMG_PIXEL_GRAY8: return 1;
+    }
+    return 0;
+}
+
+static void convert_row(uint8_t *dst, const uint8_t *src, uint32_t width,
+                        shmimg_pixel_format format)
+{
+    switch (format) {
+    case SHMIMG_PIXEL_RGBA8:
+        memcpy(dst, src, (size_t)width * 4);
+        break;
+    case SHMIMG_PIXEL_BGRA8:
+        for (uint32_t x = 0; x < width; x++, dst += 4, src += 4) {
+            dst[0] = src[2], dst[1] = src[1], dst[2] = src[0];
+            dst[3] = src[3];
+        }
+        break;
+    case SHMIMG_PIXEL_RGB8:
+        for (uint32_t x = 0; x < width; x++, dst += 4, src += 3) {
+            dst[0] = src[0], dst[1] = src[1], dst[2] = src[2];
+            dst[3] = 255;
+        }
+        break;
+    case SHMIMG_PIXEL_GRAY8:
+        for (uint32_t x = 0; x < width; x++, dst += 4, src++) {
+            dst[0] = dst[1] = dst[2] = *src;
+            dst[3] = 255;
+        }
+        break;
+    }
+}
+
+int shmimg_publish(shmimg *h, const void *pixels, uint32_t width,
+                   uint32_t height, size_t pitch, shmimg_pixel_format format,
+                   const char *source_name)
+{
+    unsigned bpp = bytes_per_pixel(format);
+    if (!h || !pixels)
+        return shmimg_set_error(SHMIMG_ERR_ARGUMENT, "no handle or no pixels");
+    if (bpp == 0)
+        return shmimg_set_error(SHMIMG_ERR_ARGUMENT, "unknown pixel format %d",
+                            (int)format);
+    if (width == 0 || height == 0)
+        return shmimg_set_error(SHMIMG_ERR_ARGUMENT, "%ux%u: no pixels", width,
+                            height);
+    if (width > SEG_MAX_DIMENSION || height > SEG_MAX_DIMENSION)
+        return shmimg_set_error(SHMIMG_ERR_TOO_BIG,
+                            "%ux%u: over %u pixels wide or high", width,
+                            height, SEG_MAX_DIMENSION);
+    if (pitch == 0)
+        pitch = (size_t)width * bpp;
+    if (pitch < (size_t)width * bpp)
+        return shmimg_set_error(SHMIMG_ERR_ARGUMENT,
+                            "pitch %zu is less than a row's %zu bytes", pitch,
+                            (size_t)width * bpp);
+    if (h->reader)
+        return shmimg_set_error(SHMIMG_ERR_READ_ONLY,
+                            "%s: opened as a reader, cannot publish",
+                            seg_file(h->s));
+    shmimg_err err = {0};
+    uint8_t *dst;
+    uint32_t dst_pitch;
+    int rc = seg_write_begin(h->s, width, height, source_name, &dst,
+                             &dst_pitch, &err);
+    if (rc < 0)
+        return shmimg__failed(rc, &err);
+    const uint8_t *src = pixels;
+    if (format == SHMIMG_PIXEL_RGBA8 && pitch == dst_pitch)
+        memcpy(dst, src, (size_t)dst_pitch * height);
+    else
+        for (uint32_t y = 0; y < height; y++)
+            convert_row(dst + (size_t)y * dst_pitch, src + (size_t)y * pitch,
+                        width, format);
+    rc = seg_write_end(h->s, true, &err);
+    if (rc < 0)
+        return shmimg__failed(rc, &err);
+    return SHMIMG_OK;
+}
+
+/* ---- pull ----------------------------------------------------------------- */
+
+static void to_frame(const seg_image *img, shmimg_frame *f)
+{
+    if (!f)
+        return;
+    memset(f, 0, sizeof *f);
+    f->width = img->width;
+    f->height = img->height;
+    f->pitch = img->pitch;
+    f->publisher_pid = img->publisher_pid;
+    f->frame = img->frame;
+    f->publish_time_ns = img->publish_time_ns;
+    snprintf(f->source_name, sizeof f->source_name, "%s", img->source_name);
+}
+
+/* Copies the frame of v row by row to dst_pitch-spaced rows. */
+static void copy_rows(seg *s, const seg_view *v, uint8_t *dst,
+                      size_t dst_pitch)
+{
+    size_t row = (size_t)v->image.width * SHMIMG_BYTES_PER_PIXEL;
+    for (uint32_t y = 0; y < v->image.height; y++)
+        seg_copy_out(s, dst + (size_t)y * dst_pitch,
+                     v->pixels + (size_t)y * v->image.pitch, row);
+}
+
+int shmimg_pull(shmimg *h, void *dst, size_t dst_pitch, size_t dst_size,
+                shmimg_frame *frame)
+{
+    if (!h || (!dst && dst_size))
+        return shmimg_set_error(SHMIMG_ERR_ARGUMENT, "no handle or no buffer");
+    shmimg_err err = {0};
+    int rc = SHMIMG_ELAPPED;
+    seg_image img = {0};
+    for (int laps = 0; laps < SEG_MAX_LAPS && rc == SHMIMG_ELAPPED; laps++) {
+        seg_view v;
+        rc = seg_read_begin(h->s, &v, &err);
+        if (rc < 0)
+            continue;
+        img = v.image;
+        size_t row = (size_t)img.width * SHMIMG_BYTES_PER_PIXEL;
+        size_t pitch = dst_pitch ? dst_pitch : row;
+        if (pitch < row) {
+            to_frame(&img, frame);
+            return shmimg_set_error(SHMIMG_ERR_ARGUMENT,
+                                "dst_pitch %zu is less than a row's %zu bytes",
+                                dst_pitch, row);
+        }
+        if (dst_size / pitch < img.height - 1 ||
+            dst_size - (size_t)(img.height - 1) * pitch < row) {
+            to_frame(&img, frame);
+            return shmimg_set_error(SHMIMG_ERR_SMALL_BUFFER,
+                                "%s: frame %llu is %ux%u (%zu bytes at pitch "
+                                "%zu), dst has %zu bytes",
+                                seg_file(h->s), (unsigned long long)img.frame,
+                                img.width, img.height,
+                                (img.height - 1) * pitch + row, pitch,
+                                dst_size);
+        }
+        if (pitch == img.pitch) {
+            /* The segment's own rows: seg_pull's copy, which also knows
+             * how to read one buffer under an unpaced publisher. */
+            rc = seg_pull(h->s, dst, dst_size, &img, &err);
+            if (rc == SHMIMG_EINVAL)
+                rc = SHMIMG_ELAPPED; /* the size changed meanwhile: again */
+            else
+                break; /* seg_pull did its own laps */
+            continue;
+        }
+        copy_rows(h->s, &v, dst, pitch);
+        rc = seg_read_end(h->s, &v, &err);
+    }
+    if (rc < 0)
+        return shmimg__failed(rc, &err);
+    h->seen_frame = img.frame;
+    to_frame(&img, frame);
+    return SHMIMG_OK;
+}
+
+int shmimg_peek(shmimg *h, shmimg_frame *frame)
+{
+    if (!h)
+        return shmimg_set_error(SHMIMG_ERR_ARGUMENT, "no handle");
+    shmimg_err err = {0};
+    int rc = SHMIMG_ELAPPED;
+    seg_view v;
+    for (int laps = 0; laps < SEG_MAX_LAPS && rc == SHMIMG_ELAPPED; laps++) {
+        rc = seg_read_begin(h->s, &v, &err);
+        if (rc == 0)
+            rc = seg_read_end(h->s, &v, &err);
+    }
+    if (rc < 0)
+        return shmimg__failed(rc, &err);
+    to_frame(&v.image, frame);
+    return SHMIMG_OK;
+}
+
+/* ---- waiting -------------------------------------------------------------- */
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int shmimg_wait(shmimg *h, int timeout_ms)
+{
+    if (!h)
+        return shmimg_set_error(SHMIMG_ERR_ARGUMENT, "no handle");
+    int64_t deadline = timeout_ms < 0 ? INT64_MAX : monotonic_ms() + timeout_ms;
+    for (;;) {
+        /* latest: the frame number mod 2^30 above the buffer index (0
+         * before the first publish). */
+        uint32_t g = seg_generation(h->s);
+        if (g != 0 && g >> 2 != (uint32_t)(h->seen_frame & 0x3fffffffu))
+            return SHMIMG_OK;
+        int64_t left = deadline == INT64_MAX ? -1 : deadline - monotonic_ms();
+        if (deadline != INT64_MAX && left <= 0)
+            return shmimg_set_error(SHMIMG_ERR_TIMEOUT,
+                                "%s: no new frame in %d ms", seg_file(h->s),
+                                timeout_ms);
+        shmimg_err err = {0};
+        int rc = seg_wait(h->s, g, left > INT32_MAX ? INT32_MAX : (int)left,
+                          NULL, NULL, &err);
+        if (rc < 0 && rc != SHMIMG_ETIMEDOUT)
+            return shmimg__failed(rc, &err);
+    }
+}
+
+/* ---- segments by key ------------------------------------------------------ */
+
+int shmimg_remove(const char *key)
+{
+    if (!key)
+        return shmimg_set_error(SHMIMG_ERR_ARGUMENT, "no key");
+    shmimg_err err = {0};
+    int rc = seg_remove(key, NULL, &err);
+    return rc < 0 ? shmimg__failed(rc, &err) : SHMIMG_OK;
+}
+
+void shmimg_free(void *p) { free(p); }

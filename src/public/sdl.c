@@ -1,0 +1,83 @@
+/* sdl.c - libshmimg-sdl (src/include/shmimg_sdl.h), over the public API
+ * only: what it cannot do with shmimg_publish and shmimg_pull it does not
+ * do. */
+#include "shmimg_sdl.h"
+
+#include <SDL_image.h>
+#include <string.h>
+
+/* SDL's failure as a shmimg code, with SDL's reason as the message. */
+static int sdl_failed(int code, const char *what)
+{
+    return shmimg_set_error(code, "%s: %s", what, SDL_GetError());
+}
+
+int shmimg_sdl_publish_surface(shmimg *h, SDL_Surface *surface,
+                               const char *source_name)
+{
+    if (!surface)
+        return shmimg_publish(h, NULL, 0, 0, 0, SHMIMG_PIXEL_RGBA8,
+                              source_name);
+    if (surface->format->format == SDL_PIXELFORMAT_RGBA32) {
+        if (SDL_LockSurface(surface) < 0)
+            return sdl_failed(SHMIMG_ERR_SYSTEM, "SDL_LockSurface");
+        int rc = shmimg_publish(h, surface->pixels, (uint32_t)surface->w,
+                                (uint32_t)surface->h, (size_t)surface->pitch,
+                                SHMIMG_PIXEL_RGBA8, source_name);
+        SDL_UnlockSurface(surface);
+        return rc;
+    }
+    SDL_Surface *rgba =
+        SDL_ConvertSurfaceFormat(surface, SDL_PIXELFORMAT_RGBA32, 0);
+    if (!rgba)
+        return sdl_failed(SHMIMG_ERR_SYSTEM, "SDL_ConvertSurfaceFormat");
+    int rc = shmimg_publish(h, rgba->pixels, (uint32_t)rgba->w,
+                            (uint32_t)rgba->h, (size_t)rgba->pitch,
+                            SHMIMG_PIXEL_RGBA8, source_name);
+    SDL_FreeSurface(rgba);
+    return rc;
+}
+
+int shmimg_sdl_publish_file(shmimg *h, const char *path)
+{
+    if (!path)
+        return shmimg_publish(h, NULL, 0, 0, 0, SHMIMG_PIXEL_RGBA8, NULL);
+    SDL_Surface *sf = IMG_Load(path);
+    if (!sf)
+        return sdl_failed(SHMIMG_ERR_NOT_IMAGE, path);
+    const char *name = strrchr(path, '/');
+    int rc = shmimg_sdl_publish_surface(h, sf, name ? name + 1 : path);
+    SDL_FreeSurface(sf);
+    return rc;
+}
+
+int shmimg_sdl_pull_surface(shmimg *h, SDL_Surface **out, shmimg_frame *frame)
+{
+    shmimg_frame f;
+    if (!out)
+        return shmimg_pull(NULL, NULL, 0, 0, NULL);
+    *out = NULL;
+    int rc = shmimg_peek(h, &f);
+    /* The frame may grow between the peek and the pull: allocate again. */
+    for (int tries = 0; rc == SHMIMG_OK && tries < 8; tries++) {
+        SDL_Surface *sf = SDL_CreateRGBSurfaceWithFormat(
+            0, (int)f.width, (int)f.height, 32, SDL_PIXELFORMAT_RGBA32);
+        if (!sf)
+            return sdl_failed(SHMIMG_ERR_SYSTEM, "SDL_CreateRGBSurface");
+        size_t size = (size_t)sf->pitch * (size_t)sf->h;
+        rc = shmimg_pull(h, sf->pixels, (size_t)sf->pitch, size, &f);
+        if (rc == SHMIMG_OK && (f.width != (uint32_t)sf->w ||
+                                f.height != (uint32_t)sf->h))
+            rc = SHMIMG_ERR_SMALL_BUFFER; /* smaller now: size it again */
+        if (rc == SHMIMG_OK) {
+            *out = sf;
+            if (frame)
+                *frame = f;
+            return SHMIMG_OK;
+        }
+        SDL_FreeSurface(sf);
+        if (rc == SHMIMG_ERR_SMALL_BUFFER)
+            rc = SHMIMG_OK;
+    }
+    return rc == SHMIMG_OK ? SHMIMG_ERR_LAPPED : rc;
+}

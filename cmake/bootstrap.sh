@@ -21,6 +21,7 @@ packages=(
   xvfb xdotool x11-utils libx11-dev libxtst-dev imagemagick  # GUI tests
   libgl1-mesa-dri                            # llvmpipe, the GL renderer under Xvfb
   python3 procps                             # test scripts
+  python3-numpy python3-pytest               # the Python module and its tests
   ffmpeg                                     # a real client of the frame streams
   valgrind clang-14 libclang-rt-14-dev       # memcheck, libFuzzer
 )

@@ -53,10 +53,13 @@
  *       buf[t].seq += 1               (store release): even, complete
  *       latest = frame << 2 | t       (store release)
  *       unlock; FUTEX_WAKE(&latest, INT_MAX)
- *   Re-lay out (the frame is larger than buffer_stride): first mark every
- *   buffer odd (fence(release)), so that readers of any old buffer see
- *   a change; grow the file; set buffer_stride, buffer_count, capacity;
- *   write as above; then mark every other buffer empty (frame 0, seq even).
+ *   Re-lay out (the frame is larger than buffer_stride): grow the file
+ *   (sparse) to 3 buffers and allocate buffer 0's pages; mark every buffer
+ *   odd (fence(release)), so that readers of any old buffer see a change;
+ *   set buffer_stride, buffer_count = 3, capacity; write buffer 0; set
+ *   latest; then mark every other buffer empty (frame 0, seq even).
+ *   Buffers 1 and 2 get their pages (posix_fallocate) when first written;
+ *   if SHMIMG_DIR is full then, buffer_count shrinks to the ones written.
  *
  * Read (nothing written, no lock; `acquire` loads):
  *   1  L = latest; i = L & 3

@@ -41,16 +41,19 @@ static const int detach_lock_ms = 1000;
 
 /* ---- creation ----------------------------------------------------------- */
 
-/* posix_fallocate reports errors through its return value, not errno. */
-static int reserve(int fd, uint64_t size, const char *path, shmimg_err *err)
+/* Allocates the pages of [offset, offset + len) (posix_fallocate), so
+ * that writing there can never SIGBUS on a full SHMIMG_DIR. It reports
+ * errors through its return value, not errno. */
+static int reserve(int fd, uint64_t offset, uint64_t len, const char *path,
+                   shmimg_err *err)
 {
-    int e = posix_fallocate(fd, 0, (off_t)size);
+    int e = posix_fallocate(fd, (off_t)offset, (off_t)len);
     if (e == 0)
         return 0;
     if (e == ENOSPC || e == EDQUOT || e == EFBIG)
         return shmimg_fail(err, SHMIMG_ENOSPACE,
                            "%s: no space left in %s for %llu bytes (%s)", path,
-                           seg_dir(), (unsigned long long)size, strerror(e));
+                           seg_dir(), (unsigned long long)len, strerror(e));
     errno = e;
     return seg_fail_errno(err, path, "posix_fallocate");
 }
@@ -135,7 +138,7 @@ static int create_temp(const char *path, const char *key, char *tmp,
     /* At once: the shared flock tells seg_clean_leftovers that we live. */
     int rc = flock(fd, LOCK_SH) < 0 ? seg_fail_errno(err, path, "flock") : 0;
     if (rc == 0)
-        rc = reserve(fd, SHMIMG_HEADER_SIZE, path, err);
+        rc = reserve(fd, 0, SHMIMG_HEADER_SIZE, path, err);
     static shmimg_header fresh; /* zero; only read */
     shmimg_header h = fresh;
     memcpy(h.magic, SHMIMG_MAGIC, sizeof h.magic);
@@ -186,7 +189,16 @@ static int take_slot(seg *s, shmimg_err *err)
         do
             nonce = random_u32() & (SHLOCK_TOKEN_MASK >> seg_slot_bits);
         while (nonce == 0);
-        atomic_store(&s->hdr->slot_nonce[i], nonce);
+        /* A creator takes its slot before its file has its name, and
+         * before mapping it: a mapping made under the temporary name and
+         * kept across link() and unlink() trips Valgrind's address-space
+         * manager (an assertion in its segment names); pwrite is enough. */
+        if (s->hdr)
+            atomic_store(&s->hdr->slot_nonce[i], nonce);
+        else if (pwrite(s->fd, &nonce, sizeof nonce,
+                        (off_t)(offsetof(shmimg_header, slot_nonce) +
+                                i * sizeof nonce)) != (ssize_t)sizeof nonce)
+            return seg_fail_errno(err, s->path, "write attach slot");
         s->slot = i;
         s->token = nonce << seg_slot_bits | i;
         return 0;
@@ -541,23 +553,27 @@ static int attach_once(seg *s, const char *key, unsigned flags,
         return seg_check_header(NULL, (uint64_t)st.st_size, s->path, err);
     }
     s->fd = fd;
-    int rc = map_header(s, err);
-    if (rc < 0 || s->read_only)
-        return rc; /* a read-only reader holds nothing: done */
-    rc = take_slot(s, err);
-    if (rc < 0)
-        goto out;
+    int rc;
     if (*tmp) {
         /* Slot first, then the name: a file under the key always has an
          * owner, until its last one detaches. */
-        if (link(tmp, s->path) < 0)
+        rc = take_slot(s, err);
+        if (rc == 0 && link(tmp, s->path) < 0)
             /* EEXIST: another process created it first. ENOENT: our
              * temporary was taken for a dead one's. */
             rc = errno == EEXIST || errno == ENOENT
                      ? retry
                      : seg_fail_errno(err, s->path, "link");
-        goto out;
+        unlink(tmp);
+        *tmp = '\0';
+        return rc < 0 ? rc : map_header(s, err);
     }
+    rc = map_header(s, err);
+    if (rc < 0 || s->read_only)
+        return rc; /* a read-only reader holds nothing: done */
+    rc = take_slot(s, err);
+    if (rc < 0)
+        goto out;
     /* The last owner out decides, under the lock, with our slot counted
      * or not yet taken; after its unlink the name no longer leads here.
      * A reader does not wait for the lock (a publisher stopped mid-write
@@ -775,21 +791,44 @@ static uint64_t round_up(uint64_t n, uint64_t to)
     return (n + to - 1) / to * to;
 }
 
-/* The frame does not fit the buffers: give every buffer `stride` bytes,
- * as many buffers as SHMIMG_DIR can hold (want, or fewer), and invalidate
- * them all first, since they move. Under the lock.
- * Returns: 0; ENOSPACE (nothing changed) when not even one fits. */
+/* Buffer i of a layout with this stride has its pages (reserve), once
+ * per buffer and layout: buffers are allocated as they are first written,
+ * so a still image costs one buffer, a stream up to want_buffers. */
+static int reserve_buffer(seg *s, unsigned i, uint64_t stride,
+                          shmimg_err *err)
+{
+    if (s->reserved_stride != stride) {
+        s->reserved_stride = stride;
+        s->reserved_mask = 0;
+    }
+    if (s->reserved_mask & 1u << i)
+        return 0;
+    int rc = reserve(s->fd, s->payload_offset + i * stride, stride, s->path,
+                     err);
+    if (rc == 0)
+        s->reserved_mask |= 1u << i;
+    return rc;
+}
+
+/* The frame does not fit the buffers: give each of want_buffers buffers
+ * `stride` bytes (the file grows, sparse, to hold them all; buffer 0's
+ * pages are reserved now, the others' when first written), and
+ * invalidate them all first, since they move. Under the lock.
+ * Returns: 0; ENOSPACE (the header unchanged) when buffer 0 does not fit. */
 static int relayout(seg *s, uint64_t stride, uint64_t capacity,
                     uint64_t file_size, shmimg_err *err)
 {
     unsigned n = s->want_buffers;
-    int rc = SHMIMG_ENOSPACE;
-    for (; n >= 1; n--) {
-        uint64_t total = s->payload_offset + (uint64_t)n * stride;
-        rc = total <= file_size ? 0 : reserve(s->fd, total, s->path, err);
-        if (rc != SHMIMG_ENOSPACE)
-            break;
-    }
+    uint64_t total = s->payload_offset + (uint64_t)n * stride;
+    if (file_size < total && ftruncate(s->fd, (off_t)total) < 0)
+        return errno == EFBIG
+                   ? shmimg_fail(err, SHMIMG_ENOSPACE,
+                                 "%s: a file of %llu bytes is too large "
+                                 "here (%s)",
+                                 s->path, (unsigned long long)total,
+                                 strerror(errno))
+                   : seg_fail_errno(err, s->path, "grow the file");
+    int rc = reserve_buffer(s, 0, stride, err);
     if (rc == 0)
         rc = cover(s, (uint64_t)n * stride, err);
     if (rc < 0)
@@ -804,6 +843,31 @@ static int relayout(seg *s, uint64_t stride, uint64_t capacity,
     s->write_relayout = true;
     s->write_index = 0;
     return 0;
+}
+
+/* Picks the oldest buffer of the current layout and reserves its pages.
+ * A full SHMIMG_DIR shrinks the ring to the buffers already written (at
+ * least buffer 0, reserved by the re-layout): from then on the publisher
+ * makes do with them. Returns: 0; the errors of reserve and cover. */
+static int pick_buffer(seg *s, unsigned count, uint64_t stride,
+                       uint32_t newest, shmimg_err *err)
+{
+    int rc = cover(s, (uint64_t)count * stride, err);
+    unsigned t = (newest + 1) % count;
+    while (rc == 0 && (rc = reserve_buffer(s, t, stride, err)) ==
+                          SHMIMG_ENOSPACE && t > 0) {
+        /* The ring fills in order, so t is the first buffer never
+         * written in this layout, and newest is t - 1. */
+        count = t;
+        s->hdr->buffer_count = count;
+        t = (newest + 1) % count;
+        rc = 0;
+    }
+    if (rc == 0) {
+        s->write_index = t;
+        mark_writing(&s->hdr->buf[t]);
+    }
+    return rc;
 }
 
 int seg_write_begin(seg *s, uint32_t width, uint32_t height,
@@ -844,14 +908,11 @@ int seg_write_begin(seg *s, uint32_t width, uint32_t height,
     uint32_t newest = SHMIMG_LATEST_INDEX(atomic_load(&h->latest));
     uint64_t frame = h->buf[newest].frame + 1;
     s->write_relayout = false;
-    if (snap.buffer_count == 0 || stride > snap.buffer_stride) {
+    if (snap.buffer_count == 0 || stride > snap.buffer_stride)
         rc = relayout(s, stride, snap.capacity, file_size, err);
-    } else {
-        s->write_index = (newest + 1) % snap.buffer_count;
-        rc = cover(s, (uint64_t)snap.buffer_count * snap.buffer_stride, err);
-        if (rc == 0)
-            mark_writing(&h->buf[s->write_index]);
-    }
+    else
+        rc = pick_buffer(s, snap.buffer_count, snap.buffer_stride, newest,
+                         err);
     if (rc < 0) {
         seg_unlock(s);
         return rc;

@@ -29,6 +29,8 @@ struct seg {
     uint64_t payload_offset; /* bytes, as checked at attach */
     int lock_timeout_ms;
     unsigned want_buffers;   /* buffers a re-layout asks for */
+    uint64_t reserved_stride;  /* the layout reserved_mask is about */
+    unsigned reserved_mask;    /* bit i: buffer i's pages are allocated */
     /* The publish under way (between seg_write_begin and seg_write_end). */
     uint32_t write_index;
     uint64_t write_frame;

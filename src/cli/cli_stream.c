@@ -234,6 +234,7 @@ int stream_publish(const opts *o, const char *source)
                                                    ? strrchr(source, '/') + 1
                                                    : source;
     unsigned long long frames = 0;
+    unsigned o_buffers = SHMIMG_MAX_BUFFERS + 1; /* noted so far */
     int64_t start = 0;
     int status = 0;
     for (;;) {
@@ -277,8 +278,13 @@ int stream_publish(const opts *o, const char *source)
             status = failure(&err, o->key);
             break;
         }
-        if (frames++ == 0) {
+        /* The ring takes its buffers as it fills: a full SHMIMG_DIR shows
+         * in the first frames. */
+        if (frames < SHMIMG_MAX_BUFFERS && seg_buffers(s, NULL) < o_buffers) {
+            o_buffers = seg_buffers(s, NULL);
             note_buffers(s);
+        }
+        if (frames++ == 0) {
             out("Publishing %ux%u RGBA frames from %s under key %s in %s",
                 w, h, name, o->key, seg_file(s));
             status = finish_stdout(status, false);

@@ -4,8 +4,9 @@
 # targets (shmimg_core's objects are libshmimg's core).
 #
 # Public headers live in src/include (PUBLIC include directory, installed);
-# src/lib and src/public are PRIVATE: layout.h, futex.h, guard.h, shlock.h
-# and segment.h are never installed nor seen by a consumer.
+# src/lib and src/public are PRIVATE: layout.h, segment.h and the rest of
+# src/lib are never installed nor seen by a consumer; src/lib/private
+# (futex.h, guard.h, shlock.h) is private even to the executables.
 
 option(SHMIMG_STATIC_LIBRARY
   "Build libshmimg and libshmimg-sdl as static libraries instead of shared" OFF)
@@ -55,8 +56,12 @@ target_link_libraries(shmimg_sdl PUBLIC libshmimg SDL2::SDL2
 shmimg_target_flags(shmimg_sdl)
 if(NOT SHMIMG_STATIC_LIBRARY)
   foreach(t libshmimg shmimg_sdl)
-    target_link_options(${t} PRIVATE LINKER:--no-undefined
+    target_link_options(${t} PRIVATE
       LINKER:--version-script=${CMAKE_CURRENT_SOURCE_DIR}/cmake/libshmimg.map)
+    # clang leaves a sanitizer's runtime to the executable: undefined here.
+    if(NOT SHMIMG_SANITIZE)
+      target_link_options(${t} PRIVATE LINKER:--no-undefined)
+    endif()
     set_property(TARGET ${t} APPEND PROPERTY LINK_DEPENDS
       ${CMAKE_CURRENT_SOURCE_DIR}/cmake/libshmimg.map)
   endforeach()

@@ -40,6 +40,35 @@
         }                                                                    \
     } while (0)
 
+/* Comparisons of unsigned 64-bit values (sizes, offsets, frame numbers)
+ * that print both sides: CHECK_LT(a, b) is CHECK(a < b) with the values. */
+#define CHECK_CMP_U64(a, op, b)                                              \
+    do {                                                                     \
+        uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                     \
+        if (!(a_ op b_)) {                                                   \
+            fprintf(stderr, "%s:%d: CHECK(%s %s %s) failed: %llu vs %llu\n", \
+                    __FILE__, __LINE__, #a, #op, #b, (unsigned long long)a_, \
+                    (unsigned long long)b_);                                 \
+            exit(1);                                                         \
+        }                                                                    \
+    } while (0)
+#define CHECK_LT(a, b) CHECK_CMP_U64(a, <, b)
+#define CHECK_LE(a, b) CHECK_CMP_U64(a, <=, b)
+#define CHECK_GT(a, b) CHECK_CMP_U64(a, >, b)
+#define CHECK_GE(a, b) CHECK_CMP_U64(a, >=, b)
+#define CHECK_NE(a, b) CHECK_CMP_U64(a, !=, b)
+
+/* A system call that must not return -1; prints errno's text otherwise. */
+#define CHECK_SYS(expr)                                                      \
+    do {                                                                     \
+        if ((expr) == -1) {                                                  \
+            int e_ = errno;                                                  \
+            fprintf(stderr, "%s:%d: %s failed: %s (errno %d)\n", __FILE__,   \
+                    __LINE__, #expr, strerror(e_), e_);                      \
+            exit(1);                                                         \
+        }                                                                    \
+    } while (0)
+
 /* A library call that must return want; prints its message otherwise. */
 #define CHECK_RC(expr, want, errp)                                           \
     do {                                                                     \

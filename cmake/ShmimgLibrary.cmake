@@ -54,6 +54,21 @@ target_compile_definitions(shmimg_sdl PRIVATE SHMIMG_BUILDING)
 target_link_libraries(shmimg_sdl PUBLIC libshmimg SDL2::SDL2
   PRIVATE SDL2_image::SDL2_image)
 shmimg_target_flags(shmimg_sdl)
+# A static libshmimg.a would carry the segment's global names (seg_*,
+# shlock_*...) into the program that links it. One relocatable object,
+# its hidden symbols made local, keeps only the shmimg_ names global there
+# too.
+if(SHMIMG_STATIC_LIBRARY)
+  add_custom_command(TARGET libshmimg POST_BUILD
+    COMMAND ${CMAKE_LINKER} -r --whole-archive $<TARGET_FILE:libshmimg>
+      -o ${CMAKE_CURRENT_BINARY_DIR}/libshmimg-all.o
+    COMMAND ${CMAKE_OBJCOPY} --localize-hidden
+      ${CMAKE_CURRENT_BINARY_DIR}/libshmimg-all.o
+    COMMAND ${CMAKE_COMMAND} -E rm -f $<TARGET_FILE:libshmimg>
+    COMMAND ${CMAKE_AR} qcs $<TARGET_FILE:libshmimg>
+      ${CMAKE_CURRENT_BINARY_DIR}/libshmimg-all.o
+    VERBATIM)
+endif()
 if(NOT SHMIMG_STATIC_LIBRARY)
   foreach(t libshmimg shmimg_sdl)
     target_link_options(${t} PRIVATE

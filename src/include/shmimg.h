@@ -190,8 +190,8 @@ SHMIMG_API int shmimg_pull(shmimg *h, void *dst, size_t dst_pitch,
  * Returns: 0 and *frame; the errors of shmimg_pull. */
 SHMIMG_API int shmimg_peek(shmimg *h, shmimg_frame *frame);
 
-/* Sleeps until the segment holds a frame that this handle has not pulled
- * or peeked yet (at once if it already does). timeout_ms < 0 waits for
+/* Sleeps until the segment holds a frame newer than the last one this
+ * handle pulled (at once if it already does; peeking does not count). timeout_ms < 0 waits for
  * ever. A futex wait: no polling, woken by the publish itself.
  * Returns: 0; SHMIMG_ERR_TIMEOUT; GONE when the segment was removed (its
  * publisher left; open the key again to follow its next publisher);

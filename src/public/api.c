@@ -19,7 +19,7 @@
 struct shmimg {
     seg *s;
     bool reader;
-    uint64_t seen_frame; /* the newest frame pulled or peeked; 0: none */
+    uint64_t seen_frame; /* the last frame pulled; 0: none */
 };
 
 static _Thread_local char last_msg[SHMIMG_ERR_MSG_MAX];

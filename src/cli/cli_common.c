@@ -1,0 +1,337 @@
+/* cli_common.c - see cli_common.h. */
+#include "cli_common.h"
+
+#include "cli.h"
+#include "escape.h"
+#include "save.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Bit n set: standard stream n was closed when we started (main.c put
+ * /dev/null there so that nothing else could take its number). */
+unsigned closed_stdio;
+
+void cli_set_closed_stdio(unsigned mask) { closed_stdio = mask; }
+
+/* ---- output ------------------------------------------------------------- */
+
+/* Writes s to f through escape_display or escape_json, whole; fallback
+ * when there is no memory for it. */
+static void put_escaped(FILE *f, const char *s, bool json,
+                        const char *fallback)
+{
+    size_t need = json ? escape_json_size(s) : escape_display_size(s);
+    char *safe = malloc(need);
+    if (!safe) {
+        fputs(fallback, f);
+        return;
+    }
+    if (json)
+        escape_json(s, safe, need);
+    else
+        escape_display(s, safe, need);
+    fputs(safe, f);
+    free(safe);
+}
+
+/* Writes one line for a person: the formatted text with every byte that
+ * could reprogram a terminal or forge a line escaped. */
+static void vline(FILE *f, const char *fmt, va_list ap)
+{
+    char raw[2 * SEG_PATH_MAX + 1024];
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    put_escaped(f, raw, false, "(out of memory)");
+    fputc('\n', f);
+}
+
+/* A line on stdout (results, reports). */
+void out(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vline(stdout, fmt, ap);
+    va_end(ap);
+}
+
+/* "shmimg: " and a line on stderr. */
+void say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("shmimg: ", stderr);
+    vline(stderr, fmt, ap);
+    va_end(ap);
+}
+
+/* Writes s as a JSON string literal. */
+void json_string(const char *s)
+{
+    put_escaped(stdout, s, true, "\"\"");
+}
+
+/* Flushes stdout and says whether everything written to it arrived.
+ * result: stdout carries the command's result, so a failed write fails
+ * the command (a reader that went away, EPIPE, quietly). Otherwise it
+ * only carried a report, and the command keeps its status.
+ * Returns: status, or EXIT_FAILURE. */
+int finish_stdout(int status, bool result)
+{
+    /* Closed on purpose by the caller: for a report, that says "do not
+     * tell me"; for a result, it is nowhere to go. */
+    if (closed_stdio & 1u << STDOUT_FILENO) {
+        if (!result)
+            return status;
+        say("standard output is closed: the result was not written");
+        return EXIT_FAILURE;
+    }
+    errno = 0;
+    bool failed = fflush(stdout) != 0 || ferror(stdout);
+    int e = errno;
+    if (!failed)
+        return status;
+    if (e == EPIPE && result)
+        return EXIT_FAILURE;
+    say("cannot write to standard output: %s%s", strerror(e ? e : EIO),
+        result ? "" : " (the command itself succeeded)");
+    return result ? EXIT_FAILURE : status;
+}
+
+int usage_error(const char *cmd, const char *usage, const char *fmt,
+                       ...)
+{
+    char why[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    say("%s: %s (usage: %s)", cmd, why, usage);
+    return EXIT_USAGE;
+}
+
+/* One line for a failure, with the way out where there is one. */
+int failure(const shmimg_err *err, const char *key)
+{
+    const char *hint = "";
+    char rm_hint[SEG_KEY_MAX + 80];
+    char path[SEG_PATH_MAX];
+    if (key && (err->code == SHMIMG_ECORRUPT || err->code == SHMIMG_EVERSION) &&
+        seg_path(key, path, sizeof path, NULL) == 0 &&
+        access(path, F_OK) == 0) {
+        snprintf(rm_hint, sizeof rm_hint,
+                 " ('shmimg rm --key %s' removes it)", key);
+        hint = rm_hint;
+    }
+    say("%s%s%s", err->code == SHMIMG_ENOTIMAGE ? "not an image: " : "",
+        err->msg, hint);
+    return err->code == SHMIMG_ESETTING ? EXIT_USAGE : EXIT_FAILURE;
+}
+
+/* Says once, on stderr, that SHMIMG_DIR is backed by a disk. */
+void note_dir_kind(void)
+{
+    char note[SEG_PATH_MAX + 128];
+    if (seg_dir_note(note, sizeof note) == 1)
+        say("%s", note);
+}
+
+/* Says, on stderr, when the segment holds fewer buffers than it asked for
+ * (SHMIMG_DIR too small): readers may then have to retry. */
+void note_buffers(const seg *s)
+{
+    unsigned wanted, got = seg_buffers(s, &wanted);
+    if (got > 0 && got < wanted)
+        say("note: %s holds %u frame buffer%s, not %u: %s has no room for "
+            "more; readers copy while the publisher waits%s",
+            seg_file(s), got, got == 1 ? "" : "s", wanted, seg_dir(),
+            got == 1 ? ", or retry" : "");
+}
+
+/* ---- signals ------------------------------------------------------------ */
+
+/* Whether sig's default action ends the process and it may be caught
+ * from outside: then it must let us detach first, so that it leaves
+ * nothing behind but what the command made on purpose. Not the faults
+ * (SEGV, BUS, ILL, FPE: our own bugs, or guard.h's business), not
+ * SIGPIPE and SIGXFSZ (ignored by main and cli_run: a closed reader or a
+ * file size limit is an error where we write), not what stops or is
+ * ignored by default. */
+static bool is_quit_signal(int sig)
+{
+    switch (sig) {
+    case SIGKILL: case SIGSTOP: case SIGSEGV: case SIGBUS: case SIGILL:
+    case SIGFPE: case SIGPIPE: case SIGXFSZ: case SIGCHLD: case SIGCONT:
+    case SIGURG: case SIGWINCH: case SIGTSTP: case SIGTTIN: case SIGTTOU:
+        return false;
+    default:
+        return true;
+    }
+}
+
+/* Every quit signal, the real-time ones included (their default action
+ * ends the process too). */
+void quit_set(sigset_t *set)
+{
+    sigemptyset(set);
+    for (int sig = 1; sig <= SIGRTMAX; sig++)
+        if ((sig < 32 || sig >= SIGRTMIN) && is_quit_signal(sig))
+            sigaddset(set, sig);
+}
+
+atomic_bool quit_asked;
+volatile sig_atomic_t quit_signal;
+/* Set while an output is being written: a quit signal then removes the
+ * temporary file and ends us at once, rather than waiting for a save that
+ * may be stuck on a FIFO nobody reads or a slow pipe. */
+volatile sig_atomic_t saving;
+
+static void on_quit(int sig)
+{
+    quit_signal = sig;
+    atomic_store(&quit_asked, true);
+    if (saving) {
+        image_save_abandon();
+        signal(sig, SIG_DFL);
+        raise(sig); /* delivered when this handler returns */
+    }
+}
+
+/* Catches the quit signals (no SA_RESTART: a futex wait returns EINTR). */
+void catch_quit_signals(void)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on_quit;
+    quit_set(&sa.sa_mask);
+    for (int sig = 1; sig <= SIGRTMAX; sig++)
+        if (sigismember(&sa.sa_mask, sig) == 1)
+            sigaction(sig, &sa, NULL);
+}
+
+/* After cleaning up: dies of the signal that was caught, so that the shell
+ * sees what happened (130 for Ctrl-C). */
+int die_of_quit_signal(void)
+{
+    int sig = quit_signal;
+    signal(sig, SIG_DFL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    raise(sig);
+    return 128 + sig; /* not reached */
+}
+
+/* ---- options ------------------------------------------------------------ */
+
+
+const opts defaults = {.key = SEG_DEFAULT_KEY, .wait_s = -1};
+
+/* Whether value is itself one of our options: "--key --persist" means a
+ * forgotten key, not a key named "--persist". A lone "-" is stdout. */
+static bool is_option(const char *value, const char *shortopts)
+{
+    if (value[0] != '-' || value[1] == '\0')
+        return false;
+    if (value[1] == '-')
+        return value[2] != '\0';
+    return value[2] == '\0' && value[1] != ':' && strchr(shortopts, value[1]);
+}
+
+/* The long option of short option c, for messages and repeat checks. */
+static int index_of(const struct option *longopts, int c)
+{
+    for (int i = 0; longopts[i].name; i++)
+        if (!longopts[i].flag && longopts[i].val == c)
+            return i;
+    return -1;
+}
+
+/* Parses argv for cmd. Flags without a value are set through longopts;
+ * -k/--key, -o/--output and -w/--wait here. An option given twice and an
+ * option where a value should be are usage errors.
+ * Returns: 0, or EXIT_USAGE after printing why. */
+int parse(int argc, char **argv, const char *cmd, const char *usage,
+                 const char *shortopts, const struct option *longopts,
+                 opts *o)
+{
+    opterr = 0;
+    optind = 1;
+    unsigned given = 0; /* bit i: longopts[i] seen */
+    int c, i;
+    while ((i = -1, c = getopt_long(argc, argv, shortopts, longopts, &i)) !=
+           -1) {
+        if (c == ':')
+            return usage_error(cmd, usage, "option %s needs a value",
+                               argv[optind - 1]);
+        if (c == '?')
+            return usage_error(cmd, usage, "unknown option %s",
+                               argv[optind - 1]);
+        if (i < 0)
+            i = index_of(longopts, c);
+        if (i >= 0 && (given & 1u << i))
+            return usage_error(cmd, usage, "option --%s given twice",
+                               longopts[i].name);
+        if (i >= 0)
+            given |= 1u << i;
+        if (optarg && is_option(optarg, shortopts))
+            return usage_error(cmd, usage,
+                               "option --%s needs a value, got the option "
+                               "'%s'",
+                               longopts[i].name, optarg);
+        char *end;
+        switch (c) {
+        case 0: break; /* a flag, already set */
+        case 'k': o->key = optarg; break;
+        case 'o': o->out = optarg; break;
+        case 'r': o->raw = optarg; break;
+        case 'f': o->fps = optarg; break;
+        case 'n':
+            errno = 0;
+            o->frames = strtoull(optarg, &end, 10);
+            if (!isdigit((unsigned char)optarg[0]) || errno || *end ||
+                o->frames == 0)
+                return usage_error(cmd, usage,
+                                   "--frames needs a whole number of frames, "
+                                   "at least 1, got '%s'",
+                                   optarg);
+            break;
+        case 's':
+            if (strcmp(optarg, "group") == 0)
+                o->share = SEG_SHARE_GROUP;
+            else if (strcmp(optarg, "all") == 0)
+                o->share = SEG_SHARE_ALL;
+            else if (strcmp(optarg, "none") == 0)
+                o->share = SEG_SHARE_NONE;
+            else
+                return usage_error(cmd, usage,
+                                   "--share takes group, all or none, got "
+                                   "'%s'",
+                                   optarg);
+            break;
+        case 'w':
+            /* Plain decimal only: strtod would also take " 1", "0x10",
+             * "-0", "inf" and "1e3". */
+            errno = 0;
+            o->wait_s = strtod(optarg, &end);
+            if (strspn(optarg, "0123456789.") != strlen(optarg) ||
+                !isdigit((unsigned char)optarg[0]) || errno || *end ||
+                !(o->wait_s > 0) || o->wait_s > 2e6)
+                return usage_error(cmd, usage,
+                                   "--wait needs a number of seconds, more "
+                                   "than 0 and at most 2000000 (like 5 or "
+                                   "0.5), got '%s'",
+                                   optarg);
+            break;
+        }
+    }
+    shmimg_err err;
+    if (o->key && seg_key_check(o->key, &err) < 0)
+        return usage_error(cmd, usage, "%s", err.msg);
+    return 0;
+}
+

@@ -1,0 +1,76 @@
+/* cli_common.h - what the subcommands share: output for people (every
+ * line escaped), the one way a failure is reported, the quit signals, and
+ * option parsing. Private to the shmimg executable.
+ */
+#ifndef SHMIMG_CLI_COMMON_H
+#define SHMIMG_CLI_COMMON_H
+
+#include "errors.h"
+#include "segment.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+enum { EXIT_USAGE = 2 };
+
+/* Bit n set: standard stream n was closed when we started. */
+extern unsigned closed_stdio;
+
+/* The options of every subcommand; each takes the ones it lists. */
+typedef struct opts {
+    const char *key;
+    const char *out; /* pull -o */
+    double wait_s;   /* pull --wait; < 0: do not wait */
+    int persist;     /* publish --persist */
+    seg_share share; /* publish --share */
+    int json;        /* info, list --json */
+    const char *raw; /* publish --raw WxH */
+    const char *fps; /* publish --fps */
+    int raw_out;     /* pull --raw */
+    int follow;      /* pull --follow */
+    unsigned long long frames; /* pull --frames; 0: no limit */
+} opts;
+
+extern const opts defaults;
+
+/* A line on stdout (results, reports), escaped. */
+void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "shmimg: " and a line on stderr, escaped. */
+void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Writes s as a JSON string literal on stdout. */
+void json_string(const char *s);
+/* Flushes stdout; result: stdout carries the command's result.
+ * Returns: status, or EXIT_FAILURE. */
+int finish_stdout(int status, bool result);
+/* Says why the command line is wrong. Returns: EXIT_USAGE. */
+int usage_error(const char *cmd, const char *usage, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* One line for a failure, with the way out where there is one.
+ * Returns: the exit status (EXIT_USAGE for a setting, else 1). */
+int failure(const shmimg_err *err, const char *key);
+/* Says once, on stderr, that SHMIMG_DIR is backed by a disk. */
+void note_dir_kind(void);
+/* Says when the segment holds fewer buffers than it asked for. */
+void note_buffers(const seg *s);
+
+/* Set by a quit signal (SIGINT, SIGTERM, ...: every one whose default
+ * ends the process); the signal's number. */
+extern atomic_bool quit_asked;
+extern volatile sig_atomic_t quit_signal;
+/* Set while an output is written: a quit signal then removes its
+ * temporary file and ends us at once. */
+extern volatile sig_atomic_t saving;
+/* Every quit signal, the real-time ones included. */
+void quit_set(sigset_t *set);
+/* Catches the quit signals (no SA_RESTART: blocking calls return EINTR). */
+void catch_quit_signals(void);
+/* Dies of the signal that was caught. */
+int die_of_quit_signal(void);
+
+/* Parses argv for cmd (see cli_common.c). Returns: 0, or EXIT_USAGE. */
+int parse(int argc, char **argv, const char *cmd, const char *usage,
+          const char *shortopts, const struct option *longopts, opts *o);
+
+#endif

@@ -335,17 +335,21 @@ static int correct_decoded(const char *path, const probe_info *info,
 int image_load(const char *path, SDL_Surface **out, shmimg_err *err)
 {
     *out = NULL;
+    int fd = -1;           /* until fdopen takes it */
+    FILE *f = NULL;        /* until SDL_RWFromFP takes it */
+    SDL_Surface *surface = NULL;
     /* A bad limit is an error here too, so that no caller can miss it. */
     int rc = image_check_settings(err);
     if (rc < 0)
-        return rc;
+        goto out;
     /* Open first and check what we opened: O_NONBLOCK so that a FIFO
      * cannot hang us, and fstat so the checks apply to the very file. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    fd = seg_above_stdio(open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK));
     if (fd < 0) {
         int e = errno;
-        return shmimg_fail(err, e == EACCES ? SHMIMG_EPERM : SHMIMG_ESYS,
-                           "%s: cannot read it: %s", path, strerror(e));
+        rc = shmimg_fail(err, e == EACCES ? SHMIMG_EPERM : SHMIMG_ESYS,
+                         "%s: cannot read it: %s", path, strerror(e));
+        goto out;
     }
     struct stat st;
     if (fstat(fd, &st) < 0)
@@ -357,14 +361,11 @@ int image_load(const char *path, SDL_Surface **out, shmimg_err *err)
                          path);
     else if (st.st_size == 0)
         rc = shmimg_fail(err, SHMIMG_ENOTIMAGE, "%s (empty: 0 bytes)", path);
-    FILE *f = rc == 0 ? fdopen(fd, "rb") : NULL;
-    if (!f) {
-        if (rc == 0)
-            rc = shmimg_fail(err, SHMIMG_ESYS, "%s: %s", path,
-                             strerror(errno));
-        close(fd);
-        return rc;
-    }
+    else if (!(f = fdopen(fd, "rb")))
+        rc = shmimg_fail(err, SHMIMG_ESYS, "%s: %s", path, strerror(errno));
+    if (rc < 0)
+        goto out;
+    fd = -1; /* f has it */
 
     probe_info info;
     if (probe_image(f, &info) < 0)
@@ -374,53 +375,57 @@ int image_load(const char *path, SDL_Surface **out, shmimg_err *err)
                           "; refused before decoding", err);
         if (rc == 0)
             rc = check_decoder_limits(path, &info, err);
-        if (rc < 0) {
-            fclose(f);
-            return rc;
-        }
+        if (rc < 0)
+            goto out;
     }
     rewind(f);
     if (probe_truncated(f) == 1) {
-        fclose(f);
-        return shmimg_fail(err, SHMIMG_ENOTIMAGE,
-                           "%s (truncated: the JPEG data stops before its "
-                           "end-of-image marker)",
-                           path);
+        rc = shmimg_fail(err, SHMIMG_ENOTIMAGE,
+                         "%s (truncated: the JPEG data stops before its "
+                         "end-of-image marker)",
+                         path);
+        goto out;
     }
     rewind(f);
     image_limit_allocations();
     SDL_RWops *rw = SDL_RWFromFP(f, SDL_TRUE);
     if (!rw) {
-        fclose(f);
-        return shmimg_fail(err, SHMIMG_ESYS, "%s: %s", path, SDL_GetError());
+        rc = shmimg_fail(err, SHMIMG_ESYS, "%s: %s", path, SDL_GetError());
+        goto out;
     }
+    f = NULL; /* rw has it, and IMG_LoadTyped_RW closes rw */
     /* The extension is a hint, as in IMG_Load: TGA has no magic number. */
     const char *dot = strrchr(path, '.');
     const char *slash = strrchr(path, '/');
     const char *ext = dot && (!slash || dot > slash) ? dot + 1 : NULL;
     refused = false;
-    SDL_Surface *surface = IMG_LoadTyped_RW(rw, 1, ext);
+    surface = IMG_LoadTyped_RW(rw, 1, ext);
     if (!surface && refused)
-        return shmimg_fail(err, SHMIMG_ETOOBIG,
-                           "%s: image too large: decoding it needs more than "
-                           "%zu bytes, over the limit of %llu pixels "
-                           "(SHMIMG_MAX_PIXELS); refused before allocating",
-                           path, ceiling,
-                           (unsigned long long)image_max_pixels());
-    if (!surface)
-        return shmimg_fail(err, SHMIMG_ENOTIMAGE,
-                           "%s (SDL_image cannot decode it: %s)", path,
-                           IMG_GetError());
-    rc = check_pixels(path, (uint64_t)surface->w, (uint64_t)surface->h, "",
-                      err);
+        rc = shmimg_fail(err, SHMIMG_ETOOBIG,
+                         "%s: image too large: decoding it needs more than "
+                         "%zu bytes, over the limit of %llu pixels "
+                         "(SHMIMG_MAX_PIXELS); refused before allocating",
+                         path, ceiling, (unsigned long long)image_max_pixels());
+    else if (!surface)
+        rc = shmimg_fail(err, SHMIMG_ENOTIMAGE,
+                         "%s (SDL_image cannot decode it: %s)", path,
+                         IMG_GetError());
+    else
+        rc = check_pixels(path, (uint64_t)surface->w, (uint64_t)surface->h,
+                          "", err);
     if (rc == 0)
         rc = correct_decoded(path, &info, &surface, err);
-    if (rc < 0) {
-        SDL_FreeSurface(surface);
-        return rc;
+    if (rc == 0) {
+        *out = surface;
+        surface = NULL;
     }
-    *out = surface;
-    return 0;
+out:
+    SDL_FreeSurface(surface);
+    if (f)
+        fclose(f);
+    if (fd >= 0)
+        close(fd);
+    return rc;
 }
 
 /* Indexed and colour-keyed surfaces go through SDL_ConvertSurface, the

@@ -99,6 +99,12 @@ typedef enum seg_share {
 /* A reader lapped this many times in a row reports SHMIMG_ELAPPED. */
 #define SEG_MAX_LAPS 64
 
+/* Moves fd above the standard streams (closing fd): a program started
+ * with stdout closed would otherwise get a file of ours as fd 1, and its
+ * next printf would write into it. Every fd the library opens goes
+ * through it. Returns: the fd to use, or -1 (errno). */
+int seg_above_stdio(int fd);
+
 /* Checks a key. Returns: 0 or SHMIMG_EKEY with the reason. */
 int seg_key_check(const char *key, shmimg_err *err);
 

@@ -82,8 +82,6 @@ int seg_check_frame(const seg_image *img, uint64_t offset,
                     uint64_t payload_offset, uint64_t file_size,
                     const char *path, shmimg_err *err);
 
-/* Moves fd above the standard streams (see segment.c). */
-int seg_above_stdio(int fd);
 
 /* ---- segment.c ---- */
 

@@ -52,6 +52,27 @@
             exit(1);                                                         \
         }                                                                    \
     } while (0)
+/* The same for signed values (counts that may be -1, results of calls)
+ * and for doubles (seconds). */
+#define CHECK_CMP_I64(a, op, b)                                              \
+    do {                                                                     \
+        int64_t a_ = (int64_t)(a), b_ = (int64_t)(b);                        \
+        if (!(a_ op b_)) {                                                   \
+            fprintf(stderr, "%s:%d: CHECK(%s %s %s) failed: %lld vs %lld\n", \
+                    __FILE__, __LINE__, #a, #op, #b, (long long)a_,          \
+                    (long long)b_);                                          \
+            exit(1);                                                         \
+        }                                                                    \
+    } while (0)
+#define CHECK_CMP_DBL(a, op, b)                                              \
+    do {                                                                     \
+        double a_ = (double)(a), b_ = (double)(b);                           \
+        if (!(a_ op b_)) {                                                   \
+            fprintf(stderr, "%s:%d: CHECK(%s %s %s) failed: %g vs %g\n",     \
+                    __FILE__, __LINE__, #a, #op, #b, a_, b_);                \
+            exit(1);                                                         \
+        }                                                                    \
+    } while (0)
 #define CHECK_LT(a, b) CHECK_CMP_U64(a, <, b)
 #define CHECK_LE(a, b) CHECK_CMP_U64(a, <=, b)
 #define CHECK_GT(a, b) CHECK_CMP_U64(a, >, b)

@@ -313,7 +313,7 @@ static int load_worker(void *arg)
             fds = count_fds();
     }
     CHECK_EQ(count_fds(), fds);
-    CHECK(write(a->report_fd, &done, sizeof done) == sizeof done);
+    CHECK_EQ(write(a->report_fd, &done, sizeof done), sizeof done);
     free(buf);
     return 0;
 }
@@ -348,7 +348,7 @@ static int load(double seconds)
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    CHECK(argc >= 2);
+    CHECK_CMP_I64(argc, >=, 2);
     const char *dir = test_dir_create();
     int rc;
     if (strcmp(argv[1], "kills") == 0)

@@ -57,7 +57,7 @@ static void valid_header(shmimg_header *h, uint32_t w, uint32_t hgt)
 static void write_file(const char *p, const void *data, size_t n, int mode)
 {
     int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    CHECK(fd >= 0);
+    CHECK_SYS(fd);
     CHECK(write(fd, data, n) == (ssize_t)n);
     CHECK(fchmod(fd, (mode_t)mode) == 0);
     close(fd);
@@ -287,7 +287,7 @@ static void make_other_user(const char *p)
     *strrchr(dir, '/') = '\0';
     CHECK(chmod(dir, 01777) == 0);
     pid_t pid = fork();
-    CHECK(pid >= 0);
+    CHECK_SYS(pid);
     if (pid == 0) {
         if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
             _exit(3);
@@ -572,7 +572,7 @@ static int wait_through_truncation(void *ready)
              SHMIMG_ECORRUPT, &err);
     CHECK_STR_HAS(err.msg, "truncated by another process");
     double told = test_now() - t0;
-    CHECK(told < 2.0);
+    CHECK_CMP_DBL(told, <, 2.0);
     printf("%-22s survived: a waiter, told %.3f s after it began waiting "
            "(the cut came 0.1 s in)\n",
            "truncated-to-zero", told);
@@ -671,7 +671,8 @@ static void check_rm_under_waiter(void)
 static int hold_temp(void *name)
 {
     int fd = open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
-    CHECK(fd >= 0 && flock(fd, LOCK_SH) == 0);
+    CHECK_SYS(fd);
+    CHECK_SYS(flock(fd, LOCK_SH));
     pause();
     return 0;
 }

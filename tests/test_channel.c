@@ -64,13 +64,13 @@ static int stopped_reader(void *arg)
     uint8_t *half = malloc(n);
     CHECK(half);
     seg_copy_out(s, half, v.pixels, n / 2); /* half of it, then stop */
-    CHECK(write(p->to_parent, "R", 1) == 1);
+    CHECK_EQ(write(p->to_parent, "R", 1), 1);
     raise(SIGSTOP);
     /* Continued: the publisher went on meanwhile. */
     seg_copy_out(s, half + n / 2, v.pixels + n / 2, n - n / 2);
     CHECK_RC(seg_read_end(s, &v, &err), SHMIMG_ELAPPED, &err);
     uint64_t newest;
-    CHECK(read(p->from_parent, &newest, sizeof newest) == sizeof newest);
+    CHECK_EQ(read(p->from_parent, &newest, sizeof newest), sizeof newest);
     seg_image img;
     CHECK_RC(seg_pull(s, half, n, &img, &err), 0, &err);
     CHECK_EQ(img.frame, newest);
@@ -176,7 +176,7 @@ static int follower(void *arg)
     uint8_t *buf = malloc(cap);
     CHECK(buf);
     uint32_t seen = seg_generation(s);
-    CHECK(write(a->ready, "R", 1) == 1);
+    CHECK_EQ(write(a->ready, "R", 1), 1);
     uint64_t last = 0;
     long got = 0, skipped = 0;
     while (last < a->last) {
@@ -198,7 +198,7 @@ static int follower(void *arg)
         got++;
     }
     long counts[2] = {got, skipped};
-    CHECK(write(a->report, counts, sizeof counts) == sizeof counts);
+    CHECK_EQ(write(a->report, counts, sizeof counts), sizeof counts);
     free(buf);
     seg_detach(s);
     return 0;

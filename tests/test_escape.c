@@ -480,7 +480,7 @@ static void check_input(const char *s, int all_cuts)
     static char out[MAX_OUT], back[MAX_OUT], val[MAX_OUT], want[MAX_OUT];
     const char *why = "";
     size_t len = strlen(s);
-    CHECK(len < MAX_IN);
+    CHECK_LT(len, MAX_IN);
     checks++;
 
     for (int json = 0; json <= 1; json++) {

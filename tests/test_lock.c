@@ -96,9 +96,9 @@ static int lock_after_death(void *arg)
     waiter_pipes *p = arg;
     seg *s;
     CHECK_RC(seg_attach("lock", 0, &s, &err), 0, &err);
-    CHECK(write(p->ready, "A", 1) == 1);
+    CHECK_EQ(write(p->ready, "A", 1), 1);
     char c;
-    CHECK(read(p->go, &c, 1) == 1);
+    CHECK_EQ(read(p->go, &c, 1), 1);
     int rc = seg_lock(s, &err);
     CHECK(rc == 0 || rc == SHLOCK_TAKEN_OVER);
     seg_unlock(s);
@@ -137,7 +137,7 @@ static void test_dead_holder(void)
     }
     CHECK_EQ(taken_over, 1); /* exactly one of them took the lock over */
     printf("holder SIGKILLed: the others went on after %.3f s\n", waited);
-    CHECK(waited < 3.0); /* "about a second"; far above it means a hang */
+    CHECK_CMP_DBL(waited, <, 3.0); /* "about a second"; far above it means a hang */
 }
 
 /* (We attach before the holder locks: an attach behind a live, stopped
@@ -171,7 +171,7 @@ static void test_reused_slot_is_dead(void)
     char path[4096];
     CHECK_RC(seg_path("lock", path, sizeof path, &err), 0, &err);
     int fd = open(path, O_RDWR);
-    CHECK(fd >= 0);
+    CHECK_SYS(fd);
     shmimg_header *h = mmap(NULL, sizeof *h, PROT_READ | PROT_WRITE,
                             MAP_SHARED, fd, 0);
     CHECK(h != MAP_FAILED);
@@ -181,7 +181,7 @@ static void test_reused_slot_is_dead(void)
             live_slot = i;
             break;
         }
-    CHECK(live_slot < SHMIMG_SLOTS);
+    CHECK_LT(live_slot, SHMIMG_SLOTS);
     uint32_t stale_nonce = atomic_load(&h->slot_nonce[live_slot]) ^ 0x5a5a;
     atomic_store(&h->lock_word, stale_nonce << 9 | live_slot);
     double t0 = test_now();

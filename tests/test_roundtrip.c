@@ -96,7 +96,7 @@ int main(int argc, char **argv)
     const char *dir = test_dir_create();
     struct dirent **names;
     int n = scandir(argv[1], &names, is_image, alphasort);
-    CHECK(n > 0);
+    CHECK_CMP_I64(n, >, 0);
 
     seg *s;
     CHECK_RC(seg_attach("suite", SEG_CREATE, &s, &err), 0, &err);

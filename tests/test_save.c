@@ -418,7 +418,7 @@ static int stdout_child(void *arg)
     if (c->fd < 0)
         close(STDOUT_FILENO);
     else
-        CHECK(dup2(c->fd, STDOUT_FILENO) == STDOUT_FILENO);
+        CHECK_EQ(dup2(c->fd, STDOUT_FILENO), STDOUT_FILENO);
     SDL_Surface *sf = image(200, 200, 12);
     CHECK_RC(image_save(sf, "-", c->fmt, 0, &err), c->want, &err);
     if (c->reason)
@@ -448,7 +448,7 @@ static void check_stream_is_image(int fd, image_out_format fmt)
         ssize_t k = read(fd, buf + n, cap - n);
         if (k < 0 && errno == EINTR)
             continue;
-        CHECK(k >= 0);
+        CHECK_SYS(k);
         if (k == 0)
             break;
         n += (size_t)k;
@@ -475,7 +475,7 @@ static void test_stdout(void)
         close(p[1]);
         /* A full device. */
         int full = open("/dev/full", O_WRONLY | O_CLOEXEC);
-        CHECK(full >= 0);
+        CHECK_SYS(full);
         check_stdout_fails(full, f, "standard output: No space left");
         close(full);
         /* No standard output at all. */
@@ -515,7 +515,7 @@ static void test_fifo(void)
         fifo_case c = {fifo, f};
         pid_t pid = test_spawn(fifo_writer, &c);
         int fd = open(fifo, O_RDONLY | O_CLOEXEC);
-        CHECK(fd >= 0);
+        CHECK_SYS(fd);
         check_stream_is_image(fd, f);
         close(fd);
         CHECK_EQ(test_wait(pid), 0);

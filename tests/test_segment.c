@@ -208,8 +208,8 @@ static void test_timed_wait(void)
              SHMIMG_ETIMEDOUT, &err);
     double waited = test_now() - t0;
     printf("timed wait of 200 ms returned after %.3f s\n", waited);
-    CHECK(waited >= 0.2);
-    CHECK(waited < 5.0);
+    CHECK_CMP_DBL(waited, >=, 0.2);
+    CHECK_CMP_DBL(waited, <, 5.0);
     seg_detach(s);
 }
 

@@ -150,9 +150,10 @@ expect 2 'over the limit of 268435456 \(SHMIMG_MAX_PIXELS\)' -- \
   "$shmimg" publish --key bad --raw 1048576x1048576 -
 # A frame the memory cannot hold: with 400 MB of address space, a
 # 16384x16384 frame (1 GiB) cannot be allocated, and says so. (Not under
-# AddressSanitizer, which reserves terabytes of address space at start.)
-if ldd "$shmimg" | grep -q libasan; then
-  echo "skipped under AddressSanitizer: the ulimit -v check"
+# AddressSanitizer or ThreadSanitizer, which reserve terabytes of address
+# space at start.)
+if ldd "$shmimg" | grep -q 'libasan\|libtsan'; then
+  echo "skipped under a sanitizer: the ulimit -v check"
 else
   expect 1 'cannot allocate a 16384x16384 frame' -- \
     bash -c "ulimit -v 400000; exec '$shmimg' publish --key bad --raw 16384x16384 clip.raw"

@@ -62,7 +62,7 @@ done
 # Space in A pauses: the live window then stays on one frame.
 press "$WA" space
 wait_log a.log 'Paused anim.gif at frame [1-3] of 3; Space resumes'
-sleep 0.3
+sleep 1   # frames already on their way (a slow build) land first
 first=$(colour "$WB"); sleep 1.0; second=$(colour "$WB")
 [ "$first" = "$second" ] || fail "paused, but the live window went from $first to $second"; ok
 xdotool getwindowname "$WA" | grep -q 'shmimg \[anim\] paused: anim.gif' ||

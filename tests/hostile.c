@@ -82,131 +82,36 @@ static void write_whole(const char *p, const shmimg_header *h, int mode)
     write_segment(p, h, (size_t)h->capacity, mode);
 }
 
+/* A change to one field of a valid header: `size` bytes at `at`, little
+ * endian, as the file stores them. */
+typedef struct patch {
+    size_t at;
+    size_t size;
+    uint64_t value;
+} patch;
+#define FIELD(f, v)                                                          \
+    {offsetof(shmimg_header, f), sizeof(((shmimg_header *)0)->f),            \
+     (uint64_t)(v)}
+
+enum { max_patches = 4 };
+
+/* One hostile file. Most are a valid header of a side x side image (one
+ * buffer, frame 1) with some fields changed, written with `extra` bytes
+ * of payload (-1: the capacity the header declares) at `mode`; the rest
+ * are made by `make`. */
 typedef struct hostile_case {
     const char *name;
     int expect;       /* what a reader (pull) must report */
     const char *says; /* ... in words: an extended regex of its message */
-    void (*make)(const char *p);
+    uint32_t side;
+    patch patches[max_patches];
+    long extra;
+    int mode;
+    void (*make)(const char *p); /* instead of the header: a special file */
 } hostile_case;
 
 static void make_short(const char *p) { write_file(p, "SHMIMG\r\n", 8, 0600); }
 static void make_empty(const char *p) { write_file(p, "", 0, 0600); }
-
-static void make_payload_past_end(const char *p)
-{
-    shmimg_header h;
-    valid_header(&h, 64, 64);
-    write_segment(p, &h, 1000, 0600); /* header says 16384 bytes */
-}
-
-/* The header's sizes fit the file, the descriptor's pixels do not. */
-static void make_descriptor_past_end(const char *p)
-{
-    shmimg_header h;
-    valid_header(&h, 64, 64);
-    h.buf[0].offset = SHMIMG_HEADER_SIZE + 8192;
-    write_whole(p, &h, 0600);
-}
-
-static void make_descriptor_below_payload(const char *p)
-{
-    shmimg_header h;
-    valid_header(&h, 2, 2);
-    h.buf[0].offset = 0; /* would show the header as pixels */
-    write_whole(p, &h, 0600);
-}
-
-static void make_descriptor_unaligned(const char *p)
-{
-    shmimg_header h;
-    valid_header(&h, 2, 2);
-    h.buf[0].offset = SHMIMG_HEADER_SIZE + 4;
-    write_whole(p, &h, 0600);
-}
-
-static void make_too_many_buffers(const char *p)
-{
-    shmimg_header h;
-    valid_header(&h, 2, 2);
-    h.buffer_count = 5;
-    h.capacity = 5 * h.buffer_stride;
-    write_whole(p, &h, 0600);
-}
-
-static void make_stride_unaligned(const char *p)
-{
-    shmimg_header h;
-    valid_header(&h, 2, 2);
-    h.buffer_stride = 100;
-    write_whole(p, &h, 0600);
-}
-
-static void make_stride_over_capacity(const char *p)
-{
-    shmimg_header h;
-    valid_header(&h, 2, 2);
-    h.buffer_count = 3; /* 3 x 4096 bytes in a 4096-byte capacity */
-    write_whole(p, &h, 0600);
-}
-
-static void make_overflow_dims(const char *p)
-{
-    shmimg_header h;
-    valid_header(&h, 2, 2);
-    h.buf[0].width = 0xFFFFFFFFu;
-    h.buf[0].height = 0xFFFFFFFFu;
-    h.buf[0].pitch = 4; /* pitch * height wraps in 32 bits */
-    h.buf[0].payload_size = (uint64_t)h.buf[0].pitch * h.buf[0].height;
-    write_whole(p, &h, 0600);
-}
-
-static void make_overflow_pitch(const char *p)
-{
-    shmimg_header h;
-    valid_header(&h, 2, 2);
-    h.buf[0].width = 1u << 20;
-    h.buf[0].height = 1u << 20;
-    h.buf[0].pitch = 0xFFFFFFFCu;
-    /* 2^52: fits u64; offset + size still fits, the file does not */
-    h.buf[0].payload_size = (uint64_t)h.buf[0].pitch * h.buf[0].height;
-    write_whole(p, &h, 0600);
-}
-
-static void make_zero_size(const char *p)
-{
-    shmimg_header h;
-    valid_header(&h, 2, 2);
-    h.buf[0].width = 0;
-    h.buf[0].height = 0;
-    h.buf[0].payload_size = 0;
-    write_whole(p, &h, 0600);
-}
-
-static void make_negative_size(const char *p)
-{
-    shmimg_header h;
-    valid_header(&h, 2, 2);
-    h.buf[0].width = (uint32_t)-2; /* -2 as a signed 32-bit number */
-    h.buf[0].height = (uint32_t)-8;
-    h.buf[0].pitch = (uint32_t)-8;
-    write_whole(p, &h, 0600);
-}
-
-static void make_bad_magic(const char *p)
-{
-    shmimg_header h;
-    valid_header(&h, 2, 2);
-    memcpy(h.magic, "SHMIMGXX", 8);
-    write_whole(p, &h, 0600);
-}
-
-static void make_version(const char *p)
-{
-    shmimg_header h;
-    valid_header(&h, 2, 2);
-    h.layout_version = 99;
-    write_whole(p, &h, 0600);
-}
 
 /* A real layout-1 segment (one 2x2 image), as the shmimg before the
  * frame channel wrote it: magic, version, header size, lock word, lock
@@ -226,30 +131,6 @@ static void make_version_1(const char *p)
     write_file(p, v1, sizeof v1, 0600);
 }
 
-static void make_header_size(const char *p)
-{
-    shmimg_header h;
-    valid_header(&h, 2, 2);
-    h.header_size = 64;
-    write_whole(p, &h, 0600);
-}
-
-static void make_unaligned_payload(const char *p)
-{
-    shmimg_header h;
-    valid_header(&h, 2, 2);
-    h.payload_offset = 4100;
-    write_whole(p, &h, 0600);
-}
-
-static void make_pixel_format(const char *p)
-{
-    shmimg_header h;
-    valid_header(&h, 2, 2);
-    h.buf[0].pixel_format = 7;
-    write_whole(p, &h, 0600);
-}
-
 static void make_symlink(const char *p)
 {
     char target[SEG_PATH_MAX + 16];
@@ -262,20 +143,6 @@ static void make_symlink(const char *p)
 
 static void make_directory(const char *p) { CHECK(mkdir(p, 0700) == 0); }
 static void make_fifo(const char *p) { CHECK(mkfifo(p, 0600) == 0); }
-
-static void make_group_writable(const char *p)
-{
-    shmimg_header h;
-    valid_header(&h, 2, 2);
-    write_whole(p, &h, 0620);
-}
-
-static void make_world_writable(const char *p)
-{
-    shmimg_header h;
-    valid_header(&h, 2, 2);
-    write_whole(p, &h, 0602);
-}
 
 /* Made by uid 65534 (nobody) in a sticky, world-writable directory, as
  * /dev/shm is. Not in the table: a reader may read it (read-only) now;
@@ -299,90 +166,113 @@ static void make_other_user(const char *p)
     CHECK_EQ(test_wait(pid), 0);
 }
 
+#define PAST_END (-1000) /* a payload 1000 bytes long, whatever it says */
+
 static const hostile_case cases[] = {
     {"short", SHMIMG_ECORRUPT,
-     "shorter than the 4096-byte segment header",
-     make_short},
+     "shorter than the 4096-byte segment header", .make = make_short},
     {"empty", SHMIMG_ECORRUPT,
-     "shorter than the 4096-byte segment header",
-     make_empty},
+     "shorter than the 4096-byte segment header", .make = make_empty},
     {"payload-past-end", SHMIMG_ECORRUPT,
      "corrupt segment header: payload area 4096\\+16384 bytes does not fit "
      "in the 5096-byte file",
-     make_payload_past_end},
-    /* A reader (attach) and inspect word this one differently. */
+     64, {{0}}, PAST_END, 0600, NULL},
+    /* The header's sizes fit the file, the descriptor's pixels do not. */
     {"descriptor-past-end", SHMIMG_ECORRUPT,
-     "corrupt segment header: (24576 bytes of buffers needed, the file has "
-     "16384 past the header|buffer 0's 16384 bytes at offset 12288 do not "
-     "lie inside the 20480-byte file)",
-     make_descriptor_past_end},
-    {"descriptor-below-payload", SHMIMG_ECORRUPT,
+     "corrupt segment header: buffer 0's 16384 bytes at offset 12288 do not "
+     "lie inside the 20480-byte file",
+     64, {FIELD(buf[0].offset, SHMIMG_HEADER_SIZE + 8192)}, -1, 0600, NULL},
+    {"descriptor-below-payload", SHMIMG_ECORRUPT, /* the header as pixels */
      "corrupt segment header: buffer 0's 16 bytes at offset 0 do not lie "
      "inside",
-     make_descriptor_below_payload},
+     2, {FIELD(buf[0].offset, 0)}, -1, 0600, NULL},
     {"descriptor-unaligned", SHMIMG_ECORRUPT,
      "corrupt segment header: buffer 0's 16 bytes at offset 4100 do not lie "
      "inside",
-     make_descriptor_unaligned},
+     2, {FIELD(buf[0].offset, SHMIMG_HEADER_SIZE + 4)}, -1, 0600, NULL},
     {"too-many-buffers", SHMIMG_ECORRUPT,
      "corrupt segment header: 5 buffers of 4096 bytes do not fit the "
      "20480-byte capacity \\(at most 4 buffers",
-     make_too_many_buffers},
+     2, {FIELD(buffer_count, 5), FIELD(capacity, 5 * 4096)}, -1, 0600, NULL},
     {"stride-unaligned", SHMIMG_ECORRUPT,
      "corrupt segment header: 1 buffers of 100 bytes do not fit the "
      "4096-byte capacity",
-     make_stride_unaligned},
-    {"stride-over-capacity", SHMIMG_ECORRUPT,
+     2, {FIELD(buffer_stride, 100)}, -1, 0600, NULL},
+    {"stride-over-capacity", SHMIMG_ECORRUPT, /* 3 x 4096 in 4096 bytes */
      "corrupt segment header: 3 buffers of 4096 bytes do not fit the "
      "4096-byte capacity",
-     make_stride_over_capacity},
-    {"overflow-dims", SHMIMG_ECORRUPT,
+     2, {FIELD(buffer_count, 3)}, -1, 0600, NULL},
+    {"overflow-dims", SHMIMG_ECORRUPT, /* pitch * height wraps in 32 bits */
      "corrupt segment header: image size 4294967295x4294967295",
-     make_overflow_dims},
-    {"overflow-pitch", SHMIMG_ECORRUPT,
+     2, {FIELD(buf[0].width, 0xFFFFFFFFu), FIELD(buf[0].height, 0xFFFFFFFFu),
+         FIELD(buf[0].pitch, 4),
+         FIELD(buf[0].payload_size, (uint64_t)4 * 0xFFFFFFFFu)},
+     -1, 0600, NULL},
+    {"overflow-pitch", SHMIMG_ECORRUPT, /* 2^52: fits u64, not the file */
      "corrupt segment header: .*4503599623176192 bytes",
-     make_overflow_pitch},
+     2, {FIELD(buf[0].width, 1u << 20), FIELD(buf[0].height, 1u << 20),
+         FIELD(buf[0].pitch, 0xFFFFFFFCu),
+         FIELD(buf[0].payload_size, (uint64_t)0xFFFFFFFCu << 20)},
+     -1, 0600, NULL},
     {"zero-size", SHMIMG_ECORRUPT,
      "corrupt segment header: image size 0x0",
-     make_zero_size},
-    {"negative-size", SHMIMG_ECORRUPT,
+     2, {FIELD(buf[0].width, 0), FIELD(buf[0].height, 0),
+         FIELD(buf[0].payload_size, 0)},
+     -1, 0600, NULL},
+    {"negative-size", SHMIMG_ECORRUPT, /* -2 and -8 as signed numbers */
      "corrupt segment header: image size 4294967294x4294967288",
-     make_negative_size},
+     2, {FIELD(buf[0].width, (uint32_t)-2), FIELD(buf[0].height, (uint32_t)-8),
+         FIELD(buf[0].pitch, (uint32_t)-8)},
+     -1, 0600, NULL},
     {"bad-magic", SHMIMG_ECORRUPT,
      "wrong magic, this is not a shmimg segment",
-     make_bad_magic},
+     2, {{offsetof(shmimg_header, magic) + 6, 2, 0x5858 /* "XX" */}}, -1,
+     0600, NULL},
     {"unknown-version", SHMIMG_EVERSION,
      "unsupported segment layout version 99 \\(this shmimg reads version 2\\)",
-     make_version},
+     2, {FIELD(layout_version, 99)}, -1, 0600, NULL},
     {"version-1", SHMIMG_EVERSION,
      "unsupported segment layout version 1 \\(this shmimg reads version 2\\)",
-     make_version_1},
+     .make = make_version_1},
     {"bad-header-size", SHMIMG_ECORRUPT,
      "corrupt segment header: header size 64",
-     make_header_size},
+     2, {FIELD(header_size, 64)}, -1, 0600, NULL},
     {"unaligned-payload", SHMIMG_ECORRUPT,
      "corrupt segment header: payload offset 4100",
-     make_unaligned_payload},
+     2, {FIELD(payload_offset, 4100)}, -1, 0600, NULL},
     {"unknown-pixel-format", SHMIMG_ECORRUPT,
      "corrupt segment header: unknown pixel format 7",
-     make_pixel_format},
+     2, {FIELD(buf[0].pixel_format, 7)}, -1, 0600, NULL},
     {"symlink", SHMIMG_ENOTFILE,
-     "is a symbolic link; refusing to follow it",
-     make_symlink},
+     "is a symbolic link; refusing to follow it", .make = make_symlink},
     {"directory", SHMIMG_ENOTFILE,
-     "is a directory, not a segment file",
-     make_directory},
+     "is a directory, not a segment file", .make = make_directory},
     {"fifo", SHMIMG_ENOTFILE,
-     "is a FIFO, not a segment file",
-     make_fifo},
+     "is a FIFO, not a segment file", .make = make_fifo},
     {"group-writable", SHMIMG_EPERM,
-     "writable by group or others \\(mode 0620\\)",
-     make_group_writable},
+     "writable by group or others \\(mode 0620\\)", 2, {{0}}, -1, 0620, NULL},
     {"world-writable", SHMIMG_EPERM,
-     "writable by group or others \\(mode 0602\\)",
-     make_world_writable},
+     "writable by group or others \\(mode 0602\\)", 2, {{0}}, -1, 0602, NULL},
 };
 enum { ncases = sizeof cases / sizeof cases[0] };
+
+/* Makes c's file at p. */
+static void make_case(const hostile_case *c, const char *p)
+{
+    if (c->make) {
+        c->make(p);
+        return;
+    }
+    shmimg_header h;
+    valid_header(&h, c->side, c->side);
+    for (int i = 0; i < max_patches && c->patches[i].size; i++)
+        memcpy((uint8_t *)&h + c->patches[i].at, &c->patches[i].value,
+               c->patches[i].size); /* little endian, as the file */
+    size_t extra = c->extra == PAST_END ? 1000
+                   : c->extra < 0       ? (size_t)h.capacity
+                                        : (size_t)c->extra;
+    write_segment(p, &h, extra, c->mode);
+}
 
 static const hostile_case *find(const char *name)
 {
@@ -464,7 +354,7 @@ static void remove_case(const char *p)
 
 static void check_case(const hostile_case *c)
 {
-    c->make(path);
+    make_case(c, path);
     fingerprint before = fingerprint_of(path);
     char target[SEG_PATH_MAX + 16];
     snprintf(target, sizeof target, "%s.target", path);
@@ -839,7 +729,7 @@ int main(int argc, char **argv)
     }
     if (argc == 3 && strcmp(argv[1], "make") == 0) {
         CHECK_RC(seg_path("h", path, sizeof path, &err), 0, &err);
-        find(argv[2])->make(path);
+        make_case(find(argv[2]), path);
         return 0;
     }
     CHECK(argc == 2 && strcmp(argv[1], "check") == 0);

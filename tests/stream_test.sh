@@ -106,7 +106,7 @@ framemd5 -f rawvideo -pixel_format rgba -video_size 320x240 -i clip.raw > clip.m
   ffmpeg -loglevel error -f rawvideo -pixel_format rgba -video_size 320x240 \
     -framerate 30 -i - -c:v ffv1 -y rec.mkv ) & recorder=$!
 wait_for_file "$SHMIMG_DIR/shmimg-rec"
-"$shmimg" publish --key rec --raw 320x240 --fps 30 clip.raw > pubrec.out 2>&1 & pub=$!
+"$shmimg" publish --key rec --raw 320x240 --fps 15 clip.raw > pubrec.out 2>&1 & pub=$!
 for _ in $(seq 200); do grep -q 'End of clip.raw' pubrec.out && break; sleep 0.05; done
 grep -q 'End of clip.raw after 45 frames' pubrec.out || fail "$(cat pubrec.out)"
 kill -TERM $pub; wait $pub || fail "publisher exited $? after SIGTERM"

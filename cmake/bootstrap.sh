@@ -19,6 +19,7 @@ packages=(
   build-essential cmake pkg-config           # the build
   libsdl2-dev libsdl2-image-dev libpng-dev   # the runtime dependencies
   xvfb xdotool x11-utils libx11-dev libxtst-dev imagemagick  # GUI tests
+  fonts-dejavu-core                          # a page of text (gui_shrink)
   libgl1-mesa-dri                            # llvmpipe, the GL renderer under Xvfb
   python3 procps                             # test scripts
   ffmpeg                                     # a real client of the frame streams

@@ -19,6 +19,7 @@
 #include "plain.h"
 #include "save.h"
 #include "saver.h"
+#include "shrink.h"
 #include "text.h"
 #include "view.h"
 
@@ -50,6 +51,9 @@ static const SDL_Color live_colour = {0xd9, 0x3a, 0x2f, 0xff};
 static const SDL_Color publisher_colour = {0x2d, 0x6c, 0xdf, 0xff};
 static const SDL_Color reader_colour = {0x4a, 0x50, 0x58, 0xff};
 static const SDL_Color newer_colour = {0xb8, 0x7a, 0x0b, 0xff};
+/* An image of at most this many pixels is area-filtered on the loop (a few
+ * ms); a larger one on the shrinker's thread. */
+static const long long shrink_on_loop_pixels = 1000 * 1000;
 
 typedef enum shown_kind {
     SHOWN_NOTHING,
@@ -65,6 +69,8 @@ typedef struct app {
     text *font;
     loader *loader;
     saver *saver;         /* S: the PNG is written off the loop */
+    shrinker *shrinker;   /* the filtered copy of a large image */
+    unsigned shrink_failed; /* the view serial it failed for: no retry */
     Uint32 save_started;  /* SDL_GetTicks() when the save under way began */
     int save_w, save_h;   /* its size, pixels: what is shown may change */
     seg *seg;             /* NULL while detached */
@@ -80,6 +86,8 @@ typedef struct app {
                              segment: shown is older than the screen */
     SDL_Surface *incoming; /* pulls land here, then swap with shown */
     shown_kind kind;
+    int shown_w, shown_h; /* pixels, of what is on screen (live frames
+                             have no private copy: shown may be NULL) */
     char shown_name[SHMIMG_NAME_MAX];
     char *pending;        /* the newest drop, waiting for the decoder */
     char *drop_last;      /* last file of the drop batch in progress */
@@ -89,7 +97,7 @@ typedef struct app {
     bool show_help;
     bool dirty;
     bool running;
-    Uint32 ev_loaded, ev_live, ev_saved, ev_gone;
+    Uint32 ev_loaded, ev_live, ev_saved, ev_gone, ev_shrunk;
     char message[SHMIMG_ERR_MSG_MAX + 128];
     text_tone message_tone;
     int message_serial;   /* which message the collapse timer is for */
@@ -244,10 +252,10 @@ static void update_title(app *a)
     char origin[96] = "";
     if (a->kind == SHOWN_PUBLISHED)
         snprintf(origin, sizeof origin, " (%dx%d) from this window%s",
-                 a->shown->w, a->shown->h, a->live ? " (live)" : "");
+                 a->shown_w, a->shown_h, a->live ? " (live)" : "");
     else if (a->kind == SHOWN_PULLED)
         snprintf(origin, sizeof origin, " (%dx%d) from pid %d%s",
-                 a->shown->w, a->shown->h, (int)a->shown_pid,
+                 a->shown_w, a->shown_h, (int)a->shown_pid,
                  a->publisher_gone ? ", which has exited" : "");
     char raw[SHMIMG_NAME_MAX + SEG_KEY_MAX + 256];
     snprintf(raw, sizeof raw, "shmimg [%s] %s%s%s%s%s", a->key, what,
@@ -337,6 +345,8 @@ static void shown_as(app *a, shown_kind kind, const char *name, int w,
                      int h)
 {
     a->kind = kind;
+    a->shown_w = w;
+    a->shown_h = h;
     snprintf(a->shown_name, sizeof a->shown_name, "%s", name);
     fit_window_once(a, w, h);
     update_title(a);
@@ -349,6 +359,16 @@ static void show(app *a, shown_kind kind, const char *name)
         say(a, TEXT_ERROR, "Cannot show the image: %s", SDL_GetError());
     a->shown_stale = false;
     shown_as(a, kind, name, a->shown->w, a->shown->h);
+}
+
+/* A surface lent to the shrinker (shrink.h) is not written: let go of it
+ * (the shrinker keeps it alive) so that image_pull makes a new one. */
+static void release_if_lent(app *a, SDL_Surface **surf)
+{
+    if (shrinker_holds(a->shrinker, *surf)) {
+        SDL_FreeSurface(*surf);
+        *surf = NULL;
+    }
 }
 
 /* Live mode: uploads the newest frame from the segment's mapping straight
@@ -404,6 +424,7 @@ static void pull(app *a, bool quiet_when_empty)
         return;
     }
     seg_image img;
+    release_if_lent(a, &a->incoming);
     int rc = a->live ? pull_to_screen(a, &img, &err)
                      : image_pull(a->seg, &a->incoming, &img, &err);
     if (rc == SHMIMG_EEMPTY && quiet_when_empty)
@@ -555,6 +576,7 @@ static void key_save(app *a)
      * newest one (what is on screen, or the one after it). */
     shmimg_err err;
     if (a->shown_stale) {
+        release_if_lent(a, &a->shown);
         int rc = a->seg ? image_pull(a->seg, &a->shown, NULL, &err)
                         : shmimg_fail(&err, SHMIMG_EGONE,
                                       "the frame on screen came from a "
@@ -669,6 +691,50 @@ static void on_key(app *a, SDL_Keycode key)
         }
 }
 
+/* Point 3 of issue 11: an image drawn at less than half its size is drawn
+ * from an area-filtered copy made for that size (view.h, shrink.h): here
+ * for a small image, on the shrinker's thread for a large one (the
+ * bilinear picture shows until it is done). Live frames go straight from
+ * the segment into the texture at video rate and have no private copy:
+ * they are drawn with the bilinear filter, as is a frame whose copy is
+ * stale; P makes the copy, and with it the filtered picture. */
+static void want_small(app *a, int w, int h)
+{
+    int sw, sh;
+    if (!a->shown || a->shown_stale ||
+        !view_wants_small(a->view, w, h, &sw, &sh) ||
+        shrinker_busy(a->shrinker) || /* it redraws when done */
+        view_serial(a->view) == a->shrink_failed)
+        return;
+    unsigned serial = view_serial(a->view);
+    if ((long long)a->shown->w * a->shown->h <= shrink_on_loop_pixels) {
+        SDL_Surface *small = shrink_surface(a->shown, sw, sh);
+        if (!small || view_set_small(a->view, small, serial) < 0) {
+            a->shrink_failed = serial;
+            fprintf(stderr, "shmimg: cannot filter the image to %dx%d: %s\n",
+                    sw, sh, SDL_GetError());
+        }
+        SDL_FreeSurface(small);
+    } else if (shrinker_start(a->shrinker, a->shown, sw, sh, serial) < 0) {
+        a->shrink_failed = serial;
+        fprintf(stderr, "shmimg: cannot filter the image: %s\n",
+                SDL_GetError());
+    }
+}
+
+static void on_shrunk(app *a, shrink_result *r)
+{
+    unsigned serial = r->serial;
+    SDL_Surface *small = shrinker_finished(a->shrinker, r);
+    if (!small || view_set_small(a->view, small, serial) < 0) {
+        a->shrink_failed = serial;
+        fprintf(stderr, "shmimg: cannot filter the image: %s\n",
+                SDL_GetError());
+    }
+    SDL_FreeSurface(small);
+    a->dirty = true; /* drawn from it, or another size is wanted now */
+}
+
 /* ---- events and drawing ------------------------------------------------ */
 
 /* News from the generation watcher (live.h) about generation. */
@@ -750,6 +816,8 @@ static void on_event(app *a, SDL_Event *e)
     default:
         if (e->type == a->ev_loaded)
             on_loaded(a, e->user.data1);
+        else if (e->type == a->ev_shrunk)
+            on_shrunk(a, e->user.data1);
         else if (e->type == a->ev_saved)
             on_saved(a, e->user.data1);
         else if (e->type == ev_spin_type) {
@@ -782,8 +850,10 @@ static void draw(app *a)
     SDL_SetRenderDrawColor(a->renderer, background.r, background.g,
                            background.b, background.a);
     SDL_RenderClear(a->renderer);
-    if (a->kind != SHOWN_NOTHING)
+    if (a->kind != SHOWN_NOTHING) {
+        want_small(a, w, h - status_h);
         view_draw(a->view, w, h - status_h);
+    }
     if (a->font) {
         if (a->kind == SHOWN_NOTHING)
             hud_draw_empty(a->font, a->renderer, a->key, w, h - status_h);
@@ -920,7 +990,8 @@ static int setup(app *a, const options *o)
 {
     a->key = o->key;
     a->running = true;
-    a->ev_loaded = SDL_RegisterEvents(6);
+    a->ev_loaded = SDL_RegisterEvents(7);
+    a->ev_shrunk = a->ev_loaded + 6;
     a->ev_gone = a->ev_loaded + 5;
     a->ev_live = a->ev_loaded + 1;
     ev_collapse_type = a->ev_loaded + 2;
@@ -949,7 +1020,8 @@ static int setup(app *a, const options *o)
     a->view = view_create(a->renderer);
     a->loader = loader_create(a->ev_loaded);
     a->saver = saver_create(a->ev_saved);
-    if (!a->view || !a->loader || !a->saver)
+    a->shrinker = shrinker_create(a->ev_shrunk);
+    if (!a->view || !a->loader || !a->saver || !a->shrinker)
         return SDL_OutOfMemory();
     char atlas[PATH_MAX];
     if (app_asset_path("font.png", atlas, sizeof atlas) == 0)
@@ -983,6 +1055,7 @@ static int setup(app *a, const options *o)
 static void teardown(app *a)
 {
     saver_destroy(a->saver); /* a save under way ends whole first */
+    shrinker_destroy(a->shrinker);
     SDL_AtomicSet(&spinning, 0);
     loader_destroy(a->loader);
     detach(a);

@@ -22,6 +22,7 @@
 #include "shrink.h"
 #include "text.h"
 #include "view.h"
+#include "wlseat.h"
 
 #include <SDL_image.h>
 #include <errno.h>
@@ -326,13 +327,30 @@ static int attach(app *a, unsigned flags, shmimg_err *err)
     return rc;
 }
 
+/* HiDPI (issue 11, point 4): device pixels per window pixel, a whole
+ * number: 1 on most screens, 2 under Weston --scale=2 (the window is
+ * made with SDL_WINDOW_ALLOW_HIGHDPI, so the renderer's output is in
+ * device pixels). The image is drawn in device pixels, 1:1 when it fits;
+ * the text, badges and panels at this scale. */
+static int device_scale(const app *a)
+{
+    int window_w, device_w;
+    SDL_GetWindowSize(a->window, &window_w, NULL);
+    if (SDL_GetRendererOutputSize(a->renderer, &device_w, NULL) < 0 ||
+        window_w <= 0)
+        return 1;
+    return SDL_max(1, (device_w + window_w / 2) / window_w);
+}
+
 static void fit_window_once(app *a, int image_w, int image_h)
 {
     if (a->sized_to_image)
         return;
     a->sized_to_image = true;
     SDL_Rect usable;
-    int w = image_w, h = image_h + status_h;
+    int scale = device_scale(a); /* window sizes are in window pixels */
+    int w = (image_w + scale - 1) / scale,
+        h = (image_h + scale - 1) / scale + status_h;
     if (SDL_GetDisplayUsableBounds(SDL_GetWindowDisplayIndex(a->window),
                                    &usable) == 0) {
         w = SDL_min(w, usable.w);
@@ -845,15 +863,20 @@ static void on_event(app *a, SDL_Event *e)
 
 static void draw(app *a)
 {
-    int w, h;
-    SDL_GetRendererOutputSize(a->renderer, &w, &h);
+    int device_w, device_h;
+    SDL_GetRendererOutputSize(a->renderer, &device_w, &device_h);
     SDL_SetRenderDrawColor(a->renderer, background.r, background.g,
                            background.b, background.a);
     SDL_RenderClear(a->renderer);
+    /* The image in device pixels; everything else scaled, drawn in
+     * window pixels (w x h) through the renderer's scale. */
+    int scale = device_scale(a);
     if (a->kind != SHOWN_NOTHING) {
-        want_small(a, w, h - status_h);
-        view_draw(a->view, w, h - status_h);
+        want_small(a, device_w, device_h - status_h * scale);
+        view_draw(a->view, device_w, device_h - status_h * scale);
     }
+    int w = device_w / scale, h = device_h / scale;
+    SDL_RenderSetScale(a->renderer, (float)scale, (float)scale);
     if (a->font) {
         if (a->kind == SHOWN_NOTHING)
             hud_draw_empty(a->font, a->renderer, a->key, w, h - status_h);
@@ -881,6 +904,7 @@ static void draw(app *a)
             text_draw_panel(a->font, help, w, h);
         }
     }
+    SDL_RenderSetScale(a->renderer, 1, 1);
     SDL_RenderPresent(a->renderer);
     a->dirty = false;
 }
@@ -1040,8 +1064,19 @@ static int setup(app *a, const options *o)
     }
     SDL_RendererInfo info;
     SDL_GetRendererInfo(a->renderer, &info);
-    fprintf(stderr, "shmimg: window for key %s, video %s, renderer %s\n",
-            a->key, SDL_GetCurrentVideoDriver(), info.name);
+    int scale = device_scale(a);
+    if (scale > 1 && o->image && !o->has_geometry) {
+        /* Sized to the image in device pixels: 1:1 needs 1/scale. */
+        SDL_SetWindowSize(a->window, SDL_max(g.w / scale, min_w),
+                          SDL_max((g.h - status_h) / scale + status_h, 120));
+    }
+    int device_w, device_h;
+    SDL_GetWindowSize(a->window, &g.w, &g.h);
+    SDL_GetRendererOutputSize(a->renderer, &device_w, &device_h);
+    fprintf(stderr, "shmimg: window for key %s, video %s, renderer %s, "
+                    "%dx%d (%dx%d device pixels, scale %d)\n",
+            a->key, SDL_GetCurrentVideoDriver(), info.name, g.w, g.h,
+            device_w, device_h, scale);
     update_title(a);
     SDL_ShowWindow(a->window);
     say(a, TEXT_INFO, "Window for key %s: H shows the keys", a->key);
@@ -1097,6 +1132,29 @@ static void catch_quit_signals(void)
             sigaction(sig, &sa, NULL);
 }
 
+/* SDL 2.26 crashes in SDL_Init on a Wayland compositor that has no seat
+ * (Weston's headless backend): ask the compositor first (wlseat.h). With
+ * no SDL_VIDEODRIVER SDL picks X11 when DISPLAY is set, so only a
+ * Wayland-only session or SDL_VIDEODRIVER=wayland is asked.
+ * Returns: 0, or -1 after saying why no window can open. */
+static int check_wayland_seat(void)
+{
+    const char *driver = getenv("SDL_VIDEODRIVER");
+    bool wayland = driver && *driver ? strcmp(driver, "wayland") == 0
+                                     : getenv("WAYLAND_DISPLAY") &&
+                                           !getenv("DISPLAY");
+    if (!wayland || wlseat_present() != 0)
+        return 0;
+    fprintf(stderr, "shmimg: the Wayland compositor has no seat (no "
+                    "keyboard, no pointer; Weston's headless backend is "
+                    "one), and SDL %d.%d.%d would crash opening a window "
+                    "there; run the window under a compositor with a seat, "
+                    "or under X11 (DISPLAY, SDL_VIDEODRIVER=x11); the "
+                    "subcommands work anywhere: shmimg --help\n",
+            SDL_MAJOR_VERSION, SDL_MINOR_VERSION, SDL_PATCHLEVEL);
+    return -1;
+}
+
 int app_main(int argc, char **argv)
 {
     options o;
@@ -1105,6 +1163,8 @@ int app_main(int argc, char **argv)
         return rc;
     if (check_settings() < 0)
         return 2;
+    if (check_wayland_seat() < 0)
+        return 1;
     if (o.pair)
         return pair_run(o.key, o.live, o.image);
 

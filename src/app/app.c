@@ -9,6 +9,7 @@
  */
 #include "app.h"
 
+#include "chooser.h"
 #include "escape.h"
 #include "gone.h"
 #include "hud.h"
@@ -94,11 +95,13 @@ typedef struct app {
     char *drop_last;      /* last file of the drop batch in progress */
     int drop_count;
     int drop_note;        /* files in the batch that is being decoded */
+    const char *batch_verb; /* how they came: "dropped", "pasted" */
+    chooser *chooser;     /* O: the desktop's file chooser, a child */
     bool sized_to_image;  /* fitted once; after that the size is the user's */
     bool show_help;
     bool dirty;
     bool running;
-    Uint32 ev_loaded, ev_live, ev_saved, ev_gone, ev_shrunk;
+    Uint32 ev_loaded, ev_live, ev_saved, ev_gone, ev_shrunk, ev_chosen;
     char message[SHMIMG_ERR_MSG_MAX + 128];
     text_tone message_tone;
     int message_serial;   /* which message the collapse timer is for */
@@ -489,8 +492,8 @@ static void publish(app *a, loader_result *r)
     show(a, SHOWN_PUBLISHED, base_name(r->path));
     char also[64] = "";
     if (a->drop_note > 1)
-        snprintf(also, sizeof also, " (%d files dropped; the last one wins)",
-                 a->drop_note);
+        snprintf(also, sizeof also, " (%d files %s; the last one wins)",
+                 a->drop_note, a->batch_verb ? a->batch_verb : "dropped");
     say(a, TEXT_SUCCESS, "Published %s (%dx%d) under key %s%s",
         base_name(r->path),
         a->shown->w, a->shown->h, a->key, also);
@@ -684,6 +687,130 @@ static void key_escape(app *a)
     key_quit(a);
 }
 
+/* O and Ctrl+O: the desktop's file chooser in a child process, watched
+ * by a thread (chooser.h); the file chosen is published as if dropped. */
+static void key_open(app *a)
+{
+    if (chooser_busy(a->chooser)) {
+        say(a, TEXT_INFO, "The file chooser is open already");
+        return;
+    }
+    const char *tool = chooser_tool();
+    if (!tool) {
+        say(a, TEXT_ERROR, "No file chooser on this system (zenity or "
+                           "kdialog): drag an image from your file manager "
+                           "and drop it here, or copy its path and press "
+                           "Ctrl+V");
+        return;
+    }
+    if (chooser_open(a->chooser, "shmimg: an image to publish") < 0)
+        say(a, TEXT_ERROR, "Cannot open the file chooser: %s",
+            SDL_GetError());
+    else
+        say(a, TEXT_INFO, "Choose an image in the file chooser (%s) ...",
+            tool);
+}
+
+static void on_chosen(app *a, chooser_result *r)
+{
+    char tool[sizeof r->tool];
+    int status = r->status;
+    snprintf(tool, sizeof tool, "%s", r->tool);
+    char *path = chooser_finished(a->chooser, r);
+    if (path) {
+        a->batch_verb = "dropped";
+        start_loading(a, path, 1); /* checked as a drop is */
+    } else if (status == 1 || status == 0) {
+        say(a, TEXT_INFO, "No file chosen");
+    } else {
+        say(a, TEXT_ERROR, "The file chooser (%s) failed (exit status %d)",
+            tool, status);
+    }
+}
+
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* One line of the clipboard as a local path: an absolute path as it is,
+ * or a file:// URI (file:///p or file://host/p; percent-decoded).
+ * Returns: the path (the caller frees it), or NULL when the line is
+ * neither, or decodes to a NUL byte. */
+static char *clipboard_path(const char *line, size_t len)
+{
+    static const char scheme[] = "file://";
+    bool uri = len >= sizeof scheme - 1 &&
+               SDL_strncasecmp(line, scheme, sizeof scheme - 1) == 0;
+    if (uri) {
+        const char *p = line + sizeof scheme - 1, *end = line + len;
+        while (p < end && *p != '/') /* a host: ours, says the desktop */
+            p++;
+        len = (size_t)(end - p);
+        line = p;
+    }
+    if (len == 0 || line[0] != '/')
+        return NULL;
+    char *path = SDL_malloc(len + 1);
+    if (!path)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        int hi, lo;
+        if (uri && line[i] == '%' && i + 2 < len &&
+            (hi = hex_digit(line[i + 1])) >= 0 &&
+            (lo = hex_digit(line[i + 2])) >= 0) {
+            path[n++] = (char)(hi << 4 | lo);
+            i += 2;
+        } else {
+            path[n++] = line[i];
+        }
+        if (path[n - 1] == '\0') {
+            SDL_free(path);
+            return NULL;
+        }
+    }
+    path[n] = '\0';
+    return path;
+}
+
+/* Ctrl+V: a file path or file:// URI from the clipboard is published as a
+ * drop is (the same checks); of several lines the last file wins. */
+static void key_paste(app *a)
+{
+    char *clip = SDL_GetClipboardText(); /* "" when empty or not text */
+    char *last = NULL;
+    int files = 0, others = 0;
+    for (char *line = clip; line && *line;) {
+        size_t len = strcspn(line, "\r\n");
+        if (len > 0 && line[0] != '#') { /* text/uri-list comments */
+            char *path = clipboard_path(line, len);
+            if (path) {
+                SDL_free(last);
+                last = path;
+                files++;
+            } else {
+                others++;
+            }
+        }
+        line += len;
+        line += strspn(line, "\r\n");
+    }
+    SDL_free(clip);
+    if (!last) {
+        say(a, TEXT_ERROR, "%s: copy an image file (or its full path) and "
+                           "press Ctrl+V again",
+            others ? "The clipboard holds no file path or file:// URI"
+                   : "The clipboard is empty");
+        return;
+    }
+    a->batch_verb = "pasted";
+    start_loading(a, last, files);
+}
+
 static const struct {
     SDL_Keycode key;
     void (*run)(app *a);
@@ -698,6 +825,7 @@ static const struct {
     {SDLK_F1, key_help, NULL},
     {SDLK_q, key_quit, "Q         quit"},
     {SDLK_ESCAPE, key_escape, "Esc       close the help, then quit"},
+    {SDLK_o, key_open, "O, Ctrl+O open an image with the file chooser"},
 };
 
 static void on_key(app *a, SDL_Keycode key)
@@ -804,8 +932,12 @@ static void on_event(app *a, SDL_Event *e)
     case SDL_KEYDOWN:
         /* Every key is a toggle or an action: a held key acts once (the
          * repeats would toggle live mode 15 times a second, queue saves). */
-        if (!e->key.repeat)
-            on_key(a, e->key.keysym.sym);
+        if (e->key.repeat)
+            break;
+        if (e->key.keysym.sym == SDLK_v && (e->key.keysym.mod & KMOD_CTRL))
+            key_paste(a);
+        else
+            on_key(a, e->key.keysym.sym); /* Ctrl+O as O */
         break;
     case SDL_DROPBEGIN: a->drop_count = 0; break;
     case SDL_DROPFILE:
@@ -820,6 +952,7 @@ static void on_event(app *a, SDL_Event *e)
         break;
     case SDL_DROPCOMPLETE:
         if (a->drop_last) {
+            a->batch_verb = "dropped";
             start_loading(a, a->drop_last, a->drop_count);
             a->drop_last = NULL;
         }
@@ -834,6 +967,8 @@ static void on_event(app *a, SDL_Event *e)
     default:
         if (e->type == a->ev_loaded)
             on_loaded(a, e->user.data1);
+        else if (e->type == a->ev_chosen)
+            on_chosen(a, e->user.data1);
         else if (e->type == a->ev_shrunk)
             on_shrunk(a, e->user.data1);
         else if (e->type == a->ev_saved)
@@ -898,7 +1033,8 @@ static void draw(app *a)
                     strncat(help, keys[i].help, sizeof help - strlen(help) - 2);
                     strcat(help, "\n");
                 }
-            strncat(help, "Click     pull, in an empty window\n"
+            strncat(help, "Ctrl+V    publish the file whose path was copied\n"
+                          "Click     pull, in an empty window\n"
                           "Drop an image file here to publish it.",
                     sizeof help - strlen(help) - 1);
             text_draw_panel(a->font, help, w, h);
@@ -1014,7 +1150,8 @@ static int setup(app *a, const options *o)
 {
     a->key = o->key;
     a->running = true;
-    a->ev_loaded = SDL_RegisterEvents(7);
+    a->ev_loaded = SDL_RegisterEvents(8);
+    a->ev_chosen = a->ev_loaded + 7;
     a->ev_shrunk = a->ev_loaded + 6;
     a->ev_gone = a->ev_loaded + 5;
     a->ev_live = a->ev_loaded + 1;
@@ -1045,7 +1182,8 @@ static int setup(app *a, const options *o)
     a->loader = loader_create(a->ev_loaded);
     a->saver = saver_create(a->ev_saved);
     a->shrinker = shrinker_create(a->ev_shrunk);
-    if (!a->view || !a->loader || !a->saver || !a->shrinker)
+    a->chooser = chooser_create(a->ev_chosen);
+    if (!a->view || !a->loader || !a->saver || !a->shrinker || !a->chooser)
         return SDL_OutOfMemory();
     char atlas[PATH_MAX];
     if (app_asset_path("font.png", atlas, sizeof atlas) == 0)
@@ -1091,6 +1229,7 @@ static void teardown(app *a)
 {
     saver_destroy(a->saver); /* a save under way ends whole first */
     shrinker_destroy(a->shrinker);
+    chooser_destroy(a->chooser);
     SDL_AtomicSet(&spinning, 0);
     loader_destroy(a->loader);
     detach(a);

@@ -19,6 +19,10 @@ packages=(
   build-essential cmake pkg-config           # the build
   libsdl2-dev libsdl2-image-dev libpng-dev   # the runtime dependencies
   xvfb xdotool x11-utils libx11-dev libxtst-dev imagemagick  # GUI tests
+  fonts-dejavu-core                          # a page of text (gui_shrink)
+  weston libdecor-0-0 libdecor-0-plugin-1-cairo  # Wayland: the compositor of
+                                             # gui_wayland, title bars for SDL
+  xclip zenity                               # the clipboard, a file chooser
   libgl1-mesa-dri                            # llvmpipe, the GL renderer under Xvfb
   python3 procps                             # test scripts
   python3-numpy python3-pytest               # the Python module and its tests

@@ -40,10 +40,11 @@ ok() { checks=$((checks + 1)); }
 
 # ---- the X server ---------------------------------------------------------
 : > display.txt
+# XVFB_SCREEN: another size (the Weston test nests a 2x output).
 # -noreset: by default Xvfb resets when its last client leaves, and
 # refuses connections meanwhile (EAGAIN, ECONNRESET); a window started
 # right after the others closed would find no X server.
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp -noreset 3> display.txt > xvfb.log 2>&1 &
+Xvfb -displayfd 3 -screen 0 ${XVFB_SCREEN:-1280x800x24} -nolisten tcp -noreset 3> display.txt > xvfb.log 2>&1 &
 display=""
 for _ in $(seq 100); do
   display=$(tr -d '\n' < display.txt)

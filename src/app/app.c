@@ -9,6 +9,7 @@
  */
 #include "app.h"
 
+#include "chooser.h"
 #include "escape.h"
 #include "gone.h"
 #include "hud.h"
@@ -20,8 +21,10 @@
 #include "player.h"
 #include "save.h"
 #include "saver.h"
+#include "shrink.h"
 #include "text.h"
 #include "view.h"
+#include "wlseat.h"
 
 #include <SDL_image.h>
 #include <errno.h>
@@ -52,6 +55,9 @@ static const SDL_Color publisher_colour = {0x2d, 0x6c, 0xdf, 0xff};
 static const SDL_Color playing_colour = {0x2f, 0x9e, 0x57, 0xff};
 static const SDL_Color reader_colour = {0x4a, 0x50, 0x58, 0xff};
 static const SDL_Color newer_colour = {0xb8, 0x7a, 0x0b, 0xff};
+/* An image of at most this many pixels is area-filtered on the loop (a few
+ * ms); a larger one on the shrinker's thread. */
+static const long long shrink_on_loop_pixels = 1000 * 1000;
 
 typedef enum shown_kind {
     SHOWN_NOTHING,
@@ -67,6 +73,8 @@ typedef struct app {
     text *font;
     loader *loader;
     saver *saver;         /* S: the PNG is written off the loop */
+    shrinker *shrinker;   /* the filtered copy of a large image */
+    unsigned shrink_failed; /* the view serial it failed for: no retry */
     Uint32 save_started;  /* SDL_GetTicks() when the save under way began */
     int save_w, save_h;   /* its size, pixels: what is shown may change */
     seg *seg;             /* NULL while detached */
@@ -81,19 +89,23 @@ typedef struct app {
     bool shown_stale;     /* live mode uploads frames straight from the
                              segment: shown is older than the screen */
     SDL_Surface *incoming; /* pulls land here, then swap with shown */
-    int shown_w, shown_h; /* pixels of what is on screen */
     player *player;       /* an animation this window publishes, playing */
     shown_kind kind;
+    int shown_w, shown_h; /* pixels, of what is on screen (live frames
+                             have no private copy: shown may be NULL) */
     char shown_name[SHMIMG_NAME_MAX];
     char *pending;        /* the newest drop, waiting for the decoder */
     char *drop_last;      /* last file of the drop batch in progress */
     int drop_count;
     int drop_note;        /* files in the batch that is being decoded */
+    const char *batch_verb; /* how they came: "dropped", "pasted" */
+    chooser *chooser;     /* O: the desktop's file chooser, a child */
     bool sized_to_image;  /* fitted once; after that the size is the user's */
     bool show_help;
     bool dirty;
     bool running;
-    Uint32 ev_loaded, ev_live, ev_saved, ev_gone, ev_tick;
+    Uint32 ev_loaded, ev_live, ev_saved, ev_gone, ev_shrunk, ev_chosen,
+        ev_tick;
     char message[SHMIMG_ERR_MSG_MAX + 128];
     text_tone message_tone;
     int message_serial;   /* which message the collapse timer is for */
@@ -335,13 +347,30 @@ static int attach(app *a, unsigned flags, shmimg_err *err)
     return rc;
 }
 
+/* HiDPI (issue 11, point 4): device pixels per window pixel, a whole
+ * number: 1 on most screens, 2 under Weston --scale=2 (the window is
+ * made with SDL_WINDOW_ALLOW_HIGHDPI, so the renderer's output is in
+ * device pixels). The image is drawn in device pixels, 1:1 when it fits;
+ * the text, badges and panels at this scale. */
+static int device_scale(const app *a)
+{
+    int window_w, device_w;
+    SDL_GetWindowSize(a->window, &window_w, NULL);
+    if (SDL_GetRendererOutputSize(a->renderer, &device_w, NULL) < 0 ||
+        window_w <= 0)
+        return 1;
+    return SDL_max(1, (device_w + window_w / 2) / window_w);
+}
+
 static void fit_window_once(app *a, int image_w, int image_h)
 {
     if (a->sized_to_image)
         return;
     a->sized_to_image = true;
     SDL_Rect usable;
-    int w = image_w, h = image_h + status_h;
+    int scale = device_scale(a); /* window sizes are in window pixels */
+    int w = (image_w + scale - 1) / scale,
+        h = (image_h + scale - 1) / scale + status_h;
     if (SDL_GetDisplayUsableBounds(SDL_GetWindowDisplayIndex(a->window),
                                    &usable) == 0) {
         w = SDL_min(w, usable.w);
@@ -368,6 +397,16 @@ static void show(app *a, shown_kind kind, const char *name)
         say(a, TEXT_ERROR, "Cannot show the image: %s", SDL_GetError());
     a->shown_stale = false;
     shown_as(a, kind, name, a->shown->w, a->shown->h);
+}
+
+/* A surface lent to the shrinker (shrink.h) is not written: let go of it
+ * (the shrinker keeps it alive) so that image_pull makes a new one. */
+static void release_if_lent(app *a, SDL_Surface **surf)
+{
+    if (shrinker_holds(a->shrinker, *surf)) {
+        SDL_FreeSurface(*surf);
+        *surf = NULL;
+    }
 }
 
 /* Live mode: uploads the newest frame from the segment's mapping straight
@@ -423,6 +462,7 @@ static void pull(app *a, bool quiet_when_empty)
         return;
     }
     seg_image img;
+    release_if_lent(a, &a->incoming);
     int rc = a->live ? pull_to_screen(a, &img, &err)
                      : image_pull(a->seg, &a->incoming, &img, &err);
     if (rc == SHMIMG_EEMPTY && quiet_when_empty)
@@ -475,8 +515,8 @@ static void publish(app *a, loader_result *r)
     show(a, SHOWN_PUBLISHED, base_name(r->path));
     char also[64] = "";
     if (a->drop_note > 1)
-        snprintf(also, sizeof also, " (%d files dropped; the last one wins)",
-                 a->drop_note);
+        snprintf(also, sizeof also, " (%d files %s; the last one wins)",
+                 a->drop_note, a->batch_verb ? a->batch_verb : "dropped");
     if (a->player) {
         const image_anim *an = player_anim(a->player);
         say(a, TEXT_SUCCESS,
@@ -629,6 +669,7 @@ static void key_save(app *a)
      * newest one (what is on screen, or the one after it). */
     shmimg_err err;
     if (a->shown_stale) {
+        release_if_lent(a, &a->shown);
         int rc = a->seg ? image_pull(a->seg, &a->shown, NULL, &err)
                         : shmimg_fail(&err, SHMIMG_EGONE,
                                       "the frame on screen came from a "
@@ -718,6 +759,130 @@ static void key_escape(app *a)
     key_quit(a);
 }
 
+/* O and Ctrl+O: the desktop's file chooser in a child process, watched
+ * by a thread (chooser.h); the file chosen is published as if dropped. */
+static void key_open(app *a)
+{
+    if (chooser_busy(a->chooser)) {
+        say(a, TEXT_INFO, "The file chooser is open already");
+        return;
+    }
+    const char *tool = chooser_tool();
+    if (!tool) {
+        say(a, TEXT_ERROR, "No file chooser on this system (zenity or "
+                           "kdialog): drag an image from your file manager "
+                           "and drop it here, or copy its path and press "
+                           "Ctrl+V");
+        return;
+    }
+    if (chooser_open(a->chooser, "shmimg: an image to publish") < 0)
+        say(a, TEXT_ERROR, "Cannot open the file chooser: %s",
+            SDL_GetError());
+    else
+        say(a, TEXT_INFO, "Choose an image in the file chooser (%s) ...",
+            tool);
+}
+
+static void on_chosen(app *a, chooser_result *r)
+{
+    char tool[sizeof r->tool];
+    int status = r->status;
+    snprintf(tool, sizeof tool, "%s", r->tool);
+    char *path = chooser_finished(a->chooser, r);
+    if (path) {
+        a->batch_verb = "dropped";
+        start_loading(a, path, 1); /* checked as a drop is */
+    } else if (status == 1 || status == 0) {
+        say(a, TEXT_INFO, "No file chosen");
+    } else {
+        say(a, TEXT_ERROR, "The file chooser (%s) failed (exit status %d)",
+            tool, status);
+    }
+}
+
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* One line of the clipboard as a local path: an absolute path as it is,
+ * or a file:// URI (file:///p or file://host/p; percent-decoded).
+ * Returns: the path (the caller frees it), or NULL when the line is
+ * neither, or decodes to a NUL byte. */
+static char *clipboard_path(const char *line, size_t len)
+{
+    static const char scheme[] = "file://";
+    bool uri = len >= sizeof scheme - 1 &&
+               SDL_strncasecmp(line, scheme, sizeof scheme - 1) == 0;
+    if (uri) {
+        const char *p = line + sizeof scheme - 1, *end = line + len;
+        while (p < end && *p != '/') /* a host: ours, says the desktop */
+            p++;
+        len = (size_t)(end - p);
+        line = p;
+    }
+    if (len == 0 || line[0] != '/')
+        return NULL;
+    char *path = SDL_malloc(len + 1);
+    if (!path)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        int hi, lo;
+        if (uri && line[i] == '%' && i + 2 < len &&
+            (hi = hex_digit(line[i + 1])) >= 0 &&
+            (lo = hex_digit(line[i + 2])) >= 0) {
+            path[n++] = (char)(hi << 4 | lo);
+            i += 2;
+        } else {
+            path[n++] = line[i];
+        }
+        if (path[n - 1] == '\0') {
+            SDL_free(path);
+            return NULL;
+        }
+    }
+    path[n] = '\0';
+    return path;
+}
+
+/* Ctrl+V: a file path or file:// URI from the clipboard is published as a
+ * drop is (the same checks); of several lines the last file wins. */
+static void key_paste(app *a)
+{
+    char *clip = SDL_GetClipboardText(); /* "" when empty or not text */
+    char *last = NULL;
+    int files = 0, others = 0;
+    for (char *line = clip; line && *line;) {
+        size_t len = strcspn(line, "\r\n");
+        if (len > 0 && line[0] != '#') { /* text/uri-list comments */
+            char *path = clipboard_path(line, len);
+            if (path) {
+                SDL_free(last);
+                last = path;
+                files++;
+            } else {
+                others++;
+            }
+        }
+        line += len;
+        line += strspn(line, "\r\n");
+    }
+    SDL_free(clip);
+    if (!last) {
+        say(a, TEXT_ERROR, "%s: copy an image file (or its full path) and "
+                           "press Ctrl+V again",
+            others ? "The clipboard holds no file path or file:// URI"
+                   : "The clipboard is empty");
+        return;
+    }
+    a->batch_verb = "pasted";
+    start_loading(a, last, files);
+}
+
 static const struct {
     SDL_Keycode key;
     void (*run)(app *a);
@@ -732,6 +897,7 @@ static const struct {
     {SDLK_F1, key_help, NULL},
     {SDLK_q, key_quit, "Q         quit"},
     {SDLK_ESCAPE, key_escape, "Esc       close the help, then quit"},
+    {SDLK_o, key_open, "O, Ctrl+O open an image with the file chooser"},
 };
 
 static void on_key(app *a, SDL_Keycode key)
@@ -741,6 +907,50 @@ static void on_key(app *a, SDL_Keycode key)
             keys[i].run(a);
             return;
         }
+}
+
+/* Point 3 of issue 11: an image drawn at less than half its size is drawn
+ * from an area-filtered copy made for that size (view.h, shrink.h): here
+ * for a small image, on the shrinker's thread for a large one (the
+ * bilinear picture shows until it is done). Live frames go straight from
+ * the segment into the texture at video rate and have no private copy:
+ * they are drawn with the bilinear filter, as is a frame whose copy is
+ * stale; P makes the copy, and with it the filtered picture. */
+static void want_small(app *a, int w, int h)
+{
+    int sw, sh;
+    if (!a->shown || a->shown_stale ||
+        !view_wants_small(a->view, w, h, &sw, &sh) ||
+        shrinker_busy(a->shrinker) || /* it redraws when done */
+        view_serial(a->view) == a->shrink_failed)
+        return;
+    unsigned serial = view_serial(a->view);
+    if ((long long)a->shown->w * a->shown->h <= shrink_on_loop_pixels) {
+        SDL_Surface *small = shrink_surface(a->shown, sw, sh);
+        if (!small || view_set_small(a->view, small, serial) < 0) {
+            a->shrink_failed = serial;
+            fprintf(stderr, "shmimg: cannot filter the image to %dx%d: %s\n",
+                    sw, sh, SDL_GetError());
+        }
+        SDL_FreeSurface(small);
+    } else if (shrinker_start(a->shrinker, a->shown, sw, sh, serial) < 0) {
+        a->shrink_failed = serial;
+        fprintf(stderr, "shmimg: cannot filter the image: %s\n",
+                SDL_GetError());
+    }
+}
+
+static void on_shrunk(app *a, shrink_result *r)
+{
+    unsigned serial = r->serial;
+    SDL_Surface *small = shrinker_finished(a->shrinker, r);
+    if (!small || view_set_small(a->view, small, serial) < 0) {
+        a->shrink_failed = serial;
+        fprintf(stderr, "shmimg: cannot filter the image: %s\n",
+                SDL_GetError());
+    }
+    SDL_FreeSurface(small);
+    a->dirty = true; /* drawn from it, or another size is wanted now */
 }
 
 /* ---- events and drawing ------------------------------------------------ */
@@ -794,8 +1004,12 @@ static void on_event(app *a, SDL_Event *e)
     case SDL_KEYDOWN:
         /* Every key is a toggle or an action: a held key acts once (the
          * repeats would toggle live mode 15 times a second, queue saves). */
-        if (!e->key.repeat)
-            on_key(a, e->key.keysym.sym);
+        if (e->key.repeat)
+            break;
+        if (e->key.keysym.sym == SDLK_v && (e->key.keysym.mod & KMOD_CTRL))
+            key_paste(a);
+        else
+            on_key(a, e->key.keysym.sym); /* Ctrl+O as O */
         break;
     case SDL_DROPBEGIN: a->drop_count = 0; break;
     case SDL_DROPFILE:
@@ -810,6 +1024,7 @@ static void on_event(app *a, SDL_Event *e)
         break;
     case SDL_DROPCOMPLETE:
         if (a->drop_last) {
+            a->batch_verb = "dropped";
             start_loading(a, a->drop_last, a->drop_count);
             a->drop_last = NULL;
         }
@@ -824,6 +1039,10 @@ static void on_event(app *a, SDL_Event *e)
     default:
         if (e->type == a->ev_loaded)
             on_loaded(a, e->user.data1);
+        else if (e->type == a->ev_chosen)
+            on_chosen(a, e->user.data1);
+        else if (e->type == a->ev_shrunk)
+            on_shrunk(a, e->user.data1);
         else if (e->type == a->ev_saved)
             on_saved(a, e->user.data1);
         else if (e->type == ev_spin_type) {
@@ -853,13 +1072,20 @@ static void on_event(app *a, SDL_Event *e)
 
 static void draw(app *a)
 {
-    int w, h;
-    SDL_GetRendererOutputSize(a->renderer, &w, &h);
+    int device_w, device_h;
+    SDL_GetRendererOutputSize(a->renderer, &device_w, &device_h);
     SDL_SetRenderDrawColor(a->renderer, background.r, background.g,
                            background.b, background.a);
     SDL_RenderClear(a->renderer);
-    if (a->kind != SHOWN_NOTHING)
-        view_draw(a->view, w, h - status_h);
+    /* The image in device pixels; everything else scaled, drawn in
+     * window pixels (w x h) through the renderer's scale. */
+    int scale = device_scale(a);
+    if (a->kind != SHOWN_NOTHING) {
+        want_small(a, device_w, device_h - status_h * scale);
+        view_draw(a->view, device_w, device_h - status_h * scale);
+    }
+    int w = device_w / scale, h = device_h / scale;
+    SDL_RenderSetScale(a->renderer, (float)scale, (float)scale);
     if (a->font) {
         if (a->kind == SHOWN_NOTHING)
             hud_draw_empty(a->font, a->renderer, a->key, w, h - status_h);
@@ -881,12 +1107,14 @@ static void draw(app *a)
                     strncat(help, keys[i].help, sizeof help - strlen(help) - 2);
                     strcat(help, "\n");
                 }
-            strncat(help, "Click     pull, in an empty window\n"
+            strncat(help, "Ctrl+V    publish the file whose path was copied\n"
+                          "Click     pull, in an empty window\n"
                           "Drop an image file here to publish it.",
                     sizeof help - strlen(help) - 1);
             text_draw_panel(a->font, help, w, h);
         }
     }
+    SDL_RenderSetScale(a->renderer, 1, 1);
     SDL_RenderPresent(a->renderer);
     a->dirty = false;
 }
@@ -996,8 +1224,10 @@ static int setup(app *a, const options *o)
 {
     a->key = o->key;
     a->running = true;
-    a->ev_loaded = SDL_RegisterEvents(7);
-    a->ev_tick = a->ev_loaded + 6;
+    a->ev_loaded = SDL_RegisterEvents(9);
+    a->ev_tick = a->ev_loaded + 8;
+    a->ev_chosen = a->ev_loaded + 7;
+    a->ev_shrunk = a->ev_loaded + 6;
     a->ev_gone = a->ev_loaded + 5;
     a->ev_live = a->ev_loaded + 1;
     ev_collapse_type = a->ev_loaded + 2;
@@ -1026,7 +1256,9 @@ static int setup(app *a, const options *o)
     a->view = view_create(a->renderer);
     a->loader = loader_create(a->ev_loaded);
     a->saver = saver_create(a->ev_saved);
-    if (!a->view || !a->loader || !a->saver)
+    a->shrinker = shrinker_create(a->ev_shrunk);
+    a->chooser = chooser_create(a->ev_chosen);
+    if (!a->view || !a->loader || !a->saver || !a->shrinker || !a->chooser)
         return SDL_OutOfMemory();
     char atlas[PATH_MAX];
     if (app_asset_path("font.png", atlas, sizeof atlas) == 0)
@@ -1045,8 +1277,19 @@ static int setup(app *a, const options *o)
     }
     SDL_RendererInfo info;
     SDL_GetRendererInfo(a->renderer, &info);
-    fprintf(stderr, "shmimg: window for key %s, video %s, renderer %s\n",
-            a->key, SDL_GetCurrentVideoDriver(), info.name);
+    int scale = device_scale(a);
+    if (scale > 1 && o->image && !o->has_geometry) {
+        /* Sized to the image in device pixels: 1:1 needs 1/scale. */
+        SDL_SetWindowSize(a->window, SDL_max(g.w / scale, min_w),
+                          SDL_max((g.h - status_h) / scale + status_h, 120));
+    }
+    int device_w, device_h;
+    SDL_GetWindowSize(a->window, &g.w, &g.h);
+    SDL_GetRendererOutputSize(a->renderer, &device_w, &device_h);
+    fprintf(stderr, "shmimg: window for key %s, video %s, renderer %s, "
+                    "%dx%d (%dx%d device pixels, scale %d)\n",
+            a->key, SDL_GetCurrentVideoDriver(), info.name, g.w, g.h,
+            device_w, device_h, scale);
     update_title(a);
     SDL_ShowWindow(a->window);
     say(a, TEXT_INFO, "Window for key %s: H shows the keys", a->key);
@@ -1061,6 +1304,8 @@ static void teardown(app *a)
 {
     stop_playing(a);
     saver_destroy(a->saver); /* a save under way ends whole first */
+    shrinker_destroy(a->shrinker);
+    chooser_destroy(a->chooser);
     SDL_AtomicSet(&spinning, 0);
     loader_destroy(a->loader);
     detach(a);
@@ -1102,6 +1347,29 @@ static void catch_quit_signals(void)
             sigaction(sig, &sa, NULL);
 }
 
+/* SDL 2.26 crashes in SDL_Init on a Wayland compositor that has no seat
+ * (Weston's headless backend): ask the compositor first (wlseat.h). With
+ * no SDL_VIDEODRIVER SDL picks X11 when DISPLAY is set, so only a
+ * Wayland-only session or SDL_VIDEODRIVER=wayland is asked.
+ * Returns: 0, or -1 after saying why no window can open. */
+static int check_wayland_seat(void)
+{
+    const char *driver = getenv("SDL_VIDEODRIVER");
+    bool wayland = driver && *driver ? strcmp(driver, "wayland") == 0
+                                     : getenv("WAYLAND_DISPLAY") &&
+                                           !getenv("DISPLAY");
+    if (!wayland || wlseat_present() != 0)
+        return 0;
+    fprintf(stderr, "shmimg: the Wayland compositor has no seat (no "
+                    "keyboard, no pointer; Weston's headless backend is "
+                    "one), and SDL %d.%d.%d would crash opening a window "
+                    "there; run the window under a compositor with a seat, "
+                    "or under X11 (DISPLAY, SDL_VIDEODRIVER=x11); the "
+                    "subcommands work anywhere: shmimg --help\n",
+            SDL_MAJOR_VERSION, SDL_MINOR_VERSION, SDL_PATCHLEVEL);
+    return -1;
+}
+
 int app_main(int argc, char **argv)
 {
     options o;
@@ -1110,6 +1378,8 @@ int app_main(int argc, char **argv)
         return rc;
     if (check_settings() < 0)
         return 2;
+    if (check_wayland_seat() < 0)
+        return 1;
     if (o.pair)
         return pair_run(o.key, o.live, o.image);
 

@@ -6,7 +6,18 @@ struct view {
     SDL_Texture *image;
     int w, h;               /* pixels */
     SDL_Texture *checker;   /* one tile of the checkerboard */
+    unsigned serial;        /* bumped by every upload */
+    SDL_Texture *small;     /* the area-filtered copy (shrink.h), or NULL */
+    int small_w, small_h;   /* pixels */
+    unsigned small_serial;  /* of the image it was made from */
 };
+
+/* Below this scale the GPU's bilinear filter aliases: draw the filtered
+ * copy (issue 11, point 3). */
+static bool too_small(const view *v, SDL_Rect at)
+{
+    return 2 * at.w < v->w || 2 * at.h < v->h;
+}
 
 enum { checker_square = 8, checker_tile = 64 }; /* pixels */
 
@@ -47,6 +58,8 @@ void view_destroy(view *v)
         SDL_DestroyTexture(v->image);
     if (v->checker)
         SDL_DestroyTexture(v->checker);
+    if (v->small)
+        SDL_DestroyTexture(v->small);
     SDL_free(v);
 }
 
@@ -59,6 +72,7 @@ int view_set_image(view *v, const SDL_Surface *rgba)
 
 int view_upload(view *v, const void *pixels, int w, int h, int pitch)
 {
+    v->serial++;
     if (!v->image || v->w != w || v->h != h) {
         SDL_Texture *t = SDL_CreateTexture(v->renderer, SDL_PIXELFORMAT_RGBA32,
                                            SDL_TEXTUREACCESS_STREAMING, w, h);
@@ -107,5 +121,48 @@ void view_draw(view *v, int win_w, int win_h)
                                &(SDL_Rect){x, y, checker_tile, checker_tile});
         SDL_RenderSetClipRect(v->renderer, NULL);
     }
-    SDL_RenderCopy(v->renderer, v->image, NULL, &at);
+    bool small = v->small && v->small_serial == v->serial &&
+                 v->small_w == at.w && v->small_h == at.h;
+    SDL_RenderCopy(v->renderer, small ? v->small : v->image, NULL, &at);
+}
+
+unsigned view_serial(const view *v) { return v->serial; }
+
+bool view_wants_small(const view *v, int win_w, int win_h, int *w, int *h)
+{
+    if (!v->image)
+        return false;
+    SDL_Rect at = view_place(v, win_w, win_h);
+    *w = at.w;
+    *h = at.h;
+    return too_small(v, at) &&
+           !(v->small && v->small_serial == v->serial &&
+             v->small_w == at.w && v->small_h == at.h);
+}
+
+int view_set_small(view *v, const SDL_Surface *rgba, unsigned serial)
+{
+    if (serial != v->serial)
+        return 0; /* made from an image no longer shown */
+    if (rgba->format->format != SDL_PIXELFORMAT_RGBA32)
+        return SDL_SetError("view_set_small: not an RGBA32 surface");
+    SDL_Texture *t = SDL_CreateTexture(v->renderer, SDL_PIXELFORMAT_RGBA32,
+                                       SDL_TEXTUREACCESS_STATIC, rgba->w,
+                                       rgba->h);
+    if (!t)
+        return -1;
+    SDL_SetTextureBlendMode(t, SDL_BLENDMODE_BLEND);
+    /* Drawn 1:1: nearest, so that no filter touches it again. */
+    SDL_SetTextureScaleMode(t, SDL_ScaleModeNearest);
+    if (SDL_UpdateTexture(t, NULL, rgba->pixels, rgba->pitch) < 0) {
+        SDL_DestroyTexture(t);
+        return -1;
+    }
+    if (v->small)
+        SDL_DestroyTexture(v->small);
+    v->small = t;
+    v->small_w = rgba->w;
+    v->small_h = rgba->h;
+    v->small_serial = serial;
+    return 0;
 }

@@ -27,7 +27,22 @@ bool view_has_image(const view *v);
 /* Returns: where the image goes in a win_w x win_h window. */
 SDL_Rect view_place(const view *v, int win_w, int win_h);
 
-/* Draws the image (and the checkerboard under it). */
+/* Draws the image (and the checkerboard under it): from the filtered
+ * copy when there is one for this image at the size it is drawn. */
 void view_draw(view *v, int win_w, int win_h);
+
+/* Returns: a number that changes with every upload (the image's
+ * identity, for view_set_small). */
+unsigned view_serial(const view *v);
+
+/* Returns: true when the image is drawn at less than half its size in a
+ * win_w x win_h area and no filtered copy of that size (*w x *h, pixels)
+ * exists for it: the caller should make one (shrink.h). */
+bool view_wants_small(const view *v, int win_w, int win_h, int *w, int *h);
+
+/* Keeps rgba, the filtered copy of the image of that serial, as a
+ * texture; ignored when another image was uploaded since.
+ * Returns: 0, or -1 (SDL_GetError). */
+int view_set_small(view *v, const SDL_Surface *rgba, unsigned serial);
 
 #endif

@@ -1390,6 +1390,9 @@ int app_main(int argc, char **argv)
                 SDL_GetError());
         return 1;
     }
+    /* From here on, one way out: teardown copes with a half-made app. */
+    app a = {0};
+    rc = 1;
     /* With no display SDL falls back to drivers that draw nowhere: a window
      * nobody can see is worse than an error. (Asked for by name, fine.) */
     const char *driver = SDL_GetCurrentVideoDriver();
@@ -1398,19 +1401,16 @@ int app_main(int argc, char **argv)
         fprintf(stderr, "shmimg: no display to open a window on (DISPLAY "
                         "or WAYLAND_DISPLAY); the subcommands work without "
                         "one: shmimg --help\n");
-        SDL_Quit();
-        return 1;
+        goto out;
     }
     catch_quit_signals();
-    app a = {0};
     if (setup(&a, &o) < 0) {
         fprintf(stderr, "shmimg: cannot set up the window: %s\n",
                 SDL_GetError());
-        teardown(&a);
-        SDL_Quit();
-        return 1;
+        goto out;
     }
     /* Sleep until something happens; draw only when something changed. */
+    rc = 0;
     while (a.running) {
         SDL_Event e;
         if (!SDL_WaitEvent(&e)) {
@@ -1423,7 +1423,8 @@ int app_main(int argc, char **argv)
         if (a.dirty && a.running)
             draw(&a);
     }
+out:
     teardown(&a);
     SDL_Quit();
-    return 0;
+    return rc;
 }

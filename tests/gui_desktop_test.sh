@@ -84,7 +84,7 @@ cp shot.png empty.png
 # A click in the empty window pulls: nothing yet, said in plain words, as
 # an error (red bar, red disc), the library's words on stderr only.
 xdotool mousemove --window "$WA" 240 150 click 1
-wait_log a.log 'error: Nothing published under key desk yet: drop an image file here to publish it.*\(detail: Unable to attach to shared memory segment'
+wait_log a.log 'error: Nothing published under key desk yet: drop an image file here or press O to publish one.*\(detail: Unable to attach to shared memory segment'
 looks "$WA" "error tone" 1,338=$ERR_DISC 5,322=$ERR_BAR 10,338=$ERR_DISC 240,75=$ACCENT
 
 # Another window publishes; a click in the empty one pulls it.
@@ -114,7 +114,7 @@ wait_log b.log "error: $(basename "$work") is a folder: drop an image file \(det
 "$shmimg" --key desk2 --geometry ${W}x$H+0+400 > c.log 2>&1 & C=$!
 WC=$(window_of $C) || exit 1
 press "$WC" s
-wait_log c.log 'error: Nothing to save yet: drop an image file here, or press P to pull one'
+wait_log c.log 'error: Nothing to save yet: drop an image file here, press O to open one, or P to pull one'
 press "$WC" q
 wait $C; [ $? = 0 ] || fail "C did not exit 0"; ok
 

@@ -681,8 +681,8 @@ static void key_save(app *a)
         a->shown_stale = false;
     }
     if (!a->shown) {
-        say(a, TEXT_ERROR, "Nothing to save yet: drop an image file here, or "
-                           "press P to pull one");
+        say(a, TEXT_ERROR, "Nothing to save yet: drop an image file here, "
+                           "press O to open one, or P to pull one");
         return;
     }
     if (saver_busy(a->saver)) {

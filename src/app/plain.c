@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 /* What the window offers when there is nothing to show. */
-#define WAY_IN "drop an image file here to publish it"
+#define WAY_IN "drop an image file here or press O to publish one"
 
 static const char *base_name(const char *path)
 {

@@ -11,6 +11,7 @@ export SHMIMG_DIR=$(mktemp -d /dev/shm/shmimg-streamtest.XXXXXX)
 work=$(mktemp -d)
 cleanup() {
   for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; done
+  umount "$work/small" "$work/tiny" 2>/dev/null
   rm -rf "$SHMIMG_DIR" "$work"
 }
 trap cleanup EXIT
@@ -225,5 +226,66 @@ sleep 0.3; kill -TERM $pub; wait $pub; st=$?
 exec 7>&-
 [ "$st" = 0 ] || fail "publisher on a stalled FIFO: exit $st $(cat fifo.out)"
 ok
+expect_clean
+
+# ---- found by a hostile review ---------------------------------------------
+# A follower whose raw output is a FIFO nobody opens ends on SIGINT, exit 0.
+mkfifo out.fifo
+"$shmimg" pull --key ff --follow --raw -o out.fifo 2> ff.err & fol=$!
+wait_for_file "$SHMIMG_DIR/shmimg-ff"
+sleep 0.3; kill -INT $fol; wait $fol; st=$?
+[ "$st" = 0 ] && grep -q 'followed key ff: 0 frames written' ff.err ||
+  fail "a follower opening a silent FIFO: exit $st: $(cat ff.err)"; ok
+expect_clean
+# The summary counts what was written, not the frame that stopped it.
+"$shmimg" publish --key sz --persist --raw 320x240 clip.raw > /dev/null 2>&1
+"$shmimg" pull --key sz --follow --raw -o /dev/null 2> sz.err & fol=$!
+sleep 0.5
+"$shmimg" publish --key sz --persist "$suite/basn6a08.png" > /dev/null
+wait $fol
+grep -q 'followed key sz: 1 frame written (frames 45 to 45), 0 skipped' sz.err ||
+  fail "summary after a size change: $(cat sz.err)"; ok
+"$shmimg" rm --key sz > /dev/null
+# A raw output file that could not be finished is discarded, and said so.
+mkdir small && mount -t tmpfs -o size=1m tmpfs small 2>/dev/null && mounted=1 || mounted=0
+if [ $mounted = 1 ]; then
+  echo old > small/r.raw
+  head -c 600000 /dev/zero > small/filler 2>/dev/null # room for 1 frame of 3
+  "$shmimg" pull --key full --follow --raw --frames 3 -o small/r.raw 2> full.err >/dev/null &
+  fol=$!
+  wait_for_file "$SHMIMG_DIR/shmimg-full"
+  "$shmimg" publish --key full --raw 320x240 --fps 30 clip.raw > /dev/null 2>&1 & pub=$!
+  wait $fol; st=$?
+  kill -TERM $pub; wait $pub
+  [ "$st" = 1 ] && grep -q 'none kept: the output was left as it was' full.err &&
+    [ "$(cat small/r.raw)" = old ] ||
+    fail "a raw follow onto a full disk: exit $st: $(cat full.err)"; ok
+  umount small
+else
+  echo "skipped: cannot mount a tmpfs here (not root?)"
+fi
+# A --persist stream whose first frame does not fit leaves nothing.
+mkdir tiny && mount -t tmpfs -o size=1m tmpfs tiny 2>/dev/null && mounted=1 || mounted=0
+if [ $mounted = 1 ]; then
+  head -c $((600 * 600 * 4)) /dev/zero > big.raw
+  SHMIMG_DIR=$PWD/tiny "$shmimg" publish --key s6 --persist --raw 600x600 big.raw > s6.err 2>&1
+  [ $? = 1 ] && grep -q 'no space left' s6.err && [ -z "$(ls -A tiny)" ] ||
+    fail "a failed first frame left: $(ls -A tiny) $(cat s6.err)"; ok
+  umount tiny
+fi
+# A usage error names the word a file name starting with '-' is, and
+# prints each form of the command on a line of its own.
+expect 2 "unknown option -x.raw \(a file whose name starts with '-'" -- \
+  "$shmimg" publish --raw 320x240 -x.raw
+out=$("$shmimg" pull --follow --frames 0 -o - 2>&1)
+! grep -q '\\n' <<<"$out" && [ "$(grep -c 'shmimg pull' <<<"$out")" = 2 ] ||
+  fail "usage lines: $out"; ok
+# A report stdout that is a closed pipe is said once, with its reason.
+"$shmimg" publish --key pipe --persist --raw 320x240 --fps 60 clip.raw 2> pipe.err | true
+"$shmimg" rm --key pipe > /dev/null
+[ "$(grep -c 'cannot write to standard output' pipe.err)" = 1 ] &&
+  grep -q 'Broken pipe' pipe.err || fail "closed stdout: $(cat pipe.err)"; ok
+expect 2 '--fps needs frames per second, from 0.0166667 to 1000' -- \
+  "$shmimg" publish --key bad --raw 2x2 --fps 0.000000001 -
 expect_clean
 echo "stream: $checks checks passed"

@@ -90,15 +90,22 @@ int finish_stdout(int status, bool result)
         say("standard output is closed: the result was not written");
         return EXIT_FAILURE;
     }
+    /* Said once, with the first reason: a long-running command (a stream)
+     * reports more than once, and a stdio stream that failed keeps
+     * failing, with a vaguer errno each time. */
+    static int failed_errno;
     errno = 0;
     bool failed = fflush(stdout) != 0 || ferror(stdout);
-    int e = errno;
+    int e = errno ? errno : EIO;
     if (!failed)
         return status;
     if (e == EPIPE && result)
         return EXIT_FAILURE;
-    say("cannot write to standard output: %s%s", strerror(e ? e : EIO),
-        result ? "" : " (the command itself succeeded)");
+    if (!failed_errno) {
+        failed_errno = e;
+        say("cannot write to standard output: %s%s", strerror(e),
+            result ? "" : " (the command itself succeeded)");
+    }
     return result ? EXIT_FAILURE : status;
 }
 
@@ -110,7 +117,15 @@ int usage_error(const char *cmd, const char *usage, const char *fmt,
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    say("%s: %s (usage: %s)", cmd, why, usage);
+    /* One line per form of the command, each escaped on its own. */
+    const char *nl = strchr(usage, '\n');
+    say("%s: %s (usage: %.*s)", cmd, why,
+        nl ? (int)(nl - usage) : (int)strlen(usage), usage);
+    for (const char *line = nl; line; line = nl) {
+        line += 1 + strspn(line + 1, " ");
+        nl = strchr(line, '\n');
+        say("  or: %.*s", nl ? (int)(nl - line) : (int)strlen(line), line);
+    }
     return EXIT_USAGE;
 }
 
@@ -268,9 +283,21 @@ int parse(int argc, char **argv, const char *cmd, const char *usage,
         if (c == ':')
             return usage_error(cmd, usage, "option %s needs a value",
                                argv[optind - 1]);
-        if (c == '?')
-            return usage_error(cmd, usage, "unknown option %s",
-                               argv[optind - 1]);
+        if (c == '?') {
+            /* A short option inside a word (-x.raw: a file name that
+             * starts with '-') leaves optind on that word, or past it
+             * when it was the word's last letter. */
+            const char *word = argv[optind - 1];
+            if (optopt && optind < argc && argv[optind][0] == '-' &&
+                argv[optind][1] != '-' && strchr(argv[optind] + 1, optopt))
+                word = argv[optind];
+            return usage_error(cmd, usage,
+                               "unknown option %s%s", word,
+                               optopt && strlen(word) > 2
+                                   ? " (a file whose name starts with '-': "
+                                     "write ./NAME, or -- before it)"
+                                   : "");
+        }
         if (i < 0)
             i = index_of(longopts, c);
         if (i >= 0 && (given & 1u << i))

@@ -18,11 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-/* Most frames per second --fps takes. */
-static const double max_fps = 1000;
+/* The range of --fps: a frame a minute to a frame a millisecond. */
+static const double min_fps = 1.0 / 60, max_fps = 1000;
 
 int stream_parse_size(const char *text, uint32_t *w, uint32_t *h,
                       shmimg_err *err)
@@ -61,11 +62,11 @@ int stream_parse_fps(const char *text, double *fps, shmimg_err *err)
     errno = 0;
     double f = strtod(text, &end);
     if (strspn(text, "0123456789.") != strlen(text) || text[0] == '.' ||
-        errno || *end || !(f > 0) || f > max_fps)
+        errno || *end || !(f >= min_fps) || f > max_fps)
         return shmimg_fail(err, SHMIMG_EINVAL,
-                           "--fps needs frames per second, more than 0 and "
-                           "at most %g (like 30 or 29.97), got '%s'",
-                           max_fps, text);
+                           "--fps needs frames per second, from %g to %g "
+                           "(like 30 or 29.97), got '%s'",
+                           min_fps, max_fps, text);
     *fps = f;
     return 0;
 }
@@ -259,9 +260,6 @@ int stream_publish(const opts *o, const char *source)
             rc = seg_attach(o->key, SEG_CREATE, &s, &err);
             if (rc == 0)
                 rc = seg_set_share(s, o->share, &err);
-            /* At once: a stream that fails later keeps what it published. */
-            if (rc == 0 && o->persist)
-                seg_set_persist(s, true);
             if (rc < 0) {
                 status = failure(&err, o->key);
                 break;
@@ -278,6 +276,11 @@ int stream_publish(const opts *o, const char *source)
             status = failure(&err, o->key);
             break;
         }
+        /* From the first frame on, not before: a stream that fails later
+         * keeps what it published; one that published nothing leaves
+         * nothing. */
+        if (frames == 0 && o->persist)
+            seg_set_persist(s, true);
         /* The ring takes its buffers as it fills: a full SHMIMG_DIR shows
          * in the first frames. */
         if (frames < SHMIMG_MAX_BUFFERS && seg_buffers(s, NULL) < o_buffers) {
@@ -300,17 +303,17 @@ int stream_publish(const opts *o, const char *source)
     }
     bool quit = atomic_load(&quit_asked);
     if (status == 0 && !quit && o->persist) {
-        out("End of %s after %llu frames; the last stays under key %s until "
-            "'shmimg rm --key %s'",
-            name, frames, o->key, o->key);
+        out("End of %s after %llu frame%s; the last stays under key %s "
+            "until 'shmimg rm --key %s'",
+            name, frames, frames == 1 ? "" : "s", o->key, o->key);
     } else if (status == 0 && !quit) {
-        out("End of %s after %llu frames; the last stays published until "
+        out("End of %s after %llu frame%s; the last stays published until "
             "SIGINT or SIGTERM",
-            name, frames);
+            name, frames, frames == 1 ? "" : "s");
         finish_stdout(0, false);
         wait_for(-1, -1);
     } else if (quit) {
-        out("Stopped after %llu frames", frames);
+        out("Stopped after %llu frame%s", frames, frames == 1 ? "" : "s");
     }
     status = finish_stdout(status, false);
     seg_detach(s);
@@ -363,7 +366,12 @@ int stream_play(const opts *o, const image_anim *anim, const char *path)
         if (wait_for(-1, due) < 0)
             break;
     }
-    seg_detach(s);
+    char file[SEG_PATH_MAX];
+    snprintf(file, sizeof file, "%s", seg_file(s));
+    if (seg_detach(s))
+        say("stopped playing; removed %s (last user)", file);
+    else if (status == 0)
+        say("stopped playing; detached from %s", file);
     return status;
 }
 
@@ -406,7 +414,8 @@ typedef struct follower {
     seg *s;
     unsigned long long written;
     unsigned long long skipped;
-    uint64_t first, last;      /* frame numbers */
+    uint64_t first, last;      /* frame numbers written */
+    uint64_t grabbed;          /* the newest frame copied out (0: none) */
     uint32_t w, h;             /* raw: the stream's frame size */
     bool consumer_left;        /* raw: EPIPE */
     bool removed;              /* the segment went away */
@@ -466,13 +475,9 @@ static int grab(follower *f)
     }
     if (rc < 0)
         return rc;
-    if (f->written && img.frame <= f->last)
+    if (f->grabbed && img.frame <= f->grabbed)
         return 0;
-    if (f->written && img.frame > f->last + 1)
-        f->skipped += img.frame - f->last - 1;
-    if (!f->written)
-        f->first = img.frame;
-    f->last = img.frame;
+    f->grabbed = img.frame;
     if (f->o->raw_out) {
         if (f->written && (img.width != f->w || img.height != f->h))
             return shmimg_fail(&f->err, SHMIMG_EINVAL,
@@ -488,6 +493,21 @@ static int grab(follower *f)
             memmove(f->buf + y * row, f->buf + (size_t)y * img.pitch, row);
     }
     return 1;
+}
+
+/* Counts the frame grabbed last as written. */
+static void wrote(follower *f)
+{
+    if (f->written && f->grabbed > f->last + 1)
+        f->skipped += f->grabbed - f->last - 1;
+    if (!f->written)
+        f->first = f->grabbed;
+    f->last = f->grabbed;
+    f->written++;
+    if (!f->let_go) {
+        f->let_go = true;
+        seg_let_go(f->s); /* follow the publisher; do not hold it */
+    }
 }
 
 /* Follows into fd: every new frame, raw. For save_output. */
@@ -521,11 +541,7 @@ static int follow_raw(int fd, const char *name, void *ctx, shmimg_err *err)
                                  strerror(e));
                 break;
             }
-            f->written++;
-            if (!f->let_go) {
-                f->let_go = true;
-                seg_let_go(f->s); /* follow the publisher; do not hold it */
-            }
+            wrote(f);
             if (f->o->frames && f->written >= f->o->frames)
                 break;
         }
@@ -566,11 +582,7 @@ static int follow_images(follower *f, image_out_format fmt)
             rc = image_save(f->sf, path, fmt, 0, &f->err);
             if (rc < 0)
                 return rc;
-            f->written++;
-            if (!f->let_go) {
-                f->let_go = true;
-                seg_let_go(f->s);
-            }
+            wrote(f);
             if (f->o->frames && f->written >= f->o->frames)
                 return 0;
         }
@@ -615,10 +627,19 @@ int stream_follow(const opts *o)
     int rc = seg_attach(o->key, SEG_READER | SEG_CREATE, &f.s, &f.err);
     if (rc < 0)
         return failure(&f.err, o->key);
+    /* A raw stream into a regular file goes through a temporary that a
+     * failure discards: then nothing of it was kept. */
+    struct stat st;
+    bool replaced = o->raw_out && !to_stdout &&
+                    (stat(o->out, &st) < 0 || S_ISREG(st.st_mode));
     if (o->raw_out)
         rc = save_output(o->out, 0, follow_raw, &f, &f.err);
     else
         rc = follow_images(&f, fmt);
+    /* A quit signal while opening a FIFO nobody reads: the end asked for. */
+    if (rc < 0 && atomic_load(&quit_asked) && f.written == 0)
+        rc = 0;
+    bool discarded = rc < 0 && replaced && f.written > 0;
     seg_detach(f.s);
     free(f.buf);
     SDL_FreeSurface(f.sf);
@@ -627,10 +648,11 @@ int stream_follow(const opts *o)
     if (f.written)
         snprintf(range, sizeof range, " (frames %llu to %llu)",
                  (unsigned long long)f.first, (unsigned long long)f.last);
-    say("followed key %s: %llu frame%s written%s, %llu skipped%s", o->key,
+    say("followed key %s: %llu frame%s written%s, %llu skipped%s%s", o->key,
         f.written, f.written == 1 ? "" : "s", range, f.skipped,
         f.removed         ? "; the segment was removed"
         : f.consumer_left ? "; the reader of the output went away"
-                          : "");
+                          : "",
+        discarded ? "; none kept: the output was left as it was" : "");
     return status;
 }

@@ -820,6 +820,11 @@ static int relayout(seg *s, uint64_t stride, uint64_t capacity,
 {
     unsigned n = s->want_buffers;
     uint64_t total = s->payload_offset + (uint64_t)n * stride;
+    /* Buffer 0's pages first: when they do not fit, the file is left as
+     * it was, not grown for nothing. */
+    int rc = reserve_buffer(s, 0, stride, err);
+    if (rc < 0)
+        return rc;
     if (file_size < total && ftruncate(s->fd, (off_t)total) < 0)
         return errno == EFBIG
                    ? shmimg_fail(err, SHMIMG_ENOSPACE,
@@ -828,9 +833,7 @@ static int relayout(seg *s, uint64_t stride, uint64_t capacity,
                                  s->path, (unsigned long long)total,
                                  strerror(errno))
                    : seg_fail_errno(err, s->path, "grow the file");
-    int rc = reserve_buffer(s, 0, stride, err);
-    if (rc == 0)
-        rc = cover(s, (uint64_t)n * stride, err);
+    rc = cover(s, (uint64_t)n * stride, err);
     if (rc < 0)
         return rc;
     shmimg_header *h = s->hdr;

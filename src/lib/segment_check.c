@@ -188,6 +188,18 @@ int seg_open_checked(const char *path, int oflags, const char *key,
                                "%s is a directory, not a segment file; "
                                "refusing it",
                                path);
+        /* Another user's file we may not open this way: say whose, as
+         * for one we could open (the same words as seg_check_file). */
+        struct stat other;
+        int e = errno;
+        if ((e == EACCES || e == EPERM) && !others_ok &&
+            lstat(path, &other) == 0 && other.st_uid != geteuid())
+            return shmimg_fail(err, SHMIMG_EPERM,
+                               "%s belongs to uid %u, not to you (uid %u); "
+                               "refusing it",
+                               path, (unsigned)other.st_uid,
+                               (unsigned)geteuid());
+        errno = e;
         return seg_fail_errno(err, path, "open");
     }
     int rc = seg_check_file(fd, path, others_ok, st, err);

@@ -90,6 +90,8 @@ typedef struct app {
                              segment: shown is older than the screen */
     SDL_Surface *incoming; /* pulls land here, then swap with shown */
     player *player;       /* an animation this window publishes, playing */
+    Uint32 live_frames[4]; /* SDL_GetTicks() of the last live frames */
+    unsigned live_count;  /* live frames shown, all told */
     shown_kind kind;
     int shown_w, shown_h; /* pixels, of what is on screen (live frames
                              have no private copy: shown may be NULL) */
@@ -119,6 +121,43 @@ static Uint32 ev_collapse_type;
 static Uint32 ev_spin_type;
 /* While a save runs, the spinner's timer ticks; it stops itself after. */
 static SDL_atomic_t spinning;
+
+/* A stream is playing into this window: live frames came at this rate
+ * (frames per second), measured over the last four, the newest under a
+ * second ago. Returns: 0 when they stopped or come slower than 2 a
+ * second (single images, not a stream). */
+static double stream_fps(const app *a)
+{
+    if (!a->live || a->live_count < 4)
+        return 0;
+    Uint32 newest = a->live_frames[(a->live_count - 1) % 4];
+    Uint32 oldest = a->live_frames[a->live_count % 4];
+    Uint32 now = SDL_GetTicks();
+    if (now - newest > 1000 || newest == oldest)
+        return 0;
+    double fps = 3000.0 / (double)(newest - oldest);
+    return fps >= 2 ? fps : 0;
+}
+
+/* SDL timer thread: a redraw a second after a live frame, so that the
+ * STREAM badge goes when the frames stop. */
+static SDL_atomic_t stream_check_pending;
+static Uint32 ev_stream_check_type;
+static Uint32 stream_check_later(Uint32 interval, void *unused)
+{
+    (void)interval;
+    (void)unused;
+    SDL_AtomicSet(&stream_check_pending, 0);
+    SDL_Event e = {.user = {.type = ev_stream_check_type}};
+    SDL_PushEvent(&e);
+    return 0;
+}
+
+static void check_stream_later(void)
+{
+    if (SDL_AtomicCAS(&stream_check_pending, 0, 1))
+        SDL_AddTimer(1100, stream_check_later, NULL);
+}
 
 /* SDL timer thread: tells the loop that message `serial` can shrink. */
 static Uint32 collapse_later(Uint32 interval, void *serial)
@@ -173,6 +212,12 @@ static int badges(const app *a, hud_badge *out)
                                playing_colour};
     if (a->live)
         out[n++] = (hud_badge){"LIVE", live_colour};
+    static char stream[32];
+    double fps = stream_fps(a);
+    if (fps > 0) {
+        snprintf(stream, sizeof stream, "STREAM %.0f FPS", fps);
+        out[n++] = (hud_badge){stream, live_colour};
+    }
     if (a->kind == SHOWN_PUBLISHED)
         out[n++] = (hud_badge){"PUBLISHER", publisher_colour};
     else if (a->kind == SHOWN_PULLED)
@@ -272,9 +317,12 @@ static void update_title(app *a)
                  a->shown_w, a->shown_h, (int)a->shown_pid,
                  a->publisher_gone ? ", which has exited" : "");
     char raw[SHMIMG_NAME_MAX + SEG_KEY_MAX + 256];
-    snprintf(raw, sizeof raw, "shmimg [%s] %s%s%s%s%s", a->key, what,
+    char stream[48] = "";
+    if (stream_fps(a) > 0)
+        snprintf(stream, sizeof stream, " - stream, %.0f fps", stream_fps(a));
+    snprintf(raw, sizeof raw, "shmimg [%s] %s%s%s%s%s%s", a->key, what,
              a->kind != SHOWN_NOTHING ? ": " : "",
-             a->kind != SHOWN_NOTHING ? a->shown_name : "", origin,
+             a->kind != SHOWN_NOTHING ? a->shown_name : "", origin, stream,
              a->newer ? " - newer image: press P" : "");
     /* A window manager shows the title as it is: no escape sequences, no
      * reordering, valid UTF-8 only. */
@@ -475,6 +523,8 @@ static void pull(app *a, bool quiet_when_empty)
     a->newer = false;
     watch_publisher(a, (pid_t)img.publisher_pid);
     if (a->live) {
+        a->live_frames[a->live_count++ % 4] = SDL_GetTicks();
+        check_stream_later();
         a->shown_stale = true;
         shown_as(a, SHOWN_PULLED, img.source_name, (int)img.width,
                  (int)img.height);
@@ -1049,6 +1099,12 @@ static void on_event(app *a, SDL_Event *e)
             if (saver_busy(a->saver))
                 show_saving(a);
         }
+        else if (e->type == ev_stream_check_type) {
+            a->dirty = true; /* the STREAM badge may have to go */
+            update_title(a);
+            if (stream_fps(a) > 0)
+                check_stream_later();
+        }
         else if (e->type == ev_collapse_type) {
             if (e->user.code == a->message_serial) {
                 a->message_expanded = false;
@@ -1224,8 +1280,9 @@ static int setup(app *a, const options *o)
 {
     a->key = o->key;
     a->running = true;
-    a->ev_loaded = SDL_RegisterEvents(9);
+    a->ev_loaded = SDL_RegisterEvents(10);
     a->ev_tick = a->ev_loaded + 8;
+    ev_stream_check_type = a->ev_loaded + 9;
     a->ev_chosen = a->ev_loaded + 7;
     a->ev_shrunk = a->ev_loaded + 6;
     a->ev_gone = a->ev_loaded + 5;

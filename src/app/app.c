@@ -1024,7 +1024,11 @@ static void on_watch(app *a, int code, uint32_t generation)
     if (code == LIVE_REPLACED) {
         /* 'shmimg rm', or a new file under the key: follow it. */
         shmimg_err err;
-        if (attach(a, SEG_READER | (a->live ? SEG_CREATE : 0), &err) < 0) {
+        /* A live window makes the next file itself, unless the key was
+         * another user's: it must not take the key from its owner. */
+        bool ours = a->seg && !seg_read_only(a->seg);
+        if (attach(a, SEG_READER | (a->live && ours ? SEG_CREATE : 0), &err) <
+            0) {
             if (a->live)
                 say_failure(a, "Live mode: ", &err);
             else

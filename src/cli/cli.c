@@ -193,9 +193,18 @@ static int wait_following(seg **s, const opts *o, shmimg_err *err)
                                seg_file(*s), o->wait_s);
         if (rc != SHMIMG_EGONE)
             return rc;
+        /* Follow the key to its next file; make one (the empty segment a
+         * publisher will fill) only where we may: a reader of another
+         * user's segment must not take the key from its owner. */
+        bool ours = !seg_read_only(*s);
         seg_detach(*s);
         *s = NULL;
-        rc = seg_attach(o->key, SEG_CREATE | SEG_READER, s, err);
+        rc = seg_attach(o->key, SEG_READER | (ours ? SEG_CREATE : 0), s, err);
+        if (rc == SHMIMG_ENOSEG)
+            return shmimg_fail(err, rc,
+                               "the segment of key %s, another user's, was "
+                               "removed while we waited",
+                               o->key);
         if (rc < 0)
             return rc;
         seen = 0; /* the new file's first image is new to us */

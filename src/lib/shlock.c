@@ -49,6 +49,13 @@ int shlock_acquire(_Atomic uint32_t *word, uint32_t token, int timeout_ms,
             delay *= 2;
     }
 
+    /* A holder already gone (it died, and left the word behind) is taken
+     * over now, not after a whole slice of sleep. */
+    uint32_t held = atomic_load_explicit(word, memory_order_relaxed);
+    if (held != 0 && !owner_alive(ctx, held & SHLOCK_TOKEN_MASK) &&
+        try_take(word, held, token | SHLOCK_WAITERS))
+        return SHLOCK_TAKEN_OVER;
+
     const int64_t slice_ns = (int64_t)SHLOCK_CHECK_INTERVAL_MS * 1000000;
     const int64_t deadline =
         timeout_ms < 0 ? INT64_MAX

@@ -16,8 +16,9 @@
  *   other sleepers may remain; release wakes one sleeper only when WAITERS
  *   was set, so an uncontended lock/unlock is two atomic ops, no syscall.
  *
- *   Takeover: a waiter whose FUTEX_WAIT times out (every
- *   SHLOCK_CHECK_INTERVAL_MS) asks owner_alive(ctx, T). If the owner is
+ *   Takeover: a waiter asks owner_alive(ctx, T) once after spinning, and
+ *   again whenever its FUTEX_WAIT times out (every
+ *   SHLOCK_CHECK_INTERVAL_MS). If the owner is
  *   gone, CAS T[|W] -> mine|W makes it the holder; shlock_acquire then
  *   returns SHLOCK_TAKEN_OVER so the caller can treat the protected data as
  *   possibly half-written. owner_alive must answer "alive" when unsure: a

@@ -37,7 +37,11 @@ xdotool getwindowname "$WA" | grep -q 'shmimg \[anim\] playing: anim.gif (160x12
   fail "title of A: $(xdotool getwindowname "$WA")"; ok
 
 # The live window B plays in step: over 2 s it shows every frame, and two
-# screenshots 0.2 s apart at some point differ.
+# screenshots 0.2 s apart at some point differ. (First, B has drawn its
+# first frame: the window logs before it draws, and a slow build lags.)
+for _ in $(seq 50); do
+  [[ "$(colour "$WB")" =~ ^(red|green|blue)$ ]] && break; sleep 0.1
+done
 seen=""
 for _ in $(seq 10); do
   c=$(colour "$WB"); seen+=" $c"; sleep 0.2
@@ -100,6 +104,9 @@ wait $A $B $C 2>/dev/null
 wait_log pub.log 'Playing anim.gif \(160x120, 3 frames, 1.20 s a loop\) under key cli'; ok
 "$shmimg" --key cli --live --geometry 480x356+0+0 > d.log 2>&1 & D=$!
 WD=$(window_of $D) || exit 1
+for _ in $(seq 50); do
+  [[ "$(colour "$WD")" =~ ^(red|green|blue)$ ]] && break; sleep 0.1
+done
 seen=""
 for _ in $(seq 10); do seen+=" $(colour "$WD")"; sleep 0.2; done
 for want in red green blue; do

@@ -25,7 +25,7 @@ mkdir -m 700 "$XDG_RUNTIME_DIR"
 start_weston() {
   local name=$1; shift
   weston --socket="$name" --use-pixman --idle-time=0 "$@" > "$name.log" 2>&1 &
-  for _ in $(seq 200); do
+  for _ in $(seq 600); do   # 30 s: a loaded machine starts it slowly
     [ -S "$XDG_RUNTIME_DIR/$name" ] && grep -q 'launching.*desktop-shell\|Compositor capabilities' "$name.log" && break
     sleep 0.05
   done
@@ -42,10 +42,10 @@ count() {
 }
 px() { convert shot.png -alpha off -crop "1x1+$1+$2" +repage -format '%[hex:u.p{0,0}]' info: | tr A-F a-f; }
 # shown COLOUR WxH: the compositor shows a WxH block of COLOUR, whole and
-# 1:1 (retried for 10 s); sets X0 Y0 to its top-left corner.
+# 1:1 (retried for 25 s); sets X0 Y0 to its top-left corner.
 shown() {
   local b n
-  for _ in $(seq 50); do
+  for _ in $(seq 125); do
     import -window "$XW" shot.png || fail "screenshot of weston's window"
     b=$(bbox "$1") n=$(count "$1")
     [ "${b%%+*}" = "$2" ] && [ "$n" = $((${2%x*} * ${2#*x})) ] && {

@@ -333,81 +333,18 @@ static int cmd_pull(int argc, char **argv)
 
 /* ---- info and list ------------------------------------------------------ */
 
-static const char *key_of(const seg_status *st)
-{
-    const char *name = strrchr(st->path, '/');
-    name = name ? name + 1 : st->path;
-    return name + strlen(SEG_FILE_PREFIX);
-}
-
-/* What we could not open is not a segment we can judge: say what it is
- * rather than call it stale (which means: left by dead processes). */
-static const char *liveness(const seg_status *st)
-{
-    if (st->problem == SHMIMG_ENOTFILE)
-        return "n/a";
-    if (st->problem == SHMIMG_EPERM && !st->header_read)
-        return "unknown";
-    if (st->attached > 0)
-        return "alive";
-    /* Nobody holds it, but a file that is no segment was never left by
-     * dead users of one: it is not "stale". */
-    if (!st->header_read)
-        return "n/a";
-    return st->header_read && (st->flags & SHMIMG_FLAG_PERSIST) ? "persistent"
-                                                                 : "stale";
-}
-
-static const char *image_state(const seg_status *st)
-{
-    if (st->problem == SHMIMG_ENOTFILE)
-        return "not-a-segment";
-    if (st->problem == SHMIMG_EPERM)
-        return "not-yours";
-    if (st->problem == SHMIMG_ECORRUPT || st->problem == SHMIMG_EVERSION ||
-        !st->header_read)
-        return "unreadable";
-    if (st->state == SHMIMG_EINCOMPLETE)
-        return st->lock_word ? "writing or incomplete" : "incomplete";
-    return st->state == SHMIMG_EEMPTY ? "empty" : "complete";
-}
-
-static bool has_image(const seg_status *st)
-{
-    return st->header_read && st->problem == 0 && st->state == 0;
-}
-
-/* One buffer's state, as info shows it. */
-static const char *buffer_state(const seg_status *st, unsigned i)
-{
-    if (st->buf[i].seq % 2)
-        return st->lock_word ? "writing" : "incomplete";
-    if (st->buf[i].image.frame == 0)
-        return "empty";
-    return SHMIMG_LATEST_INDEX(st->latest) == i ? "newest" : "older";
-}
-
-static void format_time(int64_t ns, char *buf, size_t n)
-{
-    time_t t = (time_t)(ns / 1000000000);
-    struct tm tm;
-    if (ns <= 0 || !gmtime_r(&t, &tm) ||
-        !strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        snprintf(buf, n, "-");
-}
-
 static void print_json(const seg_status *st)
 {
     char when[32];
-    format_time(st->image.publish_time_ns, when, sizeof when);
+    seg_format_time(st->image.publish_time_ns, when, sizeof when);
     printf("{\"key\": ");
-    json_string(key_of(st));
+    json_string(seg_status_key(st));
     printf(", \"path\": ");
     json_string(st->path);
     printf(", \"file_size\": %lld, \"attached\": %u, \"liveness\": \"%s\", "
            "\"state\": \"%s\"",
-           (long long)st->file_size, st->attached, liveness(st),
-           image_state(st));
+           (long long)st->file_size, st->attached, seg_status_liveness(st),
+           seg_status_state(st));
     if (st->problem) {
         printf(", \"problem\": ");
         json_string(st->problem_msg);
@@ -428,11 +365,11 @@ static void print_json(const seg_status *st)
         for (unsigned i = 0; i < st->buffer_count && i < SHMIMG_MAX_BUFFERS;
              i++)
             printf("%s{\"state\": \"%s\", \"seq\": %u, \"frame\": %llu}",
-                   i ? ", " : "", buffer_state(st, i), st->buf[i].seq,
+                   i ? ", " : "", seg_status_buffer_state(st, i), st->buf[i].seq,
                    (unsigned long long)st->buf[i].image.frame);
         printf("]");
     }
-    if (has_image(st)) {
+    if (seg_status_has_image(st)) {
         printf(", \"frame\": %llu, \"width\": %u, \"height\": %u, \"pitch\": %u, "
                "\"pixel_format\": \"RGBA8\", \"payload_size\": %llu, "
                "\"publisher_pid\": %u, \"published\": \"%s\", \"source\": ",
@@ -447,10 +384,10 @@ static void print_json(const seg_status *st)
 static void print_info(const seg_status *st)
 {
     out("segment    %s", st->path);
-    out("key        %s", key_of(st));
+    out("key        %s", seg_status_key(st));
     out("file       %lld bytes", (long long)st->file_size);
     out("attached   %u process%s (%s)", st->attached,
-        st->attached == 1 ? "" : "es", liveness(st));
+        st->attached == 1 ? "" : "es", seg_status_liveness(st));
     if (st->problem)
         out("problem    %s", st->problem_msg);
     if (!st->header_read)
@@ -462,26 +399,26 @@ static void print_info(const seg_status *st)
         (unsigned long long)st->capacity);
     out("access     mode %04o, owner uid %u%s", st->mode, st->uid,
         st->uid == geteuid() ? " (you)" : "");
-    out("state      %s%s", image_state(st),
+    out("state      %s%s", seg_status_state(st),
         st->flags & SHMIMG_FLAG_PERSIST ? ", persistent" : "");
     out("buffers    %u of %llu bytes each", st->buffer_count,
         (unsigned long long)st->buffer_stride);
     for (unsigned i = 0; i < st->buffer_count && i < SHMIMG_MAX_BUFFERS; i++) {
         const seg_image *b = &st->buf[i].image;
         if (b->frame && st->buf[i].seq % 2 == 0)
-            out("  buffer %u %s, frame %llu, %ux%u", i, buffer_state(st, i),
+            out("  buffer %u %s, frame %llu, %ux%u", i, seg_status_buffer_state(st, i),
                 (unsigned long long)b->frame, b->width, b->height);
         else
-            out("  buffer %u %s", i, buffer_state(st, i));
+            out("  buffer %u %s", i, seg_status_buffer_state(st, i));
     }
     if (st->lock_word)
         out("lock       held (pid %u)", st->lock_owner_pid);
     else
         out("lock       free");
-    if (!has_image(st))
+    if (!seg_status_has_image(st))
         return;
     char when[32];
-    format_time(st->image.publish_time_ns, when, sizeof when);
+    seg_format_time(st->image.publish_time_ns, when, sizeof when);
     out("frame      %llu (buffer %u)", (unsigned long long)st->image.frame,
         st->image.buffer);
     out("image      %ux%u pixels, RGBA8 (bytes R,G,B,A), pitch %u bytes, "
@@ -555,18 +492,18 @@ static int list_one(const seg_status *st, void *ctx)
         char dims[32] = "-";
         char pid[16] = "-";
         char source[SHMIMG_NAME_MAX + 3] = "";
-        if (has_image(st)) {
+        if (seg_status_has_image(st)) {
             snprintf(dims, sizeof dims, "%ux%u", st->image.width,
                      st->image.height);
             snprintf(pid, sizeof pid, "%u", st->image.publisher_pid);
             snprintf(source, sizeof source, " (%s)", st->image.source_name);
         }
-        bool explain = st->problem && !has_image(st) &&
+        bool explain = st->problem && !seg_status_has_image(st) &&
                        st->problem != SHMIMG_EEMPTY &&
                        st->problem != SHMIMG_EINCOMPLETE;
-        out("%-20s %12lld %11s %8s %8u %-10s %s%s%s", key_of(st),
-            (long long)st->file_size, dims, pid, st->attached, liveness(st),
-            image_state(st), explain ? ": " : "",
+        out("%-20s %12lld %11s %8s %8u %-10s %s%s%s", seg_status_key(st),
+            (long long)st->file_size, dims, pid, st->attached, seg_status_liveness(st),
+            seg_status_state(st), explain ? ": " : "",
             explain ? st->problem_msg : source);
     }
     l->count++;

@@ -284,6 +284,21 @@ typedef struct seg_status {
  * Returns: 0; SHMIMG_ENOSEG, ENOTFILE, EPERM, ESYS when it cannot be read. */
 int seg_inspect(const char *path, seg_status *st, shmimg_err *err);
 
+/* The words info, list and --json use for a seg_status (one place, so
+ * that the command line and libshmimg's JSON always agree). */
+const char *seg_status_key(const seg_status *st);       /* K of shmimg-K */
+/* "alive", "persistent", "stale"; "n/a" or "unknown" for what could not
+ * be judged (not a segment; another user's file). */
+const char *seg_status_liveness(const seg_status *st);
+/* "complete", "empty", "incomplete", "writing or incomplete",
+ * "unreadable", "not-a-segment", "not-yours". */
+const char *seg_status_state(const seg_status *st);
+bool seg_status_has_image(const seg_status *st);
+/* Buffer i: "newest", "older", "empty", "writing", "incomplete". */
+const char *seg_status_buffer_state(const seg_status *st, unsigned i);
+/* ns (CLOCK_REALTIME) as 2026-01-31T12:00:00Z; "-" when unset. */
+void seg_format_time(int64_t ns, char *buf, size_t n);
+
 /* Calls fn for each shmimg-* file in seg_dir(), in name order, until fn
  * returns non-zero. First removes the temporary files of creators that
  * died before linking them (.shmimg-KEY.PID.XXXXXXXX; see layout.h).

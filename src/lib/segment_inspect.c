@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Fills st's buffer table and newest frame from the header copy h. */
@@ -131,4 +132,65 @@ int seg_list(int (*fn)(const seg_status *st, void *ctx), void *ctx,
     free(names);
     free(st);
     return rc;
+}
+
+const char *seg_status_key(const seg_status *st)
+{
+    const char *name = strrchr(st->path, '/');
+    name = name ? name + 1 : st->path;
+    return name + strlen(SEG_FILE_PREFIX);
+}
+
+/* What we could not open is not a segment we can judge: say what it is
+ * rather than call it stale (which means: left by dead processes). */
+const char *seg_status_liveness(const seg_status *st)
+{
+    if (st->problem == SHMIMG_ENOTFILE)
+        return "n/a";
+    if (st->problem == SHMIMG_EPERM && !st->header_read)
+        return "unknown";
+    if (st->attached > 0)
+        return "alive";
+    /* Nobody holds it, but a file that is no segment was never left by
+     * dead users of one: it is not "stale". */
+    if (!st->header_read)
+        return "n/a";
+    return st->flags & SHMIMG_FLAG_PERSIST ? "persistent" : "stale";
+}
+
+const char *seg_status_state(const seg_status *st)
+{
+    if (st->problem == SHMIMG_ENOTFILE)
+        return "not-a-segment";
+    if (st->problem == SHMIMG_EPERM)
+        return "not-yours";
+    if (st->problem == SHMIMG_ECORRUPT || st->problem == SHMIMG_EVERSION ||
+        !st->header_read)
+        return "unreadable";
+    if (st->state == SHMIMG_EINCOMPLETE)
+        return st->lock_word ? "writing or incomplete" : "incomplete";
+    return st->state == SHMIMG_EEMPTY ? "empty" : "complete";
+}
+
+bool seg_status_has_image(const seg_status *st)
+{
+    return st->header_read && st->problem == 0 && st->state == 0;
+}
+
+const char *seg_status_buffer_state(const seg_status *st, unsigned i)
+{
+    if (st->buf[i].seq % 2)
+        return st->lock_word ? "writing" : "incomplete";
+    if (st->buf[i].image.frame == 0)
+        return "empty";
+    return SHMIMG_LATEST_INDEX(st->latest) == i ? "newest" : "older";
+}
+
+void seg_format_time(int64_t ns, char *buf, size_t n)
+{
+    time_t t = (time_t)(ns / 1000000000);
+    struct tm tm;
+    if (ns <= 0 || !gmtime_r(&t, &tm) ||
+        !strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(buf, n, "-");
 }

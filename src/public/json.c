@@ -23,73 +23,16 @@ static void put_string(FILE *f, const char *s)
     free(buf);
 }
 
-static const char *key_of(const seg_status *st)
-{
-    const char *name = strrchr(st->path, '/');
-    name = name ? name + 1 : st->path;
-    return name + strlen(SEG_FILE_PREFIX);
-}
-
-static const char *liveness(const seg_status *st)
-{
-    if (st->problem == SHMIMG_ENOTFILE)
-        return "n/a";
-    if (st->problem == SHMIMG_EPERM && !st->header_read)
-        return "unknown";
-    if (st->attached > 0)
-        return "alive";
-    if (!st->header_read)
-        return "n/a";
-    return st->flags & SHMIMG_FLAG_PERSIST ? "persistent" : "stale";
-}
-
-static const char *image_state(const seg_status *st)
-{
-    if (st->problem == SHMIMG_ENOTFILE)
-        return "not-a-segment";
-    if (st->problem == SHMIMG_EPERM)
-        return "not-yours";
-    if (st->problem == SHMIMG_ECORRUPT || st->problem == SHMIMG_EVERSION ||
-        !st->header_read)
-        return "unreadable";
-    if (st->state == SHMIMG_EINCOMPLETE)
-        return st->lock_word ? "writing or incomplete" : "incomplete";
-    return st->state == SHMIMG_EEMPTY ? "empty" : "complete";
-}
-
-static bool has_image(const seg_status *st)
-{
-    return st->header_read && st->problem == 0 && st->state == 0;
-}
-
-static const char *buffer_state(const seg_status *st, unsigned i)
-{
-    if (st->buf[i].seq % 2)
-        return st->lock_word ? "writing" : "incomplete";
-    if (st->buf[i].image.frame == 0)
-        return "empty";
-    return SHMIMG_LATEST_INDEX(st->latest) == i ? "newest" : "older";
-}
-
-static void format_time(int64_t ns, char *buf, size_t n)
-{
-    time_t t = (time_t)(ns / 1000000000);
-    struct tm tm;
-    if (ns <= 0 || !gmtime_r(&t, &tm) ||
-        !strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        snprintf(buf, n, "-");
-}
-
 static void put_status(FILE *f, const seg_status *st)
 {
     fputs("{\"key\": ", f);
-    put_string(f, key_of(st));
+    put_string(f, seg_status_key(st));
     fputs(", \"path\": ", f);
     put_string(f, st->path);
     fprintf(f, ", \"file_size\": %lld, \"attached\": %u, \"liveness\": \"%s\", "
             "\"state\": \"%s\"",
-            (long long)st->file_size, st->attached, liveness(st),
-            image_state(st));
+            (long long)st->file_size, st->attached, seg_status_liveness(st),
+            seg_status_state(st));
     if (st->problem) {
         fputs(", \"problem\": ", f);
         put_string(f, st->problem_msg);
@@ -110,13 +53,13 @@ static void put_status(FILE *f, const seg_status *st)
         for (unsigned i = 0; i < st->buffer_count && i < SHMIMG_MAX_BUFFERS;
              i++)
             fprintf(f, "%s{\"state\": \"%s\", \"seq\": %u, \"frame\": %llu}",
-                    i ? ", " : "", buffer_state(st, i), st->buf[i].seq,
+                    i ? ", " : "", seg_status_buffer_state(st, i), st->buf[i].seq,
                     (unsigned long long)st->buf[i].image.frame);
         fputs("]", f);
     }
-    if (has_image(st)) {
+    if (seg_status_has_image(st)) {
         char when[32];
-        format_time(st->image.publish_time_ns, when, sizeof when);
+        seg_format_time(st->image.publish_time_ns, when, sizeof when);
         fprintf(f, ", \"frame\": %llu, \"width\": %u, \"height\": %u, "
                 "\"pitch\": %u, \"pixel_format\": \"RGBA8\", "
                 "\"payload_size\": %llu, \"publisher_pid\": %u, "

@@ -84,6 +84,11 @@ cx=$((X0 - 140)) cy=$((Y0 - 110))
 [ "$(px $((cx + 5)) $((cy + 5)))" = 202226 ] || fail "view background at $((cx + 5)),$((cy + 5)): $(px $((cx + 5)) $((cy + 5)))"; ok
 # Decorations (libdecor's cairo plugin): a dark title bar over the content
 # with the title in white, where the wallpaper would be without them.
+# (libdecor may draw them after the content: a slow build lags; 10 s.)
+for _ in $(seq 50); do
+  dark $((cx + 4)) $((cy - 4)) && dark $((cx + 4)) $((cy - 16)) && break
+  sleep 0.2; import -window "$XW" shot.png
+done
 dark $((cx + 4)) $((cy - 4)) && dark $((cx + 4)) $((cy - 16)) ||
   fail "no title bar above the window: $(px $((cx + 4)) $((cy - 4))) $(px $((cx + 4)) $((cy - 16)))"; ok
 white=$(convert shot.png -crop 300x24+$cx+$((cy - 24)) +repage -alpha off -colorspace gray \

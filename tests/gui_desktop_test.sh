@@ -208,7 +208,10 @@ title_has "$WG" "pulled: full.png \(480x320\) from pid $F\$"
 # The publisher quits: the reader says so, its image stays.
 press "$WF" q
 wait $F; [ $? = 0 ] || fail "F did not exit 0"; ok
-wait_log g.log "The publisher of full.png \(pid $F\) has exited; its image stays under key desk5"
+# Its segment went with it (it did not persist); the reader removes nothing
+# and keeps what it shows.
+wait_log g.log "The publisher of full.png \(pid $F\) has exited, and its segment with it; what is on screen stays"
+[ ! -e "$SHMIMG_DIR/shmimg-desk5" ] || fail "the publisher's segment outlived it"; ok
 title_has "$WG" "pulled: full.png \(480x320\) from pid $F, which has exited\$"
 shows "$WG" full.png
 # A publish from the command line (a process that ends at once) is news too.
@@ -216,7 +219,7 @@ shows "$WG" full.png
 wait_log g.log 'Newer image under key desk5: press P'
 press "$WG" p
 wait_log g.log 'Pulled green.png'
-wait_log g.log 'The publisher of green.png \(pid [0-9]+\) has exited'
+wait_log g.log 'The publisher of green.png \(pid [0-9]+\) has exited; its image stays under key desk5'
 press "$WG" q
 wait $G; [ $? = 0 ] || fail "G did not exit 0"; ok
 

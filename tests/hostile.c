@@ -21,7 +21,9 @@
 #include <stdint.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 static shmimg_err err;
 static char path[SEG_PATH_MAX];
@@ -144,6 +146,18 @@ static void make_symlink(const char *p)
 static void make_directory(const char *p) { CHECK(mkdir(p, 0700) == 0); }
 static void make_fifo(const char *p) { CHECK(mkfifo(p, 0600) == 0); }
 
+/* A bound Unix socket: open() of it fails with ENXIO, before any fstat. */
+static void make_socket(const char *p)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    CHECK(strlen(p) < sizeof a.sun_path);
+    strcpy(a.sun_path, p);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK_SYS(fd);
+    CHECK(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
+    close(fd); /* the name stays */
+}
+
 /* Made by uid 65534 (nobody) in a sticky, world-writable directory, as
  * /dev/shm is. Not in the table: a reader may read it (read-only) now;
  * check_other_user says what must hold. */
@@ -184,8 +198,13 @@ static const hostile_case cases[] = {
      64, {FIELD(buf[0].offset, SHMIMG_HEADER_SIZE + 8192)}, -1, 0600, NULL},
     {"descriptor-below-payload", SHMIMG_ECORRUPT, /* the header as pixels */
      "corrupt segment header: buffer 0's 16 bytes at offset 0 do not lie "
-     "inside",
+     "inside the 8192-byte file",
      2, {FIELD(buf[0].offset, 0)}, -1, 0600, NULL},
+    /* Every reader names the file's size, not what it had mapped. */
+    {"descriptor-below-payload-big", SHMIMG_ECORRUPT,
+     "corrupt segment header: buffer 0's 16384 bytes at offset 0 do not lie "
+     "inside the 20480-byte file",
+     64, {FIELD(buf[0].offset, 0)}, -1, 0600, NULL},
     {"descriptor-unaligned", SHMIMG_ECORRUPT,
      "corrupt segment header: buffer 0's 16 bytes at offset 4100 do not lie "
      "inside",
@@ -249,6 +268,8 @@ static const hostile_case cases[] = {
      "is a directory, not a segment file", .make = make_directory},
     {"fifo", SHMIMG_ENOTFILE,
      "is a FIFO, not a segment file", .make = make_fifo},
+    {"socket", SHMIMG_ENOTFILE,
+     "is a socket, not a segment file", .make = make_socket},
     {"group-writable", SHMIMG_EPERM,
      "writable by group or others \\(mode 0620\\)", 2, {{0}}, -1, 0620, NULL},
     {"world-writable", SHMIMG_EPERM,

@@ -95,11 +95,15 @@ PY
   sleep 0.3
   kill -TERM $pub; wait $pub; [ $? = 0 ] || fail "the owner's publisher did not exit 0: $(cat pub.out)"; ok
   grep -q removed pub.out || fail "--share $share: the last owner out did not remove it: $(cat pub.out)"; ok
-  # Nobody's waiter followed the key, but did not take it: no file of
-  # theirs appears under it (it says the owner's segment went).
-  wait $late; [ $? = 1 ] && grep -q "another user's, was removed" late.out ||
-    fail "--share $share: nobody's waiter: $(cat late.out)"; ok
+  # Nobody's waiter follows the key, but makes no file under it (a reader
+  # never does): it waits for a publisher, and gets the owner's next one.
+  wait_for_line late.out 'waiting for a publisher'
   [ ! -e "$seg" ] || fail "--share $share: left under the key: $(ls -l "$seg")"; ok
+  "$shmimg" publish --key s --share $share "$rgb" > pub3.out 2>&1 & pub3=$!
+  wait $late || fail "--share $share: nobody's waiter: $(cat late.out)"; ok
+  "$imgcmp" "$work/late.png" "$rgb" || fail "--share $share: the waiter got other pixels"; ok
+  kill -TERM $pub3; wait $pub3
+  [ ! -e "$seg" ] || fail "--share $share: the owner's last publisher left $(ls -l "$seg")"; ok
   # (reader runs in a subshell: end its children too.)
   pkill -P $locker 2>/dev/null; kill $locker 2>/dev/null; wait $locker 2>/dev/null
 done

@@ -29,8 +29,20 @@ expect() {
   ok
 }
 wait_for_file() {
-  for _ in $(seq 400); do [ -e "$1" ] && return 0; sleep 0.05; done
+  for _ in $(seq 1200); do [ -e "$1" ] && return 0; sleep 0.05; done
   fail "$1 never appeared"
+}
+# A reader has the segment of key $2 open (it holds no slot to count).
+wait_attached() {
+  for _ in $(seq 1200); do
+    ls -l /proc/$1/fd 2>/dev/null | grep -q "shmimg-$2\$" && return 0; sleep 0.05
+  done
+  fail "process $1 never attached to key $2"
+}
+# A reader that came first says it waits (it makes no segment).
+wait_waiting() {
+  for _ in $(seq 1200); do grep -q 'waiting for a publisher' "$1" 2>/dev/null && return 0; sleep 0.05; done
+  fail "$1: no 'waiting for a publisher': $(cat "$1")"
 }
 # Nothing left in SHMIMG_DIR: no segment (unless named), no temporary.
 expect_clean() {
@@ -80,7 +92,7 @@ framemd5 "${src[@]}" > source.md5
 # ---- ffmpeg -> publish --raw, two followers started first ----------------
 "$shmimg" pull --key cam --follow --raw -o - > f1.raw 2> f1.err & f1=$!
 "$shmimg" pull --key cam --follow --raw -o f2.raw 2> f2.err & f2=$!
-wait_for_file "$SHMIMG_DIR/shmimg-cam"   # the first follower made it
+wait_waiting f1.err; wait_waiting f2.err
 ffmpeg -loglevel error "${src[@]}" -pix_fmt rgba -f rawvideo - |
   "$shmimg" publish --key cam --raw 640x360 --persist - > pub.out 2>&1
 [ $? = 0 ] || fail "publish --raw: $(cat pub.out)"
@@ -106,9 +118,9 @@ framemd5 -f rawvideo -pixel_format rgba -video_size 320x240 -i clip.raw > clip.m
 ( "$shmimg" pull --key rec --follow --raw -o - 2> rec.err |
   ffmpeg -loglevel error -f rawvideo -pixel_format rgba -video_size 320x240 \
     -framerate 30 -i - -c:v ffv1 -y rec.mkv ) & recorder=$!
-wait_for_file "$SHMIMG_DIR/shmimg-rec"
+wait_waiting rec.err
 "$shmimg" publish --key rec --raw 320x240 --fps 15 clip.raw > pubrec.out 2>&1 & pub=$!
-for _ in $(seq 200); do grep -q 'End of clip.raw' pubrec.out && break; sleep 0.05; done
+for _ in $(seq 1200); do grep -q 'End of clip.raw' pubrec.out && break; sleep 0.05; done
 grep -q 'End of clip.raw after 45 frames' pubrec.out || fail "$(cat pubrec.out)"
 kill -TERM $pub; wait $pub || fail "publisher exited $? after SIGTERM"
 wait $recorder || fail "recorder exited $?: $(cat rec.err)"
@@ -116,11 +128,17 @@ count=$(ffprobe -v error -count_frames -select_streams v:0 \
   -show_entries stream=nb_read_frames -of csv=p=0 rec.mkv)
 framemd5 -i rec.mkv > rec.md5
 skipped=$(in_order_subset rec.md5 clip.md5) || fail "recording: $skipped"
-[ "$count" = 45 ] && [ "$skipped" = 0 ] ||
-  fail "recorded $count frames, $skipped of 45 missing: $(cat rec.err)"
-grep -q 'followed key rec: 45 frames written (frames 1 to 45), 0 skipped; the segment was removed' rec.err ||
-  fail "$(cat rec.err)"
-echo "recorded a live segment with ffmpeg: 45 of 45 frames, equal to the source"
+# A best-effort follower (layout 2) may skip frames on a busy machine; what
+# it writes is whole, in order, the source's, and its summary says so: it
+# counts what was written and what was skipped, through the last frame.
+[ "$count" = "$(wc -l < rec.md5)" ] || fail "ffprobe counted $count frames, framemd5 $(wc -l < rec.md5)"
+summary='followed key rec: ([0-9]+) frames? written \(frames ([0-9]+) to 45\), ([0-9]+) skipped; the segment was removed'
+[[ "$(cat rec.err)" =~ $summary ]] || fail "recorder's summary: $(cat rec.err)"
+[ "${BASH_REMATCH[1]}" = "$count" ] &&
+  [ $((BASH_REMATCH[1] + BASH_REMATCH[3])) = $((45 - BASH_REMATCH[2] + 1)) ] &&
+  [ $((45 - count)) = "$skipped" ] ||
+  fail "recorded $count frames, $skipped of 45 missing; the summary disagrees: $(cat rec.err)"
+echo "recorded a live segment with ffmpeg: $count of 45 frames, every one equal to the source, in order; $skipped skipped"
 ok
 expect_clean
 
@@ -194,7 +212,7 @@ grep -q 'the reader of the output went away' gone.err || fail "$(cat gone.err)"
 ok
 # The size changes mid-stream: a raw follower stops, naming both sizes.
 "$shmimg" pull --key live --follow --raw -o sized.raw 2> sized.err & fol=$!
-sleep 0.5
+wait_attached $fol live; sleep 0.3
 "$shmimg" publish --key live --persist "$suite/basn6a08.png" > /dev/null
 wait $fol; st=$?
 [ "$st" = 1 ] || fail "size change: exit $st: $(cat sized.err)"
@@ -206,13 +224,12 @@ ok
 # SIGTERM and SIGINT end a follower with exit 0 and its summary.
 for sig in TERM INT; do
   "$shmimg" pull --key sig --follow --raw -o sig.raw 2> sig.err & fol=$!
-  wait_for_file "$SHMIMG_DIR/shmimg-sig"
-  sleep 0.3
+  wait_waiting sig.err
   kill -$sig $fol; wait $fol; st=$?
   [ "$st" = 0 ] || fail "SIG$sig: exit $st: $(cat sig.err)"
   grep -q 'followed key sig: 0 frames written' sig.err || fail "$(cat sig.err)"
   ok
-  expect_clean   # the empty segment it made is gone with it
+  expect_clean   # a follower makes no segment
 done
 # A signal ends a raw publisher that waits on a FIFO nobody writes.
 mkfifo quiet.fifo
@@ -231,16 +248,18 @@ expect_clean
 # ---- found by a hostile review ---------------------------------------------
 # A follower whose raw output is a FIFO nobody opens ends on SIGINT, exit 0.
 mkfifo out.fifo
+"$shmimg" publish --key ff --persist "$suite/basn6a08.png" > /dev/null
 "$shmimg" pull --key ff --follow --raw -o out.fifo 2> ff.err & fol=$!
-wait_for_file "$SHMIMG_DIR/shmimg-ff"
-sleep 0.3; kill -INT $fol; wait $fol; st=$?
+wait_attached $fol ff; sleep 0.3
+kill -INT $fol; wait $fol; st=$?
 [ "$st" = 0 ] && grep -q 'followed key ff: 0 frames written' ff.err ||
   fail "a follower opening a silent FIFO: exit $st: $(cat ff.err)"; ok
+"$shmimg" rm --key ff > /dev/null
 expect_clean
 # The summary counts what was written, not the frame that stopped it.
 "$shmimg" publish --key sz --persist --raw 320x240 clip.raw > /dev/null 2>&1
 "$shmimg" pull --key sz --follow --raw -o /dev/null 2> sz.err & fol=$!
-sleep 0.5
+wait_attached $fol sz; sleep 0.3
 "$shmimg" publish --key sz --persist "$suite/basn6a08.png" > /dev/null
 wait $fol
 grep -q 'followed key sz: 1 frame written (frames 45 to 45), 0 skipped' sz.err ||
@@ -253,7 +272,7 @@ if [ $mounted = 1 ]; then
   head -c 600000 /dev/zero > small/filler 2>/dev/null # room for 1 frame of 3
   "$shmimg" pull --key full --follow --raw --frames 3 -o small/r.raw 2> full.err >/dev/null &
   fol=$!
-  wait_for_file "$SHMIMG_DIR/shmimg-full"
+  wait_waiting full.err
   "$shmimg" publish --key full --raw 320x240 --fps 30 clip.raw > /dev/null 2>&1 & pub=$!
   wait $fol; st=$?
   kill -TERM $pub; wait $pub

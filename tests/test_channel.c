@@ -97,7 +97,7 @@ static void test_stopped_reader(void)
     seg_status st;
     CHECK_RC(seg_inspect(seg_file(s), &st, &err), 0, &err);
     CHECK_EQ(st.lock_word, 0); /* the stopped reader holds no lock */
-    CHECK_EQ(st.attached, 2);
+    CHECK_EQ(st.attached, 1);  /* nor a slot: only the publisher owns */
     double t0 = test_now();
     uint64_t frame = 0;
     for (int i = 0; i < 20; i++)
@@ -172,9 +172,8 @@ static int follower(void *arg)
     follow_args *a = arg;
     seg *s;
     CHECK_RC(seg_attach(a->key, SEG_READER, &s, &err), 0, &err);
-    size_t cap = 4096;
-    uint8_t *buf = malloc(cap);
-    CHECK(buf);
+    size_t cap = 0;
+    uint8_t *buf = NULL;
     uint32_t seen = seg_generation(s);
     CHECK_EQ(write(a->ready, "R", 1), 1);
     uint64_t last = 0;
@@ -182,13 +181,12 @@ static int follower(void *arg)
     while (last < a->last) {
         CHECK_RC(seg_wait(s, seen, 10000, NULL, &seen, &err), 0, &err);
         seg_image img;
-        int rc = seg_pull(s, buf, cap, &img, &err);
-        if (rc == SHMIMG_EINVAL) { /* grew: a larger buffer, then again */
-            cap = (size_t)img.payload_size;
-            buf = realloc(buf, cap);
-            CHECK(buf);
-            rc = seg_pull(s, buf, cap, &img, &err);
-        }
+        int rc = seg_pull_grow(s, &buf, &cap, &img, &err);
+        /* Best effort: lapped again and again by an unpaced publisher on
+         * a busy machine, a follower skips; the next frame is another
+         * chance (and the last one stays until the publisher goes). */
+        if (rc == SHMIMG_ELAPPED)
+            continue;
         CHECK_RC(rc, 0, &err);
         check_frame(buf, &img);
         if (img.frame <= last) /* woken by a frame we already have */

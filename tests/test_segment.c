@@ -178,6 +178,178 @@ static void test_sigkilled_reader_does_not_keep_it(void)
     CHECK_EQ(seg_detach(s), 1);
 }
 
+/* Issue 16, row 2: a publisher SIGKILLed (no --persist), then readers
+ * that attach, read and detach: the file stays for the next publisher,
+ * which finds the killed one's frame. */
+static void test_reader_never_removes(void)
+{
+    pid_t pid = test_spawn_ready(attach_publish_and_hang);
+    kill(pid, SIGKILL);
+    test_wait(pid);
+    char path[4096];
+    CHECK_RC(seg_path("crash", path, sizeof path, &err), 0, &err);
+    for (int i = 0; i < 3; i++) {
+        seg *r;
+        CHECK_RC(seg_attach("crash", SEG_READER, &r, &err), 0, &err);
+        uint8_t buf[8 * 8 * 4];
+        seg_image img;
+        CHECK_RC(seg_pull(r, buf, sizeof buf, &img, &err), 0, &err);
+        CHECK_EQ(pattern_verify(buf, img.pitch, img.width, img.height), 3);
+        CHECK_EQ(seg_let_go(r), 0);
+        CHECK_EQ(seg_detach(r), 0);
+        CHECK(test_file_exists(path));
+    }
+    /* Nor when the publisher detaches normally while a reader is there:
+     * the publisher's last detach removes it; the reader's mapping stays. */
+    seg *s, *r;
+    CHECK_RC(seg_attach("crash", SEG_CREATE, &s, &err), 0, &err);
+    CHECK_RC(seg_attach("crash", SEG_READER, &r, &err), 0, &err);
+    CHECK_EQ(seg_detach(s), 1);
+    uint8_t buf[8 * 8 * 4];
+    seg_image img;
+    CHECK_RC(seg_pull(r, buf, sizeof buf, &img, &err), 0, &err);
+    CHECK_EQ(seg_detach(r), 0);
+    /* A reader never creates one either. */
+    CHECK_RC(seg_attach("crash", SEG_READER | SEG_CREATE, &r, &err),
+             SHMIMG_EINVAL, &err);
+    CHECK(!test_file_exists(path));
+    printf("readers of a SIGKILLed publisher's segment: 3 attached, read "
+           "and detached; the file stayed\n");
+}
+
+/* A reader handle that publishes becomes an owner: it keeps the file, and
+ * as the last owner out removes it (the window pulls, then publishes). */
+static void test_reader_that_publishes_owns(void)
+{
+    seg *s, *r;
+    CHECK_RC(seg_attach("promote", SEG_CREATE, &s, &err), 0, &err);
+    CHECK_RC(seg_attach("promote", SEG_READER, &r, &err), 0, &err);
+    publish(r, 2, 2, 9);
+    CHECK_EQ(seg_detach(s), 0); /* r owns it now */
+    char path[4096];
+    snprintf(path, sizeof path, "%s", seg_file(r));
+    CHECK(test_file_exists(path));
+    CHECK_EQ(seg_detach(r), 1);
+    CHECK(!test_file_exists(path));
+}
+
+/* Row 12: readers, however many, hold no attach slot: 600 readers
+ * attached (more than the 512 slots; 200 a process, within a process's
+ * mapping guard) and a publisher still gets in. */
+static int hold_readers(void *arg)
+{
+    int fd = *(int *)arg;
+    static seg *r[200];
+    for (int i = 0; i < 200; i++)
+        CHECK_RC(seg_attach("many", SEG_READER, &r[i], &err), 0, &err);
+    CHECK(write(fd, "R", 1) == 1);
+    for (;;)
+        pause();
+}
+
+static void test_readers_cannot_lock_out(void)
+{
+    seg *s;
+    CHECK_RC(seg_attach("many", SEG_CREATE, &s, &err), 0, &err);
+    publish(s, 2, 2, 1);
+    pid_t holders[3];
+    for (int i = 0; i < 3; i++)
+        holders[i] = test_spawn_ready(hold_readers);
+    seg *p;
+    CHECK_RC(seg_attach("many", 0, &p, &err), 0, &err);
+    publish(p, 2, 2, 2);
+    seg_status st;
+    CHECK_RC(seg_inspect(seg_file(s), &st, &err), 0, &err);
+    CHECK_EQ(st.attached, 2);
+    for (int i = 0; i < 3; i++) {
+        kill(holders[i], SIGKILL);
+        test_wait(holders[i]);
+    }
+    CHECK_EQ(seg_detach(p), 0);
+    CHECK_EQ(seg_detach(s), 1);
+    printf("600 readers attached: no slot taken, a second publisher got "
+           "in\n");
+}
+
+/* Row 3: a child that inherited a handle through fork() touches nothing
+ * of the parent's: its publish is refused, its detach only unmaps. */
+static int child_of_fork(void *arg)
+{
+    seg *s = arg;
+    uint8_t *px;
+    uint32_t pitch;
+    CHECK_RC(seg_write_begin(s, 2, 2, "child", &px, &pitch, &err),
+             SHMIMG_EINVAL, &err);
+    CHECK_STR_HAS(err.msg, "a child process attaches its own");
+    CHECK_RC(seg_lock(s, &err), SHMIMG_EINVAL, &err);
+    uint8_t buf[2 * 2 * 4];
+    seg_image img;
+    CHECK_RC(seg_pull(s, buf, sizeof buf, &img, &err), 0, &err); /* reads */
+    CHECK_EQ(seg_let_go(s), 0);
+    CHECK_EQ(seg_detach(s), 0);
+    return 0;
+}
+
+static void test_fork_leaves_parent_alone(void)
+{
+    seg *s;
+    CHECK_RC(seg_attach("fork", SEG_CREATE, &s, &err), 0, &err);
+    publish(s, 2, 2, 1);
+    char path[4096];
+    snprintf(path, sizeof path, "%s", seg_file(s));
+    struct stat before, after;
+    CHECK(stat(path, &before) == 0);
+    CHECK_EQ(test_wait(test_spawn(child_of_fork, s)), 0);
+    CHECK(stat(path, &after) == 0);
+    CHECK_EQ(after.st_ino, before.st_ino);
+    seg_status st;
+    CHECK_RC(seg_inspect(path, &st, &err), 0, &err);
+    CHECK_EQ(st.attached, 1); /* the parent's slot is still held */
+    publish(s, 2, 2, 2);      /* into the live file */
+    seg *r;
+    CHECK_RC(seg_attach("fork", SEG_READER, &r, &err), 0, &err);
+    uint8_t buf[2 * 2 * 4];
+    seg_image img;
+    CHECK_RC(seg_pull(r, buf, sizeof buf, &img, &err), 0, &err);
+    CHECK_EQ(pattern_verify(buf, img.pitch, 2, 2), 2);
+    seg_detach(r);
+    CHECK_EQ(seg_detach(s), 1);
+}
+
+/* A reader that comes first waits for the key's file (it makes none). */
+static int publish_later(void *arg)
+{
+    (void)arg;
+    test_sleep_ms(200);
+    seg *s;
+    CHECK_RC(seg_attach("later", SEG_CREATE, &s, &err), 0, &err);
+    publish(s, 2, 2, 6);
+    seg_set_persist(s, true);
+    seg_detach(s);
+    return 0;
+}
+
+static void test_attach_wait(void)
+{
+    seg *r;
+    CHECK_RC(seg_attach_wait("later", 100, NULL, &r, &err), SHMIMG_ETIMEDOUT,
+             &err);
+    CHECK_STR_HAS(err.msg, "no segment for key 'later'");
+    atomic_bool cancel = true;
+    CHECK_RC(seg_attach_wait("later", -1, &cancel, &r, &err),
+             SHMIMG_ECANCELED, &err);
+    pid_t pid = test_spawn(publish_later, NULL);
+    CHECK_RC(seg_attach_wait("later", 60000, NULL, &r, &err), 0, &err);
+    CHECK_EQ(test_wait(pid), 0);
+    CHECK_RC(seg_wait(r, 0, 60000, NULL, NULL, &err), 0, &err);
+    uint8_t buf[2 * 2 * 4];
+    seg_image img;
+    CHECK_RC(seg_pull(r, buf, sizeof buf, &img, &err), 0, &err);
+    CHECK_EQ(pattern_verify(buf, img.pitch, 2, 2), 6);
+    seg_detach(r);
+    CHECK_RC(seg_remove("later", NULL, &err), 0, &err);
+}
+
 /* Every handle is an attach of its own; the count must see all of them,
  * also when later attaches fill lower slots than earlier ones. */
 static void test_attached_count(void)
@@ -536,6 +708,11 @@ int main(void)
     test_sigkill_leaves_stale_then_reclaimed();
     test_sigkilled_reader_does_not_keep_it();
     test_attached_count();
+    test_reader_never_removes();
+    test_reader_that_publishes_owns();
+    test_readers_cannot_lock_out();
+    test_fork_leaves_parent_alone();
+    test_attach_wait();
     test_timed_wait();
     test_wait_is_woken();
     test_wake_without_waiters();

@@ -373,8 +373,13 @@ static int attach(app *a, unsigned flags, shmimg_err *err)
 {
     if (a->seg && !seg_replaced(a->seg))
         return 0;
-    detach(a);
+    if (a->seg)
+        detach(a);
+    /* Not attached, a watcher may be waiting for the key's file (live
+     * mode): it goes on unless we attach now. */
     int rc = seg_attach(a->key, flags, &a->seg, err);
+    if (rc == 0)
+        stop_watch(a);
     static bool dir_noted;
     char note[SEG_PATH_MAX + 128];
     if (rc == 0 && !dir_noted && seg_dir_note(note, sizeof note) == 1) {
@@ -676,13 +681,16 @@ static void key_live(app *a)
         return;
     }
     shmimg_err err;
-    /* Like 'pull --wait': a live window may come first and wait. */
-    if (attach(a, SEG_READER | SEG_CREATE, &err) < 0) {
+    /* Like 'pull --wait': a live window may come first, and waits for a
+     * publisher to make the segment (a reader never does). */
+    int rc = attach(a, SEG_READER, &err);
+    if (rc < 0 && rc != SHMIMG_ENOSEG) {
         say_failure(a, "Cannot start live mode: ", &err);
         return;
     }
     if (!a->watch)
-        a->watch = live_start(a->seg, a->ev_live);
+        a->watch = a->seg ? live_start(a->seg, a->ev_live)
+                          : live_start_key(a->key, a->ev_live);
     if (!a->watch) {
         say(a, TEXT_ERROR, "Cannot start live mode: %s", SDL_GetError());
         return;
@@ -690,7 +698,8 @@ static void key_live(app *a)
     a->live = true;
     say(a, TEXT_INFO, "Live mode on: each new image under key %s appears here",
         a->key);
-    pull(a, true);
+    if (a->seg)
+        pull(a, true);
     update_title(a);
 }
 
@@ -1024,11 +1033,18 @@ static void on_watch(app *a, int code, uint32_t generation)
     if (code == LIVE_REPLACED) {
         /* 'shmimg rm', or a new file under the key: follow it. */
         shmimg_err err;
-        /* A live window makes the next file itself, unless the key was
-         * another user's: it must not take the key from its owner. */
-        bool ours = a->seg && !seg_read_only(a->seg);
-        if (attach(a, SEG_READER | (a->live && ours ? SEG_CREATE : 0), &err) <
-            0) {
+        int rc = attach(a, SEG_READER, &err);
+        if (rc == SHMIMG_ENOSEG) {
+            /* Removed, and no new file yet: watch for the next one, so
+             * that its first image shows (live) or is announced. */
+            a->watch = live_start_key(a->key, a->ev_live);
+            if (!a->live)
+                say(a, TEXT_INFO, "The segment of key %s was removed; what "
+                                  "is on screen stays", a->key);
+            update_title(a);
+            return;
+        }
+        if (rc < 0) {
             if (a->live)
                 say_failure(a, "Live mode: ", &err);
             else
@@ -1122,9 +1138,16 @@ static void on_event(app *a, SDL_Event *e)
         else if (e->type == a->ev_gone && e->user.code == a->shown_pid &&
                  a->publisher && !a->publisher_gone) {
             a->publisher_gone = true;
-            say(a, TEXT_INFO, "The publisher of %s (pid %d) has exited; "
-                              "its image stays under key %s", a->shown_name,
-                (int)a->shown_pid, a->key);
+            /* Its last detach removed the segment unless it persists. */
+            if (a->seg && !seg_replaced(a->seg))
+                say(a, TEXT_INFO, "The publisher of %s (pid %d) has exited; "
+                                  "its image stays under key %s",
+                    a->shown_name, (int)a->shown_pid, a->key);
+            else
+                say(a, TEXT_INFO, "The publisher of %s (pid %d) has exited, "
+                                  "and its segment with it; what is on "
+                                  "screen stays",
+                    a->shown_name, (int)a->shown_pid);
             update_title(a);
         }
     }

@@ -6,7 +6,8 @@
 #include <stdint.h>
 
 struct live {
-    seg *seg;
+    seg *seg;      /* the segment watched, or NULL: waiting for key */
+    char key[SEG_KEY_MAX + 1];
     Uint32 event_type;
     atomic_bool stop;
     atomic_bool done;
@@ -18,6 +19,17 @@ static void post(live *l, int code, uint32_t generation)
     SDL_Event e = {.user = {.type = l->event_type, .code = code,
                             .data1 = (void *)(uintptr_t)generation}};
     SDL_PushEvent(&e);
+}
+
+/* No segment yet: wait for the key's file to appear (a reader never
+ * makes one), then tell the app to attach, as after a replacement. */
+static int watch_key(void *arg)
+{
+    live *l = arg;
+    if (seg_wait_for_key(l->key, -1, &l->stop, NULL) == 0)
+        post(l, LIVE_REPLACED, 0);
+    atomic_store(&l->done, true);
+    return 0;
 }
 
 static int watch(void *arg)
@@ -45,7 +57,7 @@ static int watch(void *arg)
     return 0;
 }
 
-live *live_start(seg *s, Uint32 event_type)
+static live *start(seg *s, const char *key, Uint32 event_type)
 {
     live *l = SDL_calloc(1, sizeof *l);
     if (!l) {
@@ -53,15 +65,26 @@ live *live_start(seg *s, Uint32 event_type)
         return NULL;
     }
     l->seg = s;
+    SDL_strlcpy(l->key, key ? key : "", sizeof l->key);
     l->event_type = event_type;
     atomic_init(&l->stop, false);
     atomic_init(&l->done, false);
-    l->thread = SDL_CreateThread(watch, "shmimg-live", l);
+    l->thread = SDL_CreateThread(s ? watch : watch_key, "shmimg-live", l);
     if (!l->thread) {
         SDL_free(l);
         return NULL;
     }
     return l;
+}
+
+live *live_start(seg *s, Uint32 event_type)
+{
+    return start(s, NULL, event_type);
+}
+
+live *live_start_key(const char *key, Uint32 event_type)
+{
+    return start(NULL, key, event_type);
 }
 
 void live_stop(live *l)
@@ -72,7 +95,8 @@ void live_stop(live *l)
     /* A wake can slip in between the thread's check of stop and its
      * futex wait; repeat it until the thread has seen stop. */
     while (!atomic_load(&l->done)) {
-        seg_wake_waiters(l->seg);
+        if (l->seg) /* a key's wait looks at stop every 250 ms */
+            seg_wake_waiters(l->seg);
         SDL_Delay(1);
     }
     SDL_WaitThread(l->thread, NULL);

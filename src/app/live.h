@@ -33,6 +33,11 @@ typedef struct live live;
  * live_event_code, its data1 the generation (uintptr_t) it is about. Returns: the watcher, or NULL (SDL_GetError). */
 live *live_start(seg *s, Uint32 event_type);
 
+/* Waits for key to have a segment file (readers never make one), posts
+ * LIVE_REPLACED once it has, and ends: the app then attaches and starts
+ * a watcher of the file. Returns: the watcher, or NULL (SDL_GetError). */
+live *live_start_key(const char *key, Uint32 event_type);
+
 /* Wakes the thread, waits for it to end, frees it. */
 void live_stop(live *l);
 

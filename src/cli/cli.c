@@ -173,41 +173,41 @@ static int cmd_publish(int argc, char **argv)
 
 /* ---- pull --------------------------------------------------------------- */
 
-/* Waits for the next image under o->key: a new file under the key (after
- * 'shmimg rm', or when its users all left) is followed, and any image in
- * it counts as new. *s may be replaced. Returns: 0 or an error code. */
+/* Waits for the next image under o->key, for o->wait_s at most. *s is
+ * the key's segment, or NULL when it has none yet: readers never make one,
+ * so we wait for a publisher to. A new file under the key (after 'shmimg
+ * rm', or when its publishers all left) is followed, and any image in it
+ * counts as new. *s may be replaced. Returns: 0 or an error code. */
 static int wait_following(seg **s, const opts *o, shmimg_err *err)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     double deadline = (double)t.tv_sec + t.tv_nsec / 1e9 + o->wait_s;
-    uint32_t seen = seg_generation(*s);
+    uint32_t seen = *s ? seg_generation(*s) : 0;
     for (;;) {
         clock_gettime(CLOCK_MONOTONIC, &t);
         double left = deadline - ((double)t.tv_sec + t.tv_nsec / 1e9);
         int ms = left <= 0 ? 0 : left > INT32_MAX / 1000 ? -1
                                                          : (int)(left * 1000);
-        int rc = seg_wait(*s, seen, ms, &quit_asked, NULL, err);
+        int rc;
+        if (!*s) {
+            rc = attach_reader_waiting(o->key, ms, s, err);
+            if (rc == SHMIMG_ETIMEDOUT)
+                return shmimg_fail(err, rc,
+                                   "no segment for key %s in %s within %g s",
+                                   o->key, seg_dir(), o->wait_s);
+            if (rc < 0)
+                return rc;
+            seen = 0; /* the new file's first image is new to us */
+        }
+        rc = seg_wait(*s, seen, ms, &quit_asked, NULL, err);
         if (rc == SHMIMG_ETIMEDOUT)
             return shmimg_fail(err, rc, "%s: no new image within %g s",
                                seg_file(*s), o->wait_s);
         if (rc != SHMIMG_EGONE)
             return rc;
-        /* Follow the key to its next file; make one (the empty segment a
-         * publisher will fill) only where we may: a reader of another
-         * user's segment must not take the key from its owner. */
-        bool ours = !seg_read_only(*s);
-        seg_detach(*s);
+        seg_detach(*s); /* follow the key to its next file */
         *s = NULL;
-        rc = seg_attach(o->key, SEG_READER | (ours ? SEG_CREATE : 0), s, err);
-        if (rc == SHMIMG_ENOSEG)
-            return shmimg_fail(err, rc,
-                               "the segment of key %s, another user's, was "
-                               "removed while we waited",
-                               o->key);
-        if (rc < 0)
-            return rc;
-        seen = 0; /* the new file's first image is new to us */
     }
 }
 
@@ -280,15 +280,16 @@ static int cmd_pull(int argc, char **argv)
         return EXIT_FAILURE;
     }
 
-    /* A signal from here on detaches first (removing the empty segment a
-     * waiting reader made), then ends us as it would have. */
+    /* A signal from here on ends the wait; we detach, then end as the
+     * signal would have ended us. */
     catch_quit_signals();
     note_dir_kind();
-    /* A waiting reader may come first: it creates the empty segment that
-     * the publisher will fill. */
+    /* A waiting reader may come first: it waits for the publisher to make
+     * the segment. */
     seg *s;
-    rc = seg_attach(o.key, SEG_READER | (o.wait_s >= 0 ? SEG_CREATE : 0), &s,
-                    &err);
+    rc = seg_attach(o.key, SEG_READER, &s, &err);
+    if (rc == SHMIMG_ENOSEG && o.wait_s >= 0)
+        rc = 0; /* s is NULL: wait_following waits for the file */
     if (rc < 0)
         return failure(&err, o.key);
     if (o.wait_s >= 0)

@@ -155,6 +155,17 @@ void note_dir_kind(void)
         say("%s", note);
 }
 
+int attach_reader_waiting(const char *key, int timeout_ms, seg **s,
+                          shmimg_err *err)
+{
+    int rc = seg_attach(key, SEG_READER, s, err);
+    if (rc != SHMIMG_ENOSEG)
+        return rc;
+    say("no segment for key %s in %s yet; waiting for a publisher", key,
+        seg_dir());
+    return seg_attach_wait(key, timeout_ms, &quit_asked, s, err);
+}
+
 /* Says, on stderr, when the segment holds fewer buffers than it asked for
  * (SHMIMG_DIR too small): readers may then have to retry. */
 void note_buffers(const seg *s)

@@ -419,7 +419,6 @@ typedef struct follower {
     uint32_t w, h;             /* raw: the stream's frame size */
     bool consumer_left;        /* raw: EPIPE */
     bool removed;              /* the segment went away */
-    bool let_go;               /* we hold no slot any more */
     uint8_t *buf;
     size_t buf_size;
     SDL_Surface *sf;
@@ -433,7 +432,7 @@ static int next_frame(follower *f, uint32_t *seen)
 {
     int64_t idle_ms = f->o->wait_s > 0 ? (int64_t)(f->o->wait_s * 1000) : -1;
     for (;;) {
-        if (atomic_load(&quit_asked))
+        if (atomic_load(&quit_asked) || f->removed)
             return 0;
         uint32_t now;
         int rc = seg_wait(f->s, *seen, idle_ms > INT32_MAX ? -1 : (int)idle_ms,
@@ -446,7 +445,13 @@ static int next_frame(follower *f, uint32_t *seen)
             return 0;
         if (rc == SHMIMG_EGONE) {
             f->removed = true;
-            return 0;
+            /* Frames published just before the removal are still in our
+             * mapping: the newest of them is written before we end. */
+            now = seg_generation(f->s);
+            if (now == *seen)
+                return 0;
+            *seen = now;
+            return 1;
         }
         return rc;
     }
@@ -458,21 +463,14 @@ static int grab(follower *f)
 {
     seg_image img;
     int rc;
-    if (f->o->raw_out) {
-        rc = seg_pull(f->s, f->buf, f->buf_size, &img, &f->err);
-        if (rc == SHMIMG_EINVAL) { /* our buffer is too small: grow it */
-            uint8_t *bigger = realloc(f->buf, (size_t)img.payload_size);
-            if (!bigger)
-                return shmimg_fail(&f->err, SHMIMG_ESYS,
-                                   "out of memory for a %ux%u frame",
-                                   img.width, img.height);
-            f->buf = bigger;
-            f->buf_size = (size_t)img.payload_size;
-            rc = seg_pull(f->s, f->buf, f->buf_size, &img, &f->err);
-        }
-    } else {
+    if (f->o->raw_out)
+        rc = seg_pull_grow(f->s, &f->buf, &f->buf_size, &img, &f->err);
+    else
         rc = image_pull(f->s, &f->sf, &img, &f->err);
-    }
+    /* Lapped again and again: a publisher faster than our copies. A
+     * best-effort follower skips; the next frame is another chance. */
+    if (rc == SHMIMG_ELAPPED)
+        return 0;
     if (rc < 0)
         return rc;
     if (f->grabbed && img.frame <= f->grabbed)
@@ -504,10 +502,6 @@ static void wrote(follower *f)
         f->first = f->grabbed;
     f->last = f->grabbed;
     f->written++;
-    if (!f->let_go) {
-        f->let_go = true;
-        seg_let_go(f->s); /* follow the publisher; do not hold it */
-    }
 }
 
 /* Follows into fd: every new frame, raw. For save_output. */
@@ -622,9 +616,14 @@ int stream_follow(const opts *o)
     sigprocmask(SIG_SETMASK, NULL, &open_mask);
     note_dir_kind();
     follower f = {.o = o};
-    /* Like --wait, a follower may come first: it makes the empty segment
-     * the publisher will fill, and lets go of it with its first frame. */
-    int rc = seg_attach(o->key, SEG_READER | SEG_CREATE, &f.s, &f.err);
+    /* Like --wait, a follower may come first: it waits for the publisher
+     * to make the segment (a reader never does). */
+    int idle_ms = o->wait_s > 0 && o->wait_s * 1000 < INT32_MAX
+                      ? (int)(o->wait_s * 1000)
+                      : -1;
+    int rc = attach_reader_waiting(o->key, idle_ms, &f.s, &f.err);
+    if (rc == SHMIMG_ECANCELED || rc == SHMIMG_ETIMEDOUT)
+        rc = 0; /* a quit signal, or idle, before any segment: f.s NULL */
     if (rc < 0)
         return failure(&f.err, o->key);
     /* A raw stream into a regular file goes through a temporary that a
@@ -632,7 +631,9 @@ int stream_follow(const opts *o)
     struct stat st;
     bool replaced = o->raw_out && !to_stdout &&
                     (stat(o->out, &st) < 0 || S_ISREG(st.st_mode));
-    if (o->raw_out)
+    if (!f.s)
+        ; /* nothing to follow: the summary says 0 frames */
+    else if (o->raw_out)
         rc = save_output(o->out, 0, follow_raw, &f, &f.err);
     else
         rc = follow_images(&f, fmt);

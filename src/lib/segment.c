@@ -14,6 +14,8 @@
 #include "shlock.h"
 
 #include <dirent.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -375,10 +377,29 @@ static int fail_read_only(seg *s, shmimg_err *err)
                        s->path, (unsigned)s->file_uid);
 }
 
+/* A handle belongs to the process that attached it: a child that
+ * inherited it through fork() may read through it, but its lock token and
+ * attach slot are its parent's. */
+static int fail_inherited(seg *s, shmimg_err *err)
+{
+    return shmimg_fail(err, SHMIMG_EINVAL,
+                       "%s: this handle was attached by process %u; a "
+                       "child process attaches its own to publish",
+                       s->path, (unsigned)s->pid);
+}
+
+static bool inherited(const seg *s) { return s->pid != (uint32_t)getpid(); }
+
 static int lock_for(seg *s, int timeout_ms, shmimg_err *err)
 {
     if (s->read_only)
         return fail_read_only(s, err);
+    if (inherited(s))
+        return fail_inherited(s, err);
+    if (!s->token)
+        return shmimg_fail(err, SHMIMG_EPERM,
+                           "%s: attached as a reader, which takes no lock",
+                           s->path);
     int rc = shlock_acquire(&s->hdr->lock_word, s->token, timeout_ms,
                             owner_alive, s);
     if (rc == SHMIMG_ETIMEDOUT)
@@ -462,14 +483,18 @@ static int find_frame(seg *s, seg_view *v, int wait_ms, shmimg_err *err)
             return shmimg_fail(err, SHMIMG_EEMPTY, "%s: %s", s->path,
                                shmimg_strerror(SHMIMG_EEMPTY));
         }
-        /* What we mapped is inside the file; past it, ask the file. */
-        uint64_t file_size = s->payload_offset + s->payload_len;
+        /* What we mapped is inside the file: a frame there needs no
+         * fstat. Any other answer is the file's own size's, which a
+         * message then names. */
+        uint64_t mapped = s->payload_offset + s->payload_len;
+        int rc = seg_check_frame(&v->image, offset, s->payload_offset, mapped,
+                                 s->path, NULL);
         struct stat st;
-        if ((offset > file_size || v->image.payload_size > file_size - offset) &&
-            fstat(s->fd, &st) == 0)
-            file_size = (uint64_t)st.st_size;
-        int rc = seg_check_frame(&v->image, offset, s->payload_offset,
-                                 file_size, s->path, err);
+        if (rc < 0 && fstat(s->fd, &st) == 0)
+            rc = seg_check_frame(&v->image, offset, s->payload_offset,
+                                 (uint64_t)st.st_size, s->path, err);
+        else if (rc < 0)
+            rc = seg_fail_errno(err, s->path, "fstat");
         if (rc == 0)
             rc = cover(s, offset + v->image.payload_size - s->payload_offset,
                        err);
@@ -569,33 +594,35 @@ static int attach_once(seg *s, const char *key, unsigned flags,
         return rc < 0 ? rc : map_header(s, err);
     }
     rc = map_header(s, err);
-    if (rc < 0 || s->read_only)
-        return rc; /* a read-only reader holds nothing: done */
+    if (rc < 0)
+        return rc;
+    /* A reader holds nothing: no slot, no lock. It neither keeps the file
+     * alive nor ever removes it, and any number of them cannot keep a
+     * publisher out. It does not wait for the lock either (a publisher
+     * stopped mid-write would hold it up): at worst it reads a file just
+     * removed, and its waits notice that within 250 ms (seg_wait). */
+    if (flags & SEG_READER)
+        return same_file(s->path, fd) ? 0 : retry;
     rc = take_slot(s, err);
     if (rc < 0)
-        goto out;
+        return rc;
     /* The last owner out decides, under the lock, with our slot counted
-     * or not yet taken; after its unlink the name no longer leads here.
-     * A reader does not wait for the lock (a publisher stopped mid-write
-     * would hold it up): at worst it reads a file just removed, and its
-     * waits notice that within 250 ms (seg_wait). */
-    if (flags & SEG_READER)
-        rc = same_file(s->path, fd) ? 0 : retry;
-    else
-        rc = seg_lock(s, err);
-    if (rc < 0 || (flags & SEG_READER))
-        goto out;
+     * or not yet taken; after its unlink the name no longer leads here. */
+    rc = seg_lock(s, err);
+    if (rc < 0)
+        return rc;
     rc = same_file(s->path, fd) ? 0 : retry;
     seg_unlock(s);
-out:
-    if (*tmp)
-        unlink(tmp);
     return rc;
 }
 
 int seg_attach(const char *key, unsigned flags, seg **out, shmimg_err *err)
 {
     *out = NULL;
+    if ((flags & SEG_READER) && (flags & SEG_CREATE))
+        return shmimg_fail(err, SHMIMG_EINVAL,
+                           "a reader never creates a segment (wait for one "
+                           "with seg_attach_wait)");
     seg *s = calloc(1, sizeof *s);
     if (!s)
         return shmimg_fail(err, SHMIMG_ESYS, "out of memory");
@@ -637,6 +664,15 @@ int seg_attach(const char *key, unsigned flags, seg **out, shmimg_err *err)
  * lock is not counted), so an owner attaching now either is counted or
  * finds the name gone after our unlink. A publisher stopped holding the
  * lock keeps the file. Returns: 1 when the file was removed. */
+/* Gives our attach slot back, deciding nothing about the file. */
+static void drop_slot(seg *s)
+{
+    atomic_store(&s->hdr->slot_nonce[s->slot], 0);
+    struct flock fl = slot_range(s->slot, 1, F_UNLCK);
+    fcntl(s->fd, F_OFD_SETLK, &fl);
+    s->token = 0;
+}
+
 static int leave_as_owner(seg *s)
 {
     int removed = 0;
@@ -649,18 +685,23 @@ static int leave_as_owner(seg *s)
     }
     if (removed)
         futex_wake(&s->hdr->latest, INT_MAX);
-    atomic_store(&s->hdr->slot_nonce[s->slot], 0);
-    struct flock fl = slot_range(s->slot, 1, F_UNLCK);
-    fcntl(s->fd, F_OFD_SETLK, &fl);
-    s->token = 0;
+    drop_slot(s);
     return removed;
+}
+
+/* Whether we hold a slot that is ours to give up: a child that inherited
+ * the handle shares its parent's open file description, so unlocking the
+ * slot there would unlock the parent's. */
+static bool owns_slot(const seg *s)
+{
+    return s->token && !s->read_only && !inherited(s);
 }
 
 int seg_detach(seg *s)
 {
     if (!s)
         return 0;
-    int removed = s->read_only ? 0 : leave_as_owner(s);
+    int removed = owns_slot(s) ? leave_as_owner(s) : 0;
     unmap_all(s);
     close(s->fd);
     free(s);
@@ -669,11 +710,31 @@ int seg_detach(seg *s)
 
 int seg_let_go(seg *s)
 {
+    return owns_slot(s) ? leave_as_owner(s) : 0;
+}
+
+/* A handle attached as a reader that publishes becomes an owner then:
+ * it takes a slot, and checks that the name still leads to its file (an
+ * owner attaching does the same under the lock). */
+static int become_owner(seg *s, shmimg_err *err)
+{
     if (s->read_only)
+        return fail_read_only(s, err);
+    if (inherited(s))
+        return fail_inherited(s, err);
+    if (s->token)
         return 0;
-    int removed = leave_as_owner(s);
-    s->read_only = true; /* no slot, no lock: only reads from here on */
-    return removed;
+    int rc = take_slot(s, err);
+    if (rc < 0)
+        return rc;
+    if (!same_file(s->path, s->fd)) {
+        drop_slot(s);
+        return shmimg_fail(err, SHMIMG_EGONE,
+                           "%s was removed or replaced while we were "
+                           "attached; attach again",
+                           s->path);
+    }
+    return 0;
 }
 
 const char *seg_file(const seg *s) { return s->path; }
@@ -687,8 +748,8 @@ void seg_set_lock_timeout(seg *s, int timeout_ms)
 
 void seg_set_persist(seg *s, bool persist)
 {
-    if (s->read_only)
-        return;
+    if (!owns_slot(s))
+        return; /* only an owner decides the file's lifetime */
     if (persist)
         atomic_fetch_or(&s->hdr->flags, SHMIMG_FLAG_PERSIST);
     else
@@ -877,8 +938,9 @@ int seg_write_begin(seg *s, uint32_t width, uint32_t height,
                     const char *source_name, uint8_t **pixels,
                     uint32_t *pitch, shmimg_err *err)
 {
-    if (s->read_only)
-        return fail_read_only(s, err);
+    int rc = become_owner(s, err);
+    if (rc < 0)
+        return rc;
     if (width == 0 || height == 0 || width > SEG_MAX_DIMENSION ||
         height > SEG_MAX_DIMENSION)
         return shmimg_fail(err, SHMIMG_ETOOBIG,
@@ -889,7 +951,7 @@ int seg_write_begin(seg *s, uint32_t width, uint32_t height,
     uint64_t size = (uint64_t)row * height;
     uint64_t stride = round_up(size, SHMIMG_BUFFER_ALIGN);
 
-    int rc = seg_lock(s, err);
+    rc = seg_lock(s, err);
     if (rc < 0)
         return rc;
     shmimg_header *h = s->hdr;
@@ -1030,13 +1092,20 @@ int seg_pull(seg *s, void *dst, size_t dst_size, seg_image *img,
     int rc = SHMIMG_ELAPPED;
     for (int laps = 0; laps < SEG_MAX_LAPS && rc == SHMIMG_ELAPPED; laps++) {
         /* One buffer: an unpaced publisher could overwrite it under every
-         * copy. An owner then copies under the lock (the degraded mode
-         * docs/format.md describes); a read-only reader keeps trying. */
-        bool locked = laps >= 2 && !s->read_only && seg_buffers(s, NULL) == 1 &&
-                      seg_lock(s, NULL) >= 0;
+         * copy. A reader of the owner's uid then copies under the lock
+         * (the degraded mode docs/format.md describes), with a slot taken
+         * for the copy alone; a read-only reader keeps trying. */
+        bool borrowed = false, locked = false;
+        if (laps >= 2 && !s->read_only && !inherited(s) &&
+            seg_buffers(s, NULL) == 1) {
+            borrowed = !s->token && take_slot(s, NULL) == 0;
+            locked = s->token && seg_lock(s, NULL) >= 0;
+        }
         rc = pull_once(s, dst, dst_size, img, err);
         if (locked)
             seg_unlock(s);
+        if (borrowed)
+            drop_slot(s);
     }
     if (rc == SHMIMG_ELAPPED)
         return shmimg_fail(err, SHMIMG_ELAPPED,
@@ -1045,6 +1114,25 @@ int seg_pull(seg *s, void *dst, size_t dst_size, seg_image *img,
                            s->path, shmimg_strerror(SHMIMG_ELAPPED),
                            SEG_MAX_LAPS);
     return rc;
+}
+
+int seg_pull_grow(seg *s, uint8_t **buf, size_t *cap, seg_image *img,
+                  shmimg_err *err)
+{
+    int rc = SHMIMG_EINVAL;
+    for (int grown = 0; grown < SEG_MAX_LAPS; grown++) {
+        rc = seg_pull(s, *buf, *cap, img, err);
+        if (rc != SHMIMG_EINVAL || img->payload_size <= *cap)
+            return rc;
+        uint8_t *bigger = realloc(*buf, (size_t)img->payload_size);
+        if (!bigger)
+            return shmimg_fail(err, SHMIMG_ESYS,
+                               "out of memory for a %ux%u frame", img->width,
+                               img->height);
+        *buf = bigger;
+        *cap = (size_t)img->payload_size;
+    }
+    return rc; /* it grew under us SEG_MAX_LAPS times: say so */
 }
 
 /* ---- waiting ------------------------------------------------------------ */
@@ -1109,6 +1197,87 @@ int seg_wait(seg *s, uint32_t seen, int timeout_ms,
 }
 
 void seg_wake_waiters(seg *s) { futex_wake(&s->hdr->latest, INT_MAX); }
+
+/* Readers never create a segment, so a reader that comes first waits for
+ * the key's file to appear: inotify on the directory wakes it at once
+ * (link() and rename() both make the name), and it looks anyway every
+ * wait_check_ms, for a cancel flag, a lost event or inotify refused. */
+int seg_wait_for_key(const char *key, int timeout_ms,
+                     const atomic_bool *cancel, shmimg_err *err)
+{
+    char path[SEG_PATH_MAX];
+    int rc = seg_path(key, path, sizeof path, err);
+    if (rc < 0)
+        return rc;
+    int64_t deadline = timeout_ms < 0
+                           ? INT64_MAX
+                           : monotonic_ns() + (int64_t)timeout_ms * 1000000;
+    int in = seg_above_stdio(inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+    if (in >= 0 && inotify_add_watch(in, seg_dir(), IN_CREATE | IN_MOVED_TO |
+                                                        IN_ONLYDIR) < 0) {
+        close(in);
+        in = -1;
+    }
+    struct stat st;
+    for (;;) {
+        if (lstat(path, &st) == 0) {
+            rc = 0;
+            break;
+        }
+        if (errno != ENOENT) { /* the directory itself is missing? */
+            rc = seg_dir_check(err);
+            if (rc < 0)
+                break;
+        }
+        if (cancel && atomic_load(cancel)) {
+            rc = shmimg_fail(err, SHMIMG_ECANCELED, "%s: wait cancelled",
+                             path);
+            break;
+        }
+        int64_t left = deadline - monotonic_ns();
+        if (left <= 0) {
+            rc = shmimg_fail(err, SHMIMG_ETIMEDOUT,
+                             "no segment for key '%s' in %s within %d ms",
+                             key, seg_dir(), timeout_ms);
+            break;
+        }
+        int64_t slice = (int64_t)wait_check_ms * 1000000;
+        int ms = (int)((left < slice ? left : slice) / 1000000) + 1;
+        struct pollfd pfd = {.fd = in, .events = POLLIN};
+        if (in < 0 || poll(&pfd, 1, ms) <= 0) {
+            if (in < 0) /* no inotify: look every slice */
+                poll(NULL, 0, ms);
+            continue;
+        }
+        char events[4096]; /* drained: each wake-up means "look again" */
+        while (read(in, events, sizeof events) > 0) {
+        }
+    }
+    if (in >= 0)
+        close(in);
+    return rc;
+}
+
+int seg_attach_wait(const char *key, int timeout_ms, const atomic_bool *cancel,
+                    seg **out, shmimg_err *err)
+{
+    int64_t deadline = timeout_ms < 0
+                           ? INT64_MAX
+                           : monotonic_ns() + (int64_t)timeout_ms * 1000000;
+    for (;;) {
+        int rc = seg_attach(key, SEG_READER, out, err);
+        if (rc != SHMIMG_ENOSEG)
+            return rc;
+        /* The file may appear and vanish again before we open it. */
+        int64_t left = deadline - monotonic_ns();
+        int ms = timeout_ms < 0 ? -1
+                 : left <= 0    ? 0
+                                : (int)(left / 1000000);
+        rc = seg_wait_for_key(key, ms, cancel, err);
+        if (rc < 0)
+            return rc;
+    }
+}
 
 bool seg_replaced(const seg *s) { return !same_file(s->path, s->fd); }
 

@@ -9,12 +9,21 @@
  *   - Every byte read from a segment is untrusted. A function that meets a
  *     bad file returns a specific code and a message naming the file, and
  *     writes nothing to that file.
- *   - Lifetime: an owner (the file's uid, attached read-write) holds an
- *     attach slot, a lock the kernel drops when it dies. The last owner to
- *     detach removes the file unless it was made persistent
- *     (seg_set_persist). A file left by owners that all died is still a
- *     valid segment: the next publisher attaches to it and goes on (its
- *     previous frame intact, a dead writer's lock taken over).
+ *   - Lifetime belongs to publishers. An owner (attached without
+ *     SEG_READER, or a reader handle that published) holds an attach
+ *     slot, a lock the kernel drops when it dies. The last owner to detach
+ *     removes the file unless it was made persistent (seg_set_persist). A
+ *     file left by owners that all died is still a valid segment: the next
+ *     publisher attaches to it and goes on (its previous frame intact, a
+ *     dead writer's lock taken over).
+ *   - Readers (SEG_READER) hold nothing: no slot, no lock. They never
+ *     create a segment (seg_attach_wait waits for one), never keep one
+ *     alive and never remove one, and no number of them keeps a publisher
+ *     out.
+ *   - fork(): a handle belongs to the process that attached it. A child
+ *     may read through an inherited handle; publishing or locking through
+ *     it fails with SHMIMG_EINVAL, and its seg_detach only unmaps and
+ *     closes (the parent's slot and file are untouched).
  *   - A failed publish (no space, bad size) leaves the previous image as it
  *     was, readable.
  *   - Publishers serialise on the segment lock; readers take no lock and
@@ -22,8 +31,7 @@
  *     publish wait (layout.h). A reader gets the newest complete frame,
  *     never a torn one: seg_read_end tells it when the frame it was reading
  *     was overwritten meanwhile ("lapped"), and seg_pull retries.
- *   - Owners (the file's uid, read-write) keep the file alive; readers of
- *     another uid attach read-only (SEG_READER) and do not.
+ *   - A reader of another uid's shared file maps it read-only.
  *   - Threads: a handle is used by one thread at a time for publishing and
  *     reading; seg_wait and seg_wake_waiters may run in others.
  *
@@ -82,9 +90,11 @@ typedef struct seg_view {
 } seg_view;
 
 enum seg_attach_flags {
-    SEG_CREATE = 1u << 0, /* create the segment when there is none */
-    SEG_READER = 1u << 1, /* only reads: a file of another uid (shared with
-                             --share) is attached read-only */
+    SEG_CREATE = 1u << 0, /* create the segment when there is none (not
+                             with SEG_READER: readers never create) */
+    SEG_READER = 1u << 1, /* only reads: holds no slot (see the contract);
+                             a file of another uid (shared with --share)
+                             is attached read-only */
 };
 
 /* Who may read a segment file besides its owner (its mode). */
@@ -126,15 +136,15 @@ int seg_dir_check(shmimg_err *err);
  * lock), ESETTING (SHMIMG_DIR missing), ESYS. */
 int seg_attach(const char *key, unsigned flags, seg **out, shmimg_err *err);
 
-/* Detaches; the last process out removes a non-persistent segment.
+/* Detaches; the last owner out removes a non-persistent segment (a
+ * reader, or a child with an inherited handle, never does).
  * Returns: 1 when this call removed the file, 0 otherwise. */
 int seg_detach(seg *s);
 
-/* Stops keeping the file alive, and stays attached as a read-only reader:
- * gives up the attach slot, removing the file as seg_detach would when we
- * were its last owner (its waiters, us included, then see SHMIMG_EGONE).
- * For followers, which should end when the publisher goes, not hold its
- * segment. Returns: 1 when this call removed the file, 0 otherwise. */
+/* Stops keeping the file alive, and stays attached as a reader: an owner
+ * gives up its attach slot, removing the file as seg_detach would when it
+ * was the last owner (its waiters, us included, then see SHMIMG_EGONE).
+ * Nothing for a reader. Returns: 1 when this call removed the file. */
 int seg_let_go(seg *s);
 
 /* Returns: the segment's file name. */
@@ -161,15 +171,18 @@ void seg_set_lock_timeout(seg *s, int timeout_ms);
 /* Keeps the file after the last detach (until seg_remove), or not. */
 void seg_set_persist(seg *s, bool persist);
 
-/* Starts a publish of a width x height RGBA8 image: locks, picks the
+/* Starts a publish of a width x height RGBA8 image: makes a reader
+ * handle an owner (it takes a slot; SHMIMG_EGONE when the key's file was
+ * removed meanwhile), locks, picks the
  * oldest buffer (re-laying the buffers out, and growing the file, when the
  * image does not fit them), marks it as being written, and stores the
  * metadata. source_name is cut to its base name. The newest complete
  * frame stays readable meanwhile.
  * On success the caller writes *pitch-spaced rows into *pixels and must
  * call seg_write_end. On failure nothing was changed.
- * Returns: 0; SHMIMG_EPERM (read-only), ETOOBIG, ENOSPACE, ETIMEDOUT,
- * ECORRUPT, ESYS. */
+ * Returns: 0; SHMIMG_EPERM (read-only), EINVAL (a handle inherited
+ * through fork), EGONE, ETOOMANY, ETOOBIG, ENOSPACE, ETIMEDOUT, ECORRUPT,
+ * ESYS. */
 int seg_write_begin(seg *s, uint32_t width, uint32_t height,
                     const char *source_name, uint8_t **pixels,
                     uint32_t *pitch, shmimg_err *err);
@@ -208,10 +221,18 @@ void seg_copy_out(seg *s, void *dst, const void *src, size_t n);
 int seg_pull(seg *s, void *dst, size_t dst_size, seg_image *img,
              shmimg_err *err);
 
+/* seg_pull into a malloc'd buffer of the caller's (*buf, *cap bytes;
+ * NULL and 0 to start) that grows to fit whichever frame is newest when it
+ * is read: a frame that grew again between two reads is read again.
+ * Returns: as seg_pull; SHMIMG_ESYS when out of memory (*buf kept). */
+int seg_pull_grow(seg *s, uint8_t **buf, size_t *cap, seg_image *img,
+                  shmimg_err *err);
+
 /* Takes and releases the segment lock alone, for callers that measure or
- * test the lock itself.
+ * test the lock itself. An owner's only.
  * Returns: 0; SHLOCK_TAKEN_OVER (1) when a dead holder's lock was taken
- * over; SHMIMG_ETIMEDOUT. */
+ * over; SHMIMG_ETIMEDOUT; SHMIMG_EPERM for a reader handle; SHMIMG_EINVAL
+ * for a handle inherited through fork. */
 int seg_lock(seg *s, shmimg_err *err);
 void seg_unlock(seg *s);
 
@@ -229,6 +250,19 @@ uint32_t seg_generation(const seg *s);
  * key); SHMIMG_ECORRUPT when the file was truncated. */
 int seg_wait(seg *s, uint32_t seen, int timeout_ms,
              const atomic_bool *cancel, uint32_t *now, shmimg_err *err);
+
+/* Sleeps until key has a segment file (a reader never makes one: only
+ * publishers create, keep and remove segments). timeout_ms < 0 waits for
+ * ever; cancel (may be NULL) is checked at least every 250 ms.
+ * Returns: 0 once the file exists; SHMIMG_ETIMEDOUT; SHMIMG_ECANCELED;
+ * SHMIMG_EKEY; SHMIMG_ESETTING (SHMIMG_DIR missing). */
+int seg_wait_for_key(const char *key, int timeout_ms,
+                     const atomic_bool *cancel, shmimg_err *err);
+
+/* seg_attach(key, SEG_READER), waiting (seg_wait_for_key) while the key
+ * has no segment. Returns: as seg_attach, or ETIMEDOUT, ECANCELED. */
+int seg_attach_wait(const char *key, int timeout_ms, const atomic_bool *cancel,
+                    seg **out, shmimg_err *err);
 
 /* Wakes every process and thread sleeping in seg_wait on this segment,
  * without a new image: they recheck their cancel flag and sleep again. */

@@ -143,21 +143,33 @@ int seg_fail_errno(shmimg_err *err, const char *path, const char *what)
     return shmimg_fail(err, code, "%s: %s: %s", path, what, strerror(e));
 }
 
+/* What a file that is not a regular one is, in words; NULL for a
+ * regular file (and a symbolic link, which O_NOFOLLOW names itself). */
+static const char *file_kind(mode_t mode)
+{
+    return S_ISDIR(mode)    ? "a directory"
+           : S_ISFIFO(mode) ? "a FIFO"
+           : S_ISSOCK(mode) ? "a socket"
+           : S_ISCHR(mode)  ? "a character device"
+           : S_ISBLK(mode)  ? "a block device"
+                            : NULL;
+}
+
+static int fail_not_file(shmimg_err *err, const char *path, const char *kind)
+{
+    return shmimg_fail(err, SHMIMG_ENOTFILE,
+                       "%s is %s, not a segment file; refusing it", path,
+                       kind);
+}
+
 int seg_check_file(int fd, const char *path, bool others_ok, struct stat *st,
                    shmimg_err *err)
 {
     if (fstat(fd, st) < 0)
         return seg_fail_errno(err, path, "fstat");
-    const char *kind = S_ISDIR(st->st_mode)    ? "a directory"
-                       : S_ISFIFO(st->st_mode) ? "a FIFO"
-                       : S_ISSOCK(st->st_mode) ? "a socket"
-                       : S_ISCHR(st->st_mode)  ? "a character device"
-                       : S_ISBLK(st->st_mode)  ? "a block device"
-                                               : NULL;
+    const char *kind = file_kind(st->st_mode);
     if (kind)
-        return shmimg_fail(err, SHMIMG_ENOTFILE,
-                           "%s is %s, not a segment file; refusing it", path,
-                           kind);
+        return fail_not_file(err, path, kind);
     if (st->st_uid != geteuid() && !others_ok)
         return shmimg_fail(err, SHMIMG_EPERM,
                            "%s belongs to uid %u, not to you (uid %u); "
@@ -189,9 +201,14 @@ int seg_open_checked(const char *path, int oflags, const char *key,
                                "refusing it",
                                path);
         /* Another user's file we may not open this way: say whose, as
-         * for one we could open (the same words as seg_check_file). */
+         * for one we could open (the same words as seg_check_file). A
+         * socket cannot be opened at all (ENXIO): say what it is. */
         struct stat other;
         int e = errno;
+        const char *kind = lstat(path, &other) == 0 ? file_kind(other.st_mode)
+                                                    : NULL;
+        if (kind)
+            return fail_not_file(err, path, kind);
         if ((e == EACCES || e == EPERM) && !others_ok &&
             lstat(path, &other) == 0 && other.st_uid != geteuid())
             return shmimg_fail(err, SHMIMG_EPERM,

@@ -12,18 +12,21 @@
  * each process maps the file at its own address.
  *
  * Roles:
- *   - Owners are processes of the file's owner that open it read-write:
- *     publishers, and the owner's own readers. Each holds an attach slot
- *     (below); the last owner out removes the file.
- *   - Readers may open the file read-only (another user, when the owner
- *     published with --share): they map it PROT_READ, write nothing, hold
- *     no slot, and do not keep the file alive.
+ *   - Owners are publishers: processes of the file's owner that open it
+ *     read-write to publish. They create the file; each holds an attach
+ *     slot (below); the last owner out removes the file.
+ *   - Readers never create, keep or remove the file, and hold no slot (a
+ *     reader that comes first waits for the file to appear). Another
+ *     user's reader (the owner published with --share) maps it PROT_READ
+ *     and writes nothing; the owner's own readers write only to copy under
+ *     the lock in the one-buffer degraded mode, with a slot taken for
+ *     that copy alone.
  *
  * Who writes what:
  *   - lock_word: owners, with atomic operations only (shlock.h). It
  *     serialises publishers, and attach/detach decisions; readers never
  *     take it;
- *   - slot_nonce[i]: the owner that holds attach slot i;
+ *   - slot_nonce[i]: the process that holds attach slot i;
  *   - everything else: a publisher holding the lock.
  *   The file and capacity only grow, under the lock; they never shrink.
  *

@@ -54,6 +54,8 @@ wait_log b.log 'Unable to attach to shared memory segment. Load an image first.'
 drop "$WA" opaque1.png
 wait_log a.log 'Published opaque1.png \(300x200\) under key gui'
 shows "$WA" opaque1.png
+# B's P found nothing; it notices the segment A made (issue 20, point 3).
+wait_log b.log 'Newer image under key gui: press P'
 press "$WB" p
 wait_log b.log 'Pulled opaque1.png \(300x200\) from key gui'
 shows "$WB" opaque1.png

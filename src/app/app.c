@@ -510,14 +510,19 @@ static void watch_publisher(app *a, pid_t pid)
 static void pull(app *a, bool quiet_when_empty)
 {
     shmimg_err err;
-    if (attach(a, SEG_READER, &err) < 0) {
+    int rc = attach(a, SEG_READER, &err);
+    if (rc < 0) {
         say_failure(a, "", &err);
+        /* Nothing under the key yet: notice the segment when a publisher
+         * makes it, and say that an image waits for P. */
+        if (rc == SHMIMG_ENOSEG && !a->watch)
+            a->watch = live_start_key(a->key, a->ev_live);
         return;
     }
     seg_image img;
     release_if_lent(a, &a->incoming);
-    int rc = a->live ? pull_to_screen(a, &img, &err)
-                     : image_pull(a->seg, &a->incoming, &img, &err);
+    rc = a->live ? pull_to_screen(a, &img, &err)
+                 : image_pull(a->seg, &a->incoming, &img, &err);
     if (rc == SHMIMG_EEMPTY && quiet_when_empty)
         return;
     if (rc < 0) {

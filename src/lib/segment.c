@@ -14,14 +14,14 @@
 #include "shlock.h"
 
 #include <dirent.h>
-#include <poll.h>
-#include <sys/inotify.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
@@ -658,12 +658,6 @@ int seg_attach(const char *key, unsigned flags, seg **out, shmimg_err *err)
     return rc;
 }
 
-/* Gives up our attach slot; as the last owner out (and not persistent),
- * removes the file first and wakes its waiters, who follow the key. Last
- * owner out? Counted under the lock while we still hold our slot (our own
- * lock is not counted), so an owner attaching now either is counted or
- * finds the name gone after our unlink. A publisher stopped holding the
- * lock keeps the file. Returns: 1 when the file was removed. */
 /* Gives our attach slot back, deciding nothing about the file. */
 static void drop_slot(seg *s)
 {
@@ -673,6 +667,12 @@ static void drop_slot(seg *s)
     s->token = 0;
 }
 
+/* Gives up our attach slot; as the last owner out (and not persistent),
+ * removes the file first and wakes its waiters, who follow the key. Last
+ * owner out? Counted under the lock while we still hold our slot (our own
+ * lock is not counted), so an owner attaching now either is counted or
+ * finds the name gone after our unlink. A publisher stopped holding the
+ * lock keeps the file. Returns: 1 when the file was removed. */
 static int leave_as_owner(seg *s)
 {
     int removed = 0;
@@ -1224,10 +1224,14 @@ int seg_wait_for_key(const char *key, int timeout_ms,
             rc = 0;
             break;
         }
-        if (errno != ENOENT) { /* the directory itself is missing? */
-            rc = seg_dir_check(err);
-            if (rc < 0)
-                break;
+        int e = errno;
+        rc = seg_dir_check(err); /* removed under us? */
+        if (rc < 0)
+            break;
+        if (e != ENOENT) {
+            errno = e;
+            rc = seg_fail_errno(err, path, "stat");
+            break;
         }
         if (cancel && atomic_load(cancel)) {
             rc = shmimg_fail(err, SHMIMG_ECANCELED, "%s: wait cancelled",

@@ -183,7 +183,9 @@ static int follower(void *arg)
         CHECK_RC(seg_wait(s, seen, 10000, NULL, &seen, &err), 0, &err);
         seg_image img;
         int rc = seg_pull(s, buf, cap, &img, &err);
-        if (rc == SHMIMG_EINVAL) { /* grew: a larger buffer, then again */
+        /* Grew: a larger buffer, then again; it may have grown again
+         * meanwhile (issue 16: once was not enough), so a few times. */
+        for (int tries = 0; rc == SHMIMG_EINVAL && tries < 8; tries++) {
             cap = (size_t)img.payload_size;
             buf = realloc(buf, cap);
             CHECK(buf);

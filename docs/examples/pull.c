@@ -24,9 +24,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "pull: %s\n", shmimg_last_error());
         return 1;
     }
-    size_t size = (size_t)f.width * f.height * 4;
-    uint8_t *rgba = malloc(size);
-    int rc = rgba ? shmimg_pull(rd, rgba, 0, size, &f) : SHMIMG_ERR_SYSTEM;
+    /* Another frame, of another size, may be newest by the time we pull:
+     * then *f has its size, and we allocate again. */
+    uint8_t *rgba = NULL;
+    int rc = SHMIMG_ERR_SMALL_BUFFER;
+    for (int tries = 0; tries < 8 && rc == SHMIMG_ERR_SMALL_BUFFER; tries++) {
+        size_t size = (size_t)f.width * f.height * 4;
+        free(rgba);
+        rgba = malloc(size);
+        rc = rgba ? shmimg_pull(rd, rgba, 0, size, &f) : SHMIMG_ERR_SYSTEM;
+    }
     shmimg_close(rd);
     if (rc != SHMIMG_OK) {
         fprintf(stderr, "pull: %s\n", shmimg_last_error());

@@ -3,7 +3,10 @@
 import builtins
 import ctypes
 import json
+import math
 import os
+import time
+import weakref
 
 import numpy as np
 
@@ -29,10 +32,19 @@ ERR_LAPPED = -10019
 
 PIXEL_RGBA8, PIXEL_BGRA8, PIXEL_RGB8, PIXEL_GRAY8 = 1, 2, 3, 4
 
+# A wait is made of C waits this long: Python runs a signal's handler
+# (Ctrl-C's KeyboardInterrupt) only when the C call has returned.
+_WAIT_SLICE_MS = 100
+# How many times pull() sizes its array again for a frame that grew since
+# it was sized (each try has met a frame larger than any before it).
+_SIZE_TRIES = 8
+
 
 class Error(Exception):
     """A libshmimg failure: str(e) is the library's message, e.code its
-    code (a negative shmimg_error)."""
+    code (a negative shmimg_error). The message is safe to print: the
+    library escapes the control and invisible characters of the keys and
+    file names it quotes (\\e, \\x1f, \\u202e, \\\\)."""
 
     def __init__(self, message, code):
         super().__init__(message)
@@ -162,16 +174,35 @@ def _check(rc):
     return rc
 
 
+def _c_string(text, what):
+    """text as the bytes of a C string; a NUL would end it early, and C
+    would act on what comes before it (another key, a shorter name)."""
+    if "\0" in text:
+        raise ValueError("%s %r contains a NUL character" % (what, text))
+    return text.encode("utf-8", "surrogateescape")
+
+
 def _key(key):
     if not isinstance(key, str):
-        raise TypeError("a key is a str, not %s" % type(key).__name__)
-    return key.encode("utf-8")
+        raise TypeError("a key is a str, not %r" % type(key).__name__)
+    if "\0" in key:
+        raise InvalidKey("invalid key %r: it contains a NUL character" % key,
+                         ERR_KEY)
+    try:
+        return key.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raise InvalidKey("invalid key %r: not a string of characters" % key,
+                         ERR_KEY) from None
 
 
-def _timeout_ms(timeout):
+def _seconds(timeout):
+    """timeout (seconds, None or inf: for ever) as a number, or None."""
     if timeout is None:
-        return -1
-    return max(0, min(int(timeout * 1000), 2**31 - 1))
+        return None
+    timeout = float(timeout)
+    if math.isnan(timeout):
+        raise ValueError("timeout is NaN")
+    return None if math.isinf(timeout) and timeout > 0 else max(0.0, timeout)
 
 
 def version():
@@ -193,8 +224,7 @@ class Publisher:
     end of the process), longer with persist=True. A context manager."""
 
     def __init__(self, key, persist=False):
-        self._h = ctypes.c_void_p()
-        _check(_lib.shmimg_publisher_open(_key(key), ctypes.byref(self._h)))
+        self._h = _open(_lib.shmimg_publisher_open, key, self)
         self.key = key
         if persist:
             _check(_lib.shmimg_set_persist(self._h, 1))
@@ -212,30 +242,28 @@ class Publisher:
             raise ValueError("pixels must be (H, W, 4), (H, W, 3) or (H, W),"
                              " not %s" % (a.shape,))
         height, width, channels = a.shape
+        if height > 0xffffffff or width > 0xffffffff:  # C's uint32_t
+            raise TooBig("pixels %dx%d: over 2^20 pixels wide or high"
+                         % (width, height), ERR_TOO_BIG)
         if (a.strides[2] != 1 or a.strides[1] != channels
                 or a.strides[0] < width * channels):
             a = np.ascontiguousarray(a)
         fmt = {4: PIXEL_RGBA8, 3: PIXEL_RGB8, 1: PIXEL_GRAY8}[channels]
-        name = source.encode("utf-8") if source else None
+        name = _c_string(source, "source") if source else None
         _check(_lib.shmimg_publish(self._h, a.ctypes.data, width, height,
                                    a.strides[0], fmt, name))
 
     def close(self):
         """Detaches; the last publisher out removes a segment that is not
-        persistent."""
-        if self._h:
-            _lib.shmimg_close(self._h)
-            self._h = ctypes.c_void_p()
+        persistent. In a child of fork(), only forgets the handle: the
+        parent's segment is left as it is."""
+        _close(self)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
-
-    def __del__(self):
-        if getattr(self, "_h", None) and _lib:
-            self.close()
 
 
 class Reader:
@@ -248,8 +276,7 @@ class Reader:
     """
 
     def __init__(self, key):
-        self._h = ctypes.c_void_p()
-        _check(_lib.shmimg_reader_open(_key(key), ctypes.byref(self._h)))
+        self._h = _open(_lib.shmimg_reader_open, key, self)
         self.key = key
         self.last = None  # the metadata of the last frame pulled (a dict)
 
@@ -262,36 +289,58 @@ class Reader:
     def pull(self, out=None):
         """A copy of the newest frame, an (H, W, 4) uint8 array. out, a
         C-contiguous (H, W, 4) uint8 array, is filled and returned when
-        the frame has its shape (no allocation)."""
+        the frame has its shape (no allocation); otherwise a new array is
+        returned (and out's content is undefined when the frame changed
+        size during the call). The frame may change size at any moment:
+        the copy is always of one whole frame, whichever was newest."""
         f = _Frame()
-        if out is None or not _fits(out):
-            _check(_lib.shmimg_peek(self._h, ctypes.byref(f)))
-            out = np.empty((f.height, f.width, 4), np.uint8)
-        for _ in range(8):
-            rc = _lib.shmimg_pull(self._h, out.ctypes.data, out.strides[0],
-                                  out.nbytes, ctypes.byref(f))
-            if rc == ERR_SMALL_BUFFER or (
-                    rc == OK and (f.height, f.width) != out.shape[:2]):
-                out = np.empty((f.height, f.width, 4), np.uint8)
+        _check(_lib.shmimg_peek(self._h, ctypes.byref(f)))
+        shape = (f.height, f.width, 4)
+        if out is not None and _fits(out) and out.shape == shape:
+            buf = out
+        else:
+            buf = np.empty(shape, np.uint8)
+        for _ in range(_SIZE_TRIES):
+            rc = _lib.shmimg_pull(self._h, buf.ctypes.data, buf.strides[0],
+                                  buf.nbytes, ctypes.byref(f))
+            if rc == ERR_SMALL_BUFFER:  # it grew: room for both sizes
+                buf = np.empty((max(f.height, buf.shape[0]),
+                                max(f.width, buf.shape[1]), 4), np.uint8)
                 continue
             _check(rc)
             self.last = _frame_dict(f)
-            return out
-        raise Lapped("%s: the frame changed size at every try" % self.key,
-                     ERR_LAPPED)
+            if buf.shape[:2] == (f.height, f.width):
+                return buf
+            return buf[:f.height, :f.width].copy()  # smaller: its own array
+        raise Lapped("%s: the frame grew at each of %d tries"
+                     % (self.key, _SIZE_TRIES), ERR_LAPPED)
 
     def wait(self, timeout=None):
         """Sleeps until there is a frame this reader has not pulled (at once
         if there is one). timeout: seconds, None for ever. Raises Timeout,
-        Gone (the publisher left)."""
-        _check(_lib.shmimg_wait(self._h, _timeout_ms(timeout)))
+        Gone (the publisher left); Ctrl-C (KeyboardInterrupt) and other
+        signal handlers run within 0.1 s."""
+        seconds = _seconds(timeout)
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while True:
+            slice_ms = _WAIT_SLICE_MS
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                slice_ms = max(0, min(slice_ms, math.ceil(left * 1000)))
+            rc = _lib.shmimg_wait(self._h, slice_ms)
+            if rc != ERR_TIMEOUT:
+                _check(rc)
+                return
+            if deadline is not None and time.monotonic() >= deadline:
+                raise Timeout("%s: no new frame in %g s" % (self.key, seconds),
+                              ERR_TIMEOUT)
 
     def frames(self, timeout=None):
         """Yields every new frame as it is published (an (H, W, 4) uint8
         copy; self.last has its metadata, whose "frame" number tells the
         frames skipped). Ends when the segment is removed (its publisher
         left); raises Timeout when no new frame comes within timeout
-        seconds (None: wait for ever)."""
+        seconds (None: wait for ever). Interruptible as wait() is."""
         while True:
             try:
                 self.wait(timeout)
@@ -300,9 +349,7 @@ class Reader:
             yield self.pull()
 
     def close(self):
-        if self._h:
-            _lib.shmimg_close(self._h)
-            self._h = ctypes.c_void_p()
+        _close(self)
 
     def __enter__(self):
         return self
@@ -310,9 +357,25 @@ class Reader:
     def __exit__(self, *exc):
         self.close()
 
-    def __del__(self):
-        if getattr(self, "_h", None) and _lib:
-            self.close()
+
+def _open(call, key, owner):
+    """A handle of key for owner (a Publisher or a Reader), closed by
+    owner.close(), when owner is collected, or at the latest when the
+    interpreter exits (weakref.finalize: a __del__ would run too late,
+    after the module's globals are gone, and leave the segment behind)."""
+    h = ctypes.c_void_p()
+    _check(call(_key(key), ctypes.byref(h)))
+    owner._finalizer = weakref.finalize(owner, _lib.shmimg_close, h)
+    return h
+
+
+def _close(owner):
+    """Closes owner's handle once; later calls on it are refused by the
+    library (a NULL handle), never a use after free."""
+    handle = owner.__dict__.get("_h")
+    if handle:
+        owner._finalizer()
+        owner._h = ctypes.c_void_p()
 
 
 def _fits(out):
@@ -322,6 +385,16 @@ def _fits(out):
 
 
 _publishers = {}
+
+
+def _forget_publishers():
+    """In the child of a fork(): the publishers of publish() are the
+    parent's. Dropped here (their close() leaves the parent's segment as it
+    is, <shmimg.h>), so that the child's publish() opens its own."""
+    _publishers.clear()
+
+
+os.register_at_fork(after_in_child=_forget_publishers)
 
 
 def publish(key, array, persist=False, source=None):

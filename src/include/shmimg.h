@@ -14,11 +14,16 @@
  *   Keys. A key is 1-64 characters of A-Z a-z 0-9 . _ -, not starting with
  *     '.' or '-'. Key K is the file $SHMIMG_DIR/shmimg-K (SHMIMG_DIR
  *     defaults to /dev/shm); docs/format.md describes that file. The
- *     `shmimg` command line tool and window see the same keys.
+ *     `shmimg` command line tool and window see the same keys. Keys and
+ *     names are C strings: they end at the first NUL, so a binding whose
+ *     strings may hold one must refuse them (the Python module does).
  *
  *   Size limits. Width and height are 1 .. 2^20 pixels, and a frame must
  *     fit in SHMIMG_DIR (a segment holds up to 3 frames; fewer when the
- *     directory is short of space).
+ *     directory is short of space). A caller's memory that would overflow
+ *     size_t, exceed PTRDIFF_MAX bytes or run past the end of the address
+ *     space (the rows a publish reads, pitch bytes apart; dst_size bytes
+ *     from dst) is SHMIMG_ERR_ARGUMENT, and nothing is read or written.
  *
  *   Errors. Every function that can fail returns an int: SHMIMG_OK (0) on
  *     success, or a negative shmimg_error code. The codes are -10001 and
@@ -27,6 +32,14 @@
  *     gives a short static description; shmimg_last_error() gives the
  *     calling thread's last failure as one sentence that names the key or
  *     file concerned. The library never prints and never exits.
+ *
+ *   Messages are escaped, never raw. A key, a file name or SDL's reason
+ *     is anyone's bytes; in shmimg_last_error() (shmimg_set_error's text
+ *     included) C0 controls and DEL read \n \t \r \e \x1f, a backslash
+ *     \\, C1 controls and invisible or reordering characters \u202e, and
+ *     invalid UTF-8 \xNN; printable ASCII and other UTF-8 are kept. So the
+ *     message can go to a terminal, a log or a window title as it is;
+ *     decide on the code, never by matching a name in the message.
  *
  *   What a failure leaves unchanged. A failed publish leaves the previous
  *     frame as it was, readable. A failed pull leaves dst's content
@@ -43,6 +56,15 @@
  *     handles, even on the same key, are independent, in one process or in
  *     several. shmimg_last_error() is per thread.
  *
+ *   fork(). A handle belongs to the process that opened it. A child's
+ *     copy of a publisher handle only closes: shmimg_close() frees it and
+ *     touches nothing of the parent's (its attach slot, its segment file,
+ *     persistence; the parent's next publish is read by any new reader),
+ *     and every other call returns SHMIMG_ERR_ARGUMENT; the child opens a
+ *     publisher of its own to publish. A reader handle holds nothing of
+ *     the segment's and goes on working in the child. exec() closes the
+ *     library's descriptors (O_CLOEXEC).
+ *
  *   Signals. A file truncated under a mapping would raise SIGBUS; the
  *     library installs a SIGBUS handler (once per process) that turns such
  *     pages into zeros and reports SHMIMG_ERR_CORRUPT; other SIGBUS go to
@@ -55,9 +77,13 @@
  *
  *       shmimg *rd;  shmimg_frame f;
  *       shmimg_reader_open("cam", &rd);
- *       while (shmimg_wait(rd, -1) == SHMIMG_OK &&
- *              shmimg_pull(rd, buf, 0, size, &f) == SHMIMG_OK)
- *           show(buf, f.width, f.height);
+ *       while (shmimg_wait(rd, -1) == SHMIMG_OK) {
+ *           int rc = shmimg_pull(rd, buf, 0, size, &f);
+ *           if (rc == SHMIMG_ERR_SMALL_BUFFER)      the frame grew:
+ *               buf = realloc(buf, size = (size_t)f.width * f.height * 4);
+ *           else if (rc == SHMIMG_OK)
+ *               show(buf, f.width, f.height);
+ *       }
  */
 #ifndef SHMIMG_H
 #define SHMIMG_H
@@ -135,11 +161,13 @@ SHMIMG_API const char *shmimg_version(void);
 SHMIMG_API const char *shmimg_strerror(int code);
 
 /* Returns: the calling thread's last failure, one sentence naming the key
- * or file ("" before any); valid until this thread's next shmimg call. */
+ * or file ("" before any), escaped (see the contract); valid until this
+ * thread's next shmimg call. */
 SHMIMG_API const char *shmimg_last_error(void);
 
-/* Sets the calling thread's last error message (printf-style), for layers
- * built on libshmimg (libshmimg-sdl does), in the manner of SDL_SetError:
+/* Sets the calling thread's last error message (printf-style, cut to 511
+ * bytes, then escaped as the contract says), for layers built on
+ * libshmimg (libshmimg-sdl does), in the manner of SDL_SetError:
  * return shmimg_set_error(SHMIMG_ERR_SYSTEM, "...: %s", why);
  * Returns: code. */
 SHMIMG_API int shmimg_set_error(int code, const char *fmt, ...)
@@ -159,19 +187,23 @@ SHMIMG_API int shmimg_publisher_open(const char *key, shmimg **out);
 SHMIMG_API int shmimg_reader_open(const char *key, shmimg **out);
 
 /* Detaches and frees h (NULL is ignored). The last publisher out removes
- * the segment unless it was made persistent. */
+ * the segment unless it was made persistent. In a child of the process
+ * that opened h, only frees it (see fork() in the contract). */
 SHMIMG_API void shmimg_close(shmimg *h);
 
 /* Keeps the segment after its last publisher closes (until
- * shmimg_remove), or not (persist = 0). Returns: 0; READ_ONLY. */
+ * shmimg_remove), or not (persist = 0). Returns: 0; READ_ONLY; ARGUMENT
+ * (an inherited handle). */
 SHMIMG_API int shmimg_set_persist(shmimg *h, int persist);
 
 /* Publishes a width x height frame read from pixels, rows pitch bytes
  * apart (0: packed), in format; source_name (may be NULL) is kept as the
- * frame's name. Readers waiting are woken.
- * Returns: 0; SHMIMG_ERR_ARGUMENT, READ_ONLY, TOO_BIG, NO_SPACE, TIMEOUT
- * (another publisher stopped holding the lock), CORRUPT. On failure the
- * previous frame is still there. */
+ * frame's name. Readers waiting are woken. The bytes read are pixels to
+ * pixels + (height - 1) * pitch + width * (bytes per pixel).
+ * Returns: 0; SHMIMG_ERR_ARGUMENT (NULL, a pitch less than a row, rows
+ * that overflow: see Size limits; an inherited handle), READ_ONLY,
+ * TOO_BIG, NO_SPACE, TIMEOUT (another publisher stopped holding the
+ * lock), CORRUPT. On failure the previous frame is still there. */
 SHMIMG_API int shmimg_publish(shmimg *h, const void *pixels, uint32_t width,
                               uint32_t height, size_t pitch,
                               shmimg_pixel_format format,
@@ -179,23 +211,31 @@ SHMIMG_API int shmimg_publish(shmimg *h, const void *pixels, uint32_t width,
 
 /* Copies the newest complete frame into dst as RGBA8 rows dst_pitch bytes
  * apart (0: packed, width * 4), dst_size bytes at most, and its metadata
- * into *frame (which may be NULL).
+ * into *frame (which may be NULL). The frame may have another size than
+ * the one a peek or an earlier pull saw: check *frame.
  * Returns: 0; SHMIMG_ERR_SMALL_BUFFER with *frame filled when dst cannot
- * hold it (allocate, then pull again); EMPTY, INCOMPLETE, CORRUPT,
- * TIMEOUT, LAPPED, ARGUMENT. */
+ * hold it, its rows being wider than dst_pitch or all of them more than
+ * dst_size bytes (allocate, then pull again: it may have changed again);
+ * EMPTY, INCOMPLETE, CORRUPT, TIMEOUT, LAPPED, ARGUMENT (NULL, dst_size
+ * past the end of memory, an inherited publisher handle). */
 SHMIMG_API int shmimg_pull(shmimg *h, void *dst, size_t dst_pitch,
                            size_t dst_size, shmimg_frame *frame);
 
-/* Reads the newest complete frame's metadata, without its pixels.
- * Returns: 0 and *frame; the errors of shmimg_pull. */
+/* Reads the newest complete frame's metadata, without its pixels; by the
+ * time the caller pulls, another frame, of another size, may be newest.
+ * Returns: 0 and *frame; the errors of shmimg_pull but SMALL_BUFFER. */
 SHMIMG_API int shmimg_peek(shmimg *h, shmimg_frame *frame);
 
 /* Sleeps until the segment holds a frame newer than the last one this
- * handle pulled (at once if it already does; peeking does not count). timeout_ms < 0 waits for
- * ever. A futex wait: no polling, woken by the publish itself.
+ * handle pulled (at once if it already does; peeking does not count).
+ * timeout_ms < 0 waits for ever. A futex wait: no polling, woken by the
+ * publish itself. A signal does not end it (its handler runs, and the
+ * wait goes on): a caller that must react to signals waits in slices, as
+ * the Python module does (0.1 s); each call first checks that the file is
+ * still the key's, so such slices learn of a removal too.
  * Returns: 0; SHMIMG_ERR_TIMEOUT; GONE when the segment was removed (its
  * publisher left; open the key again to follow its next publisher);
- * CORRUPT. */
+ * CORRUPT; ARGUMENT (an inherited publisher handle). */
 SHMIMG_API int shmimg_wait(shmimg *h, int timeout_ms);
 
 /* Removes the segment of key; processes attached keep what they have.

@@ -2,7 +2,8 @@
  * shmimg segments. Link with -lshmimg-sdl (pkg-config shmimg-sdl, or
  * find_package(shmimg CONFIG): shmimg::sdl); it brings SDL2 and
  * SDL2_image. Everything in <shmimg.h>'s contract holds here too: the
- * same codes, shmimg_last_error() for the message, nothing printed.
+ * same codes, shmimg_last_error() for the message (escaped: a file name
+ * or SDL's reason cannot reach a terminal raw), nothing printed.
  *
  * Usage:
  *       shmimg *pub;
@@ -39,8 +40,10 @@ SHMIMG_API int shmimg_sdl_publish_file(shmimg *h, const char *path);
 
 /* Pulls the newest frame into a new SDL_PIXELFORMAT_RGBA32 surface (*out,
  * freed by the caller with SDL_FreeSurface) and its metadata into *frame
- * (may be NULL). Returns: the codes of shmimg_pull; *out is NULL on
- * failure. */
+ * (may be NULL). The frame may change size while this runs: the surface
+ * has the size of the frame it holds, whichever was newest.
+ * Returns: the codes of shmimg_pull but SMALL_BUFFER (LAPPED when the
+ * frame grew at each of 8 tries); *out is NULL on failure. */
 SHMIMG_API int shmimg_sdl_pull_surface(shmimg *h, SDL_Surface **out,
                                        shmimg_frame *frame);
 

@@ -5,12 +5,14 @@
  * functions is static; the library is built with -fvisibility=hidden, so
  * the segment's own functions are not exported either. */
 #include "api_internal.h"
+#include "escape.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifndef SHMIMG_VERSION
 #error "SHMIMG_VERSION is defined by CMake (the project's version)"
@@ -19,10 +21,15 @@
 struct shmimg {
     seg *s;
     bool reader;
+    pid_t pid;           /* getpid() at open: the handle's process */
     uint64_t seen_frame; /* the last frame pulled; 0: none */
 };
 
-static _Thread_local char last_msg[SHMIMG_ERR_MSG_MAX];
+/* Escaped (escape_display): a message names keys, files and SDL's words,
+ * which are anyone's bytes, and callers print it. An escape is at most 4
+ * bytes for one byte of input, so a message of SHMIMG_ERR_MSG_MAX bytes
+ * always fits whole. */
+static _Thread_local char last_msg[4 * SHMIMG_ERR_MSG_MAX];
 
 static int translate(int internal)
 {
@@ -51,10 +58,12 @@ static int translate(int internal)
 
 int shmimg_set_error(int code, const char *fmt, ...)
 {
+    char raw[SHMIMG_ERR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_msg, sizeof last_msg, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    escape_display(raw, last_msg, sizeof last_msg);
     return code;
 }
 
@@ -99,6 +108,25 @@ const char *shmimg_strerror(int code)
 
 /* ---- handles -------------------------------------------------------------- */
 
+/* A publisher's handle inherited through fork(): its attach slot, lock
+ * token and persist flag are the parent's, so the child must not detach,
+ * publish or lock with it. Until the segment itself tells a foreign
+ * process apart, this layer does (a reader holds nothing: it may read and
+ * close in a child as in its parent). */
+static bool inherited(const shmimg *h)
+{
+    return !h->reader && h->pid != getpid();
+}
+
+static int fail_inherited(const shmimg *h)
+{
+    return shmimg_set_error(SHMIMG_ERR_ARGUMENT,
+                            "%s: this publisher handle belongs to pid %ld, "
+                            "the process that opened it; after fork() open "
+                            "one of your own",
+                            seg_file(h->s), (long)h->pid);
+}
+
 static int open_as(const char *key, bool reader, shmimg **out)
 {
     if (!key || !out)
@@ -116,6 +144,7 @@ static int open_as(const char *key, bool reader, shmimg **out)
     if (reader)
         seg_let_go(h->s);
     h->reader = reader;
+    h->pid = getpid();
     *out = h;
     last_msg[0] = '\0';
     return SHMIMG_OK;
@@ -138,7 +167,10 @@ void shmimg_close(shmimg *h)
 {
     if (!h)
         return;
-    seg_detach(h->s);
+    /* In a child, the parent's slot and file are left alone; the mapping
+     * and the descriptor (O_CLOEXEC) stay until the child exits or execs. */
+    if (!inherited(h))
+        seg_detach(h->s);
     free(h);
 }
 
@@ -150,11 +182,33 @@ int shmimg_set_persist(shmimg *h, int persist)
         return shmimg_set_error(SHMIMG_ERR_READ_ONLY,
                             "%s: a reader cannot keep the segment",
                             seg_file(h->s));
+    if (inherited(h))
+        return fail_inherited(h);
     seg_set_persist(h->s, persist != 0);
     return SHMIMG_OK;
 }
 
 /* ---- publish -------------------------------------------------------------- */
+
+/* The bytes that height rows of row bytes, pitch bytes apart, span from
+ * the first byte of the first to the last byte of the last:
+ * (height - 1) * pitch + row. Returns: false when that overflows size_t. */
+static bool rows_span(uint32_t height, size_t pitch, size_t row, size_t *span)
+{
+    size_t gaps = height ? height - 1u : 0;
+    if (gaps && pitch > (SIZE_MAX - row) / gaps)
+        return false;
+    *span = gaps * pitch + row;
+    return true;
+}
+
+/* Whether span bytes from p can be one object of the caller's: no larger
+ * than PTRDIFF_MAX (C's limit) and not past the end of the address space.
+ * What lies below that is the caller's word. */
+static bool addressable(const void *p, size_t span)
+{
+    return span <= PTRDIFF_MAX && (uintptr_t)p <= UINTPTR_MAX - span;
+}
 
 static unsigned bytes_per_pixel(shmimg_pixel_format format)
 {
@@ -212,16 +266,25 @@ int shmimg_publish(shmimg *h, const void *pixels, uint32_t width,
         return shmimg_set_error(SHMIMG_ERR_TOO_BIG,
                             "%ux%u: over %u pixels wide or high", width,
                             height, SEG_MAX_DIMENSION);
+    size_t row = (size_t)width * bpp; /* < 2^22 */
     if (pitch == 0)
-        pitch = (size_t)width * bpp;
-    if (pitch < (size_t)width * bpp)
+        pitch = row;
+    if (pitch < row)
         return shmimg_set_error(SHMIMG_ERR_ARGUMENT,
                             "pitch %zu is less than a row's %zu bytes", pitch,
-                            (size_t)width * bpp);
+                            row);
+    size_t span;
+    if (!rows_span(height, pitch, row, &span) || !addressable(pixels, span))
+        return shmimg_set_error(SHMIMG_ERR_ARGUMENT,
+                            "pitch %zu: %u rows of %zu bytes that far apart "
+                            "run past the end of memory",
+                            pitch, height, row);
     if (h->reader)
         return shmimg_set_error(SHMIMG_ERR_READ_ONLY,
                             "%s: opened as a reader, cannot publish",
                             seg_file(h->s));
+    if (inherited(h))
+        return fail_inherited(h);
     shmimg_err err = {0};
     uint8_t *dst;
     uint32_t dst_pitch;
@@ -273,6 +336,12 @@ int shmimg_pull(shmimg *h, void *dst, size_t dst_pitch, size_t dst_size,
 {
     if (!h || (!dst && dst_size))
         return shmimg_set_error(SHMIMG_ERR_ARGUMENT, "no handle or no buffer");
+    if (!addressable(dst, dst_size))
+        return shmimg_set_error(SHMIMG_ERR_ARGUMENT,
+                            "dst_size %zu runs past the end of memory",
+                            dst_size);
+    if (inherited(h))
+        return fail_inherited(h);
     shmimg_err err = {0};
     int rc = SHMIMG_ELAPPED;
     seg_image img = {0};
@@ -282,31 +351,38 @@ int shmimg_pull(shmimg *h, void *dst, size_t dst_pitch, size_t dst_size,
         if (rc < 0)
             continue;
         img = v.image;
+        /* dst was sized for an earlier frame, maybe: a frame that does not
+         * fit its rows or its size is the caller's cue to allocate again,
+         * not a bad argument. */
         size_t row = (size_t)img.width * SHMIMG_BYTES_PER_PIXEL;
         size_t pitch = dst_pitch ? dst_pitch : row;
-        if (pitch < row) {
+        size_t span;
+        if (pitch < row || !rows_span(img.height, pitch, row, &span) ||
+            span > dst_size) {
             to_frame(&img, frame);
-            return shmimg_set_error(SHMIMG_ERR_ARGUMENT,
-                                "dst_pitch %zu is less than a row's %zu bytes",
-                                dst_pitch, row);
-        }
-        if (dst_size / pitch < img.height - 1 ||
-            dst_size - (size_t)(img.height - 1) * pitch < row) {
-            to_frame(&img, frame);
+            if (pitch < row)
+                return shmimg_set_error(SHMIMG_ERR_SMALL_BUFFER,
+                                    "%s: frame %llu is %ux%u, rows of %zu "
+                                    "bytes, wider than dst_pitch %zu",
+                                    seg_file(h->s),
+                                    (unsigned long long)img.frame, img.width,
+                                    img.height, row, dst_pitch);
             return shmimg_set_error(SHMIMG_ERR_SMALL_BUFFER,
-                                "%s: frame %llu is %ux%u (%zu bytes at pitch "
-                                "%zu), dst has %zu bytes",
+                                "%s: frame %llu is %ux%u (%u rows %zu bytes "
+                                "apart), dst has %zu bytes",
                                 seg_file(h->s), (unsigned long long)img.frame,
-                                img.width, img.height,
-                                (img.height - 1) * pitch + row, pitch,
+                                img.width, img.height, img.height, pitch,
                                 dst_size);
         }
-        if (pitch == img.pitch) {
+        if (pitch == img.pitch && img.payload_size <= dst_size) {
             /* The segment's own rows: seg_pull's copy, which also knows
              * how to read one buffer under an unpaced publisher. */
             rc = seg_pull(h->s, dst, dst_size, &img, &err);
-            if (rc == SHMIMG_EINVAL)
-                rc = SHMIMG_ELAPPED; /* the size changed meanwhile: again */
+            /* seg_pull reads the frame newest by then: one too large for
+             * dst, or one whose rows are packed at another pitch than
+             * dst's, is read again, and sized again. */
+            if (rc == SHMIMG_EINVAL || (rc == 0 && img.pitch != pitch))
+                rc = SHMIMG_ELAPPED;
             else
                 break; /* seg_pull did its own laps */
             continue;
@@ -325,6 +401,8 @@ int shmimg_peek(shmimg *h, shmimg_frame *frame)
 {
     if (!h)
         return shmimg_set_error(SHMIMG_ERR_ARGUMENT, "no handle");
+    if (inherited(h))
+        return fail_inherited(h);
     shmimg_err err = {0};
     int rc = SHMIMG_ELAPPED;
     seg_view v;
@@ -352,21 +430,29 @@ int shmimg_wait(shmimg *h, int timeout_ms)
 {
     if (!h)
         return shmimg_set_error(SHMIMG_ERR_ARGUMENT, "no handle");
+    if (inherited(h))
+        return fail_inherited(h);
     int64_t deadline = timeout_ms < 0 ? INT64_MAX : monotonic_ms() + timeout_ms;
-    for (;;) {
+    for (bool first = true;; first = false) {
         /* latest: the frame number mod 2^30 above the buffer index (0
          * before the first publish). */
         uint32_t g = seg_generation(h->s);
         if (g != 0 && g >> 2 != (uint32_t)(h->seen_frame & 0x3fffffffu))
             return SHMIMG_OK;
+        /* seg_wait looks at the file every 250 ms of one wait: a caller
+         * that waits in shorter slices (to run signal handlers between
+         * them) would never learn that it was removed. */
+        shmimg_err err = {0};
+        int rc = first ? seg_check(h->s, &err) : 0;
+        if (rc < 0)
+            return shmimg__failed(rc, &err);
         int64_t left = deadline == INT64_MAX ? -1 : deadline - monotonic_ms();
         if (deadline != INT64_MAX && left <= 0)
             return shmimg_set_error(SHMIMG_ERR_TIMEOUT,
                                 "%s: no new frame in %d ms", seg_file(h->s),
                                 timeout_ms);
-        shmimg_err err = {0};
-        int rc = seg_wait(h->s, g, left > INT32_MAX ? INT32_MAX : (int)left,
-                          NULL, NULL, &err);
+        rc = seg_wait(h->s, g, left > INT32_MAX ? INT32_MAX : (int)left, NULL,
+                      NULL, &err);
         if (rc < 0 && rc != SHMIMG_ETIMEDOUT)
             return shmimg__failed(rc, &err);
     }

@@ -51,6 +51,16 @@ int shmimg_sdl_publish_file(shmimg *h, const char *path)
     return rc;
 }
 
+/* A w x h RGBA32 surface, or NULL with the reason set. */
+static SDL_Surface *new_surface(uint32_t w, uint32_t h)
+{
+    SDL_Surface *sf = SDL_CreateRGBSurfaceWithFormat(
+        0, (int)w, (int)h, 32, SDL_PIXELFORMAT_RGBA32);
+    if (!sf)
+        sdl_failed(SHMIMG_ERR_SYSTEM, "SDL_CreateRGBSurface");
+    return sf;
+}
+
 int shmimg_sdl_pull_surface(shmimg *h, SDL_Surface **out, shmimg_frame *frame)
 {
     shmimg_frame f;
@@ -58,17 +68,32 @@ int shmimg_sdl_pull_surface(shmimg *h, SDL_Surface **out, shmimg_frame *frame)
         return shmimg_pull(NULL, NULL, 0, 0, NULL);
     *out = NULL;
     int rc = shmimg_peek(h, &f);
-    /* The frame may grow between the peek and the pull: allocate again. */
+    /* The frame may change size between the peek and the pull, and again
+     * between two pulls. The surface grows to the largest width and height
+     * seen, so a try fails only on a frame larger than any before it; a
+     * frame pulled into a larger surface is then copied into its own. */
+    uint32_t w = 0, ht = 0;
     for (int tries = 0; rc == SHMIMG_OK && tries < 8; tries++) {
-        SDL_Surface *sf = SDL_CreateRGBSurfaceWithFormat(
-            0, (int)f.width, (int)f.height, 32, SDL_PIXELFORMAT_RGBA32);
+        w = f.width > w ? f.width : w;
+        ht = f.height > ht ? f.height : ht;
+        SDL_Surface *sf = new_surface(w, ht);
         if (!sf)
-            return sdl_failed(SHMIMG_ERR_SYSTEM, "SDL_CreateRGBSurface");
+            return SHMIMG_ERR_SYSTEM;
         size_t size = (size_t)sf->pitch * (size_t)sf->h;
         rc = shmimg_pull(h, sf->pixels, (size_t)sf->pitch, size, &f);
-        if (rc == SHMIMG_OK && (f.width != (uint32_t)sf->w ||
-                                f.height != (uint32_t)sf->h))
-            rc = SHMIMG_ERR_SMALL_BUFFER; /* smaller now: size it again */
+        if (rc == SHMIMG_OK && (f.width != w || f.height != ht)) {
+            SDL_Surface *exact = new_surface(f.width, f.height);
+            for (uint32_t y = 0; exact && y < f.height; y++) {
+                uint8_t *to = exact->pixels, *from = sf->pixels;
+                memcpy(to + (size_t)y * (size_t)exact->pitch,
+                       from + (size_t)y * (size_t)sf->pitch,
+                       (size_t)f.width * 4);
+            }
+            SDL_FreeSurface(sf);
+            if (!exact)
+                return SHMIMG_ERR_SYSTEM;
+            sf = exact;
+        }
         if (rc == SHMIMG_OK) {
             *out = sf;
             if (frame)
@@ -79,5 +104,8 @@ int shmimg_sdl_pull_surface(shmimg *h, SDL_Surface **out, shmimg_frame *frame)
         if (rc == SHMIMG_ERR_SMALL_BUFFER)
             rc = SHMIMG_OK;
     }
-    return rc == SHMIMG_OK ? SHMIMG_ERR_LAPPED : rc;
+    if (rc == SHMIMG_OK)
+        return shmimg_set_error(SHMIMG_ERR_LAPPED,
+                                "the frame grew at each of 8 tries");
+    return rc;
 }

@@ -222,19 +222,38 @@ def test_error_timeout():
 
 
 def test_error_permission(segdir):
+    """Another uid is refused. The child imports shmimg (and NumPy) before
+    it becomes nobody, so that it does not depend on whether nobody may
+    read the checkout (one under /root, say)."""
     path = _persistent("perm")
     if os.geteuid() == 0:
-        code = "import pwd, os; os.setgid(65534); os.setuid(pwd.getpwnam('nobody').pw_uid)\n"
+        drop = textwrap.dedent("""
+            import pwd
+            try:
+                nobody = pwd.getpwnam("nobody").pw_uid
+            except KeyError:
+                nobody = 65534
+            try:
+                os.setgroups([])
+                os.setgid(nobody)
+                os.setuid(nobody)
+            except OSError as e:  # a user namespace without that uid
+                print("cannot become nobody:", e)
+                sys.exit(0)
+            """)
     else:
         os.chmod(path, 0)
-        code = ""
-    r = subprocess.run([PY, "-c", code + textwrap.dedent("""
-        import shmimg
+        drop = ""
+    r = subprocess.run([PY, "-c", "import os, sys, shmimg\n" + drop +
+                        textwrap.dedent("""
         try:
             shmimg.pull("perm")
         except shmimg.PermissionDenied as e:
             print("denied:", e)
-        """)], capture_output=True, text=True, env=dict(os.environ))
+        """)], capture_output=True, text=True, env=dict(os.environ),
+                       cwd="/")
+    if r.stdout.startswith("cannot become nobody"):
+        pytest.skip(r.stdout.strip())
     assert r.stdout.startswith("denied:"), r.stdout + r.stderr
     assert "perm" in r.stdout
 
@@ -269,12 +288,285 @@ def test_error_key_too_big_gone_no_space():
     assert "nospace:" in r.stdout and "kept: 7" in r.stdout, r.stdout + r.stderr
 
 
+def test_nul_in_a_string_is_refused(segdir):
+    """A NUL would end the C string early: "p\\0x" would act on key p.
+    Every string that goes to C is refused whole instead."""
+    img = noise((4, 4, 4))
+    shmimg.publish("p", img, persist=True)  # what a cut key would reach
+    shmimg.remove("p")
+    for key in ("p\0x", "p\0", "\0p", "\0"):
+        for call in (lambda: shmimg.publish(key, img),
+                     lambda: shmimg.publish(key, img, persist=True),
+                     lambda: shmimg.pull(key), lambda: shmimg.Reader(key),
+                     lambda: shmimg.Publisher(key), lambda: shmimg.info(key),
+                     lambda: shmimg.remove(key)):
+            with pytest.raises(shmimg.InvalidKey) as e:
+                call()
+            assert "NUL" in str(e.value) and e.value.code == -10008
+            assert not re.search(r"[\x00-\x1f\x7f]", str(e.value))
+    assert shmimg.list() == [] and os.listdir(segdir) == []
+    with pytest.raises(shmimg.InvalidKey):  # not UTF-8 at all
+        shmimg.pull("\udcff\ud800")
+    with pytest.raises(ValueError) as e:
+        shmimg.publish("src", img, source="name\0.png")
+    assert "NUL" in str(e.value)
+    with shmimg.Reader("src") as r:  # the publisher was made, not the frame
+        with pytest.raises(shmimg.Empty):
+            r.pull()
+
+
+def test_messages_are_escaped(segdir, monkeypatch):
+    """What a key or a file name puts in a message cannot reach a terminal
+    as a control character: the library escapes it (<shmimg.h>)."""
+    controls = re.compile(r"[\x00-\x1f\x7f-\x9f\u202e]")
+    with pytest.raises(shmimg.InvalidKey) as e:
+        shmimg.pull("a\x1b]0;owned\x07b")
+    assert not controls.search(str(e.value)), repr(str(e.value))
+    assert "a\\e]0;owned\\x07b" in str(e.value)
+    monkeypatch.setenv("SHMIMG_DIR", segdir + "/no\x1b[2J\u202edir")
+    with pytest.raises(shmimg.Error) as e:
+        shmimg.publish("k", noise((2, 2, 4)))
+    assert not controls.search(str(e.value)), repr(str(e.value))
+    assert "no\\e[2J\\u202edir" in str(e.value)
+
+
+def test_sizes_over_uint32_are_refused():
+    """A shape C's uint32_t would wrap is refused before anything is read
+    (the array's memory is never touched: a stride of 0)."""
+    huge = np.lib.stride_tricks.as_strided(np.zeros(4, np.uint8),
+                                           shape=(2**32 + 8, 1, 4),
+                                           strides=(0, 4, 1))
+    with pytest.raises(shmimg.TooBig):
+        shmimg.publish("huge", huge)
+    assert shmimg.list()[0]["state"] == "empty"
+
+
 def test_error_classes_all_derive_from_error():
     for cls in (shmimg.NoSegment, shmimg.Empty, shmimg.Incomplete,
                 shmimg.Corrupt, shmimg.Timeout, shmimg.PermissionDenied,
                 shmimg.InvalidKey, shmimg.TooBig, shmimg.NoSpace, shmimg.Gone,
                 shmimg.Lapped):
         assert issubclass(cls, shmimg.Error)
+
+
+# ---- a frame that changes size, out= of another shape -------------------------
+
+def square(side, n):
+    """Frame n of a publisher: side x side, every byte n mod 251."""
+    return np.full((side, side, 4), n % 251, np.uint8)
+
+
+class _Resizing:
+    """The library, except that before each shmimg_pull a publisher puts up
+    a frame of another size: the frame always changes size between what a
+    pull sized its array from and the copy."""
+
+    def __init__(self, lib, key, sides):
+        self.lib, self.sides, self.n = lib, sides, 100
+        self.pub = shmimg.Publisher(key)
+        self.newest = None
+
+    def __getattr__(self, name):
+        return getattr(self.lib, name)
+
+    def shmimg_pull(self, *args):
+        self.n += 1
+        self.newest = square(self.sides[self.n % len(self.sides)], self.n)
+        self.pub.publish(self.newest)
+        return self.lib.shmimg_pull(*args)
+
+
+@pytest.mark.parametrize("first", [8, 40])
+@pytest.mark.parametrize("with_out", [False, True])
+def test_pull_when_the_frame_changes_size(monkeypatch, first, with_out):
+    """Row 4: the frame grows or shrinks between the peek and the pull,
+    and again between two pulls: pull() returns a copy of the newest."""
+    hook = _Resizing(shmimg._lib._lib, "rs", [8, 40])
+    hook.pub.publish(square(first, 1))
+    monkeypatch.setattr(shmimg._lib, "_lib", hook)
+    with shmimg.Reader("rs") as r:
+        for _ in range(6):
+            out = np.zeros((first, first, 4), np.uint8) if with_out else None
+            got = r.pull(out)
+            assert got.shape == hook.newest.shape
+            assert np.array_equal(got, hook.newest)
+            assert r.last["width"] == got.shape[1]
+            assert got.flags.c_contiguous and got.flags.owndata or got is out
+    hook.pub.close()
+
+
+def test_pull_gives_up_on_a_frame_that_always_grows(monkeypatch):
+    """The retries are bounded: a frame larger at every try is Lapped."""
+    hook = _Resizing(shmimg._lib._lib, "grows", [0])
+    hook.pub.publish(square(8, 1))
+    hook.shmimg_pull = lambda *args: (
+        setattr(hook, "n", hook.n + 1),
+        hook.pub.publish(square(8 * (hook.n - 99), hook.n)),
+        hook.lib.shmimg_pull(*args))[2]
+    monkeypatch.setattr(shmimg._lib, "_lib", hook)
+    with shmimg.Reader("grows") as r:
+        with pytest.raises(shmimg.Lapped):
+            r.pull()
+    hook.pub.close()
+
+
+def test_pull_racing_a_publisher_of_two_sizes():
+    """Row 4 for real: a publisher process alternates 8x8 and 40x40 frames,
+    unpaced, while 4 reader threads pull. Every pull is one whole frame of
+    one of the two sizes (a Lapped, a reader too slow, is allowed)."""
+    import threading
+    pub = child("""
+        p = shmimg.Publisher("race")
+        p.publish(np.full((8, 8, 4), 1, np.uint8))
+        print("ready", flush=True)
+        n = 1
+        while not sys.stdin.closed:
+            n += 1
+            s = 8 if n % 2 else 40
+            p.publish(np.full((s, s, 4), n % 251, np.uint8))
+            if n % 64 == 0:
+                import select
+                if select.select([sys.stdin], [], [], 0)[0]:
+                    break
+        """, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    errors, counts = [], []
+
+    def reader(i):
+        got = lapped = 0
+        try:
+            with shmimg.Reader("race") as r:
+                out = np.empty((8, 8, 4), np.uint8)
+                for k in range(1500):
+                    try:
+                        img = r.pull(out if k % 2 else None)
+                    except shmimg.Lapped:
+                        lapped += 1
+                        continue
+                    assert img.shape in ((8, 8, 4), (40, 40, 4)), img.shape
+                    assert (img == r.last["frame"] % 251).all(), "torn"
+                    assert img.shape[:2] == (r.last["height"],
+                                             r.last["width"])
+                    got += 1
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append("thread %d: %r" % (i, e))
+        counts.append((got, lapped))
+
+    try:
+        assert pub.stdout.readline().strip() == "ready"
+        threads = [threading.Thread(target=reader, args=(i,))
+                   for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not errors, errors
+        assert len(counts) == 4 and sum(c[0] for c in counts) > 0, counts
+    finally:
+        pub.stdin.write("stop\n")
+        pub.stdin.close()
+        pub.wait(30)
+
+
+def test_pull_out_of_another_shape():
+    """Row 5: out= that does not have the frame's shape gives a new array
+    (as documented), whatever the shapes."""
+    a = noise((64, 96, 4), 8)
+    shmimg.publish("oshape", a)
+    for out in (np.empty((10, 10, 4), np.uint8),
+                np.empty((64, 95, 4), np.uint8),
+                np.empty((63, 96, 4), np.uint8),
+                np.empty((96, 64, 4), np.uint8),
+                np.empty((200, 200, 4), np.uint8),
+                np.empty((64, 96, 3), np.uint8),
+                np.empty((64, 96, 4), np.float32),
+                np.empty((64, 96, 4), np.uint8)[:, ::-1],
+                np.empty((64 * 96 * 4,), np.uint8)):
+        before = out.copy()
+        got = shmimg.pull("oshape", out=out)
+        assert got is not out and np.array_equal(got, a), out.shape
+        assert np.array_equal(out, before, equal_nan=out.dtype.kind == "f")
+    out = np.empty((64, 96, 4), np.uint8)
+    assert shmimg.pull("oshape", out=out) is out and np.array_equal(out, a)
+
+
+# ---- Ctrl-C in a wait --------------------------------------------------------
+
+@pytest.mark.parametrize("call", ["r.wait()", "r.wait(timeout=3600)",
+                                  "next(r.frames())"])
+def test_wait_is_interrupted_by_sigint(call):
+    """Row 6: a wait without a timeout (or a long one) ends with
+    KeyboardInterrupt when SIGINT comes, within 5 s (the slices are 0.1 s;
+    5 s is room for a loaded machine)."""
+    proc = child("""
+        p = shmimg.Publisher("sig")
+        p.publish(np.zeros((2, 2, 4), np.uint8))
+        r = shmimg.Reader("sig")
+        r.pull()
+        print("waiting", flush=True)
+        try:
+            %s
+            print("returned")
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+        """ % call, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "waiting"
+        __import__("time").sleep(0.5)  # well inside the C wait, mostly
+        sent = __import__("time").monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=10)
+        took = __import__("time").monotonic() - sent
+    finally:
+        proc.kill()
+        proc.wait()
+    assert out.strip() == "interrupted", out
+    assert took < 5, "KeyboardInterrupt after %.1f s" % took
+
+
+# ---- fork() ------------------------------------------------------------------
+
+def test_fork_child_leaves_the_parents_segment(segdir):
+    """Row 3: a child of fork() that closes, or drops at exit, the
+    publishers it inherited touches nothing of the parent's: the parent's
+    next publishes land in the live files, which a new reader reads."""
+    proc = child("""
+        import os
+        shmimg.publish("fk", np.full((4, 4, 4), 1, np.uint8))
+        p = shmimg.Publisher("fk2")
+        p.publish(np.full((4, 4, 4), 1, np.uint8))
+        pid = os.fork()
+        if pid == 0:
+            try:
+                p.publish(np.full((4, 4, 4), 7, np.uint8))
+                print("child published with the parent's publisher")
+            except shmimg.Error as e:
+                print("refused:", e.code, flush=True)
+            p.close()
+            # publish() opens a publisher of the child's own.
+            shmimg.publish("fk", np.full((4, 4, 4), 9, np.uint8))
+            sys.exit(0)  # a normal exit: finalizers run
+        _, status = os.waitpid(pid, 0)
+        print("child exit", status, flush=True)
+        for key in ("fk", "fk2"):
+            path = os.path.join(os.environ["SHMIMG_DIR"], "shmimg-" + key)
+            print(key, os.path.exists(path), flush=True)
+        shmimg.publish("fk", np.full((4, 4, 4), 2, np.uint8))
+        p.publish(np.full((4, 4, 4), 3, np.uint8))
+        print("published", flush=True)
+        sys.stdin.readline()
+        """, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        lines = [proc.stdout.readline().strip() for _ in range(5)]
+        assert lines == ["refused: -10015", "child exit 0", "fk True",
+                         "fk2 True", "published"], lines
+        got = shmimg.pull("fk")
+        assert (got == 2).all(), got[0, 0]
+        assert (shmimg.pull("fk2") == 3).all()
+        assert shmimg.info("fk")["publisher_pid"] == proc.pid
+    finally:
+        proc.stdin.close()
+        proc.wait(30)
+    assert os.listdir(segdir) == []  # the parent was the last out
 
 
 # ---- across languages, 3840x2160 --------------------------------------------

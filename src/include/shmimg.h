@@ -49,8 +49,10 @@
  *     overwritten while it was copied is copied again.
  *
  *   Lifetime. A publisher keeps its segment alive; when the last publisher
- *     of a key closes (or dies), the file is removed, unless
- *     shmimg_set_persist() kept it. Readers never keep a segment alive.
+ *     of a key closes, the file is removed, unless shmimg_set_persist()
+ *     kept it. A publisher that dies (SIGKILL) leaves the file, its last
+ *     frame whole, and the next publisher of the key goes on in it.
+ *     Readers never create, keep or remove a segment.
  *
  *   Thread safety. A handle is used by one thread at a time. Different
  *     handles, even on the same key, are independent, in one process or in
@@ -188,7 +190,7 @@ SHMIMG_API int shmimg_reader_open(const char *key, shmimg **out);
 
 /* Detaches and frees h (NULL is ignored). The last publisher out removes
  * the segment unless it was made persistent. In a child of the process
- * that opened h, only frees it (see fork() in the contract). */
+ * that opened h, only unmaps and frees it (see fork() in the contract). */
 SHMIMG_API void shmimg_close(shmimg *h);
 
 /* Keeps the segment after its last publisher closes (until

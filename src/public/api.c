@@ -109,10 +109,10 @@ const char *shmimg_strerror(int code)
 /* ---- handles -------------------------------------------------------------- */
 
 /* A publisher's handle inherited through fork(): its attach slot, lock
- * token and persist flag are the parent's, so the child must not detach,
- * publish or lock with it. Until the segment itself tells a foreign
- * process apart, this layer does (a reader holds nothing: it may read and
- * close in a child as in its parent). */
+ * token and persist flag are the parent's, so the child may only close it
+ * (seg_detach then unmaps and closes, touching nothing of the parent's).
+ * A reader holds nothing: it may read and close in a child as in its
+ * parent. */
 static bool inherited(const shmimg *h)
 {
     return !h->reader && h->pid != getpid();
@@ -136,13 +136,11 @@ static int open_as(const char *key, bool reader, shmimg **out)
     if (!h)
         return shmimg_set_error(SHMIMG_ERR_SYSTEM, "out of memory");
     shmimg_err err = {0};
+    /* A reader holds no slot: it never keeps a segment alive nor removes
+     * it (segment.h). */
     int rc = seg_attach(key, reader ? SEG_READER : SEG_CREATE, &h->s, &err);
     if (rc < 0)
         goto fail;
-    /* A reader of the owner's uid attaches as an owner; it lets go at once
-     * so that readers never keep a publisher's segment alive. */
-    if (reader)
-        seg_let_go(h->s);
     h->reader = reader;
     h->pid = getpid();
     *out = h;
@@ -167,10 +165,7 @@ void shmimg_close(shmimg *h)
 {
     if (!h)
         return;
-    /* In a child, the parent's slot and file are left alone; the mapping
-     * and the descriptor (O_CLOEXEC) stay until the child exits or execs. */
-    if (!inherited(h))
-        seg_detach(h->s);
+    seg_detach(h->s); /* in a child: unmaps and closes, nothing more */
     free(h);
 }
 

@@ -115,18 +115,13 @@ static int cmd_publish(int argc, char **argv)
     SDL_Surface *surface;
     if (load_quietly(path, &surface, &err) < 0)
         return failure(&err, o.key);
-    /* From here on the signals that end us wait for sigwait, so that one
-     * never cuts a publish short; one that came already cancels it. */
-    sigset_t quit, pending;
-    quit_set(&quit);
-    sigprocmask(SIG_BLOCK, &quit, NULL);
-    sigpending(&pending);
-    for (int sig = 1; sig <= SIGRTMAX; sig++)
-        if (sigismember(&quit, sig) == 1 && sigismember(&pending, sig) == 1) {
-            SDL_FreeSurface(surface);
-            sigprocmask(SIG_UNBLOCK, &quit, NULL); /* it ends us here */
-            return 128 + sig;
-        }
+    /* From here on the quit signals are held (cli_common.c): none cuts
+     * the publish short, and one that came already cancels it. */
+    hold_quit_signals();
+    if (quit_poll()) {
+        SDL_FreeSurface(surface);
+        return die_of_quit_signal();
+    }
     note_dir_kind();
     seg *s;
     rc = seg_attach(o.key, SEG_CREATE, &s, &err);
@@ -155,8 +150,7 @@ static int cmd_publish(int argc, char **argv)
         "SIGTERM",
         base, w, h, o.key, seg_file(s));
     int status = finish_stdout(0, false);
-    int sig;
-    sigwait(&quit, &sig);
+    quit_wait(-1, 0, -1);
     char file[SEG_PATH_MAX];
     snprintf(file, sizeof file, "%s", seg_file(s));
     /* Someone may have cut or removed the file while we waited. */

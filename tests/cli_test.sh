@@ -5,6 +5,8 @@
 # Usage: cli_test.sh SHMIMG IMGCMP PNGSUITE_DIR
 set -u
 shmimg=$(realpath "$1") imgcmp=$(realpath "$2") suite=$(realpath "$3")
+here=$(dirname "$(realpath "${BASH_SOURCE[0]}")")
+py=${SHMIMG_PYTHON:-python3}   # (ctest gives the one CMake found)
 export SHMIMG_DIR=$(mktemp -d /dev/shm/shmimg-clitest.XXXXXX)
 work=$(mktemp -d)
 # Only jobs still running: a PID already waited for may belong to another
@@ -106,6 +108,17 @@ expect 0 '' -- "$imgcmp" still.png "$rgb"   # the failed publish changed nothing
 expect 0 '' -- "$shmimg" rm
 [ ! -e "$(seg_file)" ] || fail "rm left the file"; ok
 expect 1 'Unable to attach' -- "$shmimg" pull
+
+# ---- --persist never waits: of an animated GIF, its first frame ----------
+"$py" "$here/anim_gif.py" anim.gif || fail "cannot write anim.gif"
+expect 0 "Published anim.gif \(16x16, frame 1 of 3: it plays without --persist\) under key anim .*it stays until 'shmimg rm --key anim'" -- \
+  timeout 20 "$shmimg" publish --key anim --persist anim.gif
+expect 0 'state +complete, persistent' -- "$shmimg" info --key anim
+expect 0 'frame +1 \(buffer 0\)' -- "$shmimg" info --key anim   # published once
+"$shmimg" pull --key anim --follow --raw --frames 1 -o anim.raw 2> /dev/null || fail "pull anim"
+[ "$(od -An -tx1 -N4 anim.raw | tr -d ' ')" = ff0000ff ] || fail "not the first frame (red): $(od -An -tx1 -N4 anim.raw)"; ok
+expect 0 'animated GIF, the first frame' -- "$shmimg" --help
+expect 0 '' -- "$shmimg" rm --key anim
 
 # ---- lifetime: attached until SIGTERM, removed by the last one out ------
 "$shmimg" publish --key live "$pal" > pub1.out 2>&1 & pub1=$!

@@ -103,18 +103,25 @@ static int cmd_publish(int argc, char **argv)
 
     /* Decode before attaching: a bad file must not create a segment, and a
      * signal during the decode ends us with nothing made. An animation
-     * plays until a signal. */
+     * plays until a signal; with --persist its first frame is published
+     * as a still, and we exit like any --persist publish. */
     image_anim *anim;
     if (image_load_animation(path, &anim, &err) < 0)
         return failure(&err, o.key);
-    if (anim) {
+    if (anim && !o.persist) {
         rc = stream_play(&o, anim, path);
         image_anim_free(anim);
         return rc;
     }
     SDL_Surface *surface;
-    if (load_quietly(path, &surface, &err) < 0)
+    int frames = anim ? anim->count : 1;
+    if (anim) {
+        surface = anim->frames[0];
+        anim->frames[0] = NULL;
+        image_anim_free(anim);
+    } else if (load_quietly(path, &surface, &err) < 0) {
         return failure(&err, o.key);
+    }
     /* From here on the quit signals are held (cli_common.c): none cuts
      * the publish short, and one that came already cancels it. */
     hold_quit_signals();
@@ -140,9 +147,13 @@ static int cmd_publish(int argc, char **argv)
     note_buffers(s);
     if (o.persist) {
         seg_set_persist(s, true);
-        out("Published %s (%dx%d) under key %s in %s; it stays until "
+        char of[64] = "";
+        if (frames > 1)
+            snprintf(of, sizeof of,
+                     ", frame 1 of %d: it plays without --persist", frames);
+        out("Published %s (%dx%d%s) under key %s in %s; it stays until "
             "'shmimg rm --key %s'",
-            base, w, h, o.key, seg_file(s), o.key);
+            base, w, h, of, o.key, seg_file(s), o.key);
         seg_detach(s);
         return finish_stdout(0, false);
     }

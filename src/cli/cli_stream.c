@@ -287,8 +287,6 @@ int stream_play(const opts *o, const image_anim *anim, const char *path)
         seg_detach(s);
         return failure(&err, o->key);
     }
-    if (o->persist)
-        seg_set_persist(s, true);
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     int status = 0;
     bool announced = false;
@@ -303,10 +301,9 @@ int stream_play(const opts *o, const image_anim *anim, const char *path)
             announced = true;
             note_buffers(s);
             out("Playing %s (%dx%d, %d frames, %.2f s a loop) under key %s "
-                "in %s until SIGINT or SIGTERM%s",
+                "in %s until SIGINT or SIGTERM",
                 base, anim->width, anim->height, anim->count,
-                (double)anim->loop_ms / 1000, o->key, seg_file(s),
-                o->persist ? "; the segment stays after" : "");
+                (double)anim->loop_ms / 1000, o->key, seg_file(s));
             status = finish_stdout(status, false);
         }
         /* Absolute deadlines: the delays add up without drift. */

@@ -38,7 +38,7 @@ sigs=(INT TERM HUP QUIT ABRT TRAP SYS USR1 USR2 ALRM VTALRM PROF XCPU PWR IO
   STKFLT RTMIN RTMIN+1 RTMAX-1 RTMAX)
 nums=(); for i in "${!sigs[@]}"; do nums[$i]=$(kill -l "${sigs[$i]}"); done
 # How long a process may take to end after its signal, and to be ready.
-bound=10 start_bound=60
+bound=10 start_bound=120
 
 # (The checks below run many times while a hundred busy processes share
 # the machine: bash builtins only, no process started.)

@@ -211,6 +211,7 @@ volatile sig_atomic_t quit_signal;
  * temporary file and ends us at once, rather than waiting for a save that
  * may be stuck on a FIFO nobody reads or a slow pipe. */
 volatile sig_atomic_t saving;
+/* Set while an output that may wait for its reader is opened. */
 volatile sig_atomic_t opening;
 /* Set while a report is written (report_begin, report_end). */
 static volatile sig_atomic_t reporting;

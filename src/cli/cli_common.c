@@ -50,7 +50,8 @@ static void put_escaped(FILE *f, const char *s, bool json,
 
 /* Writes one line for a person: prefix, then the formatted text with
  * every byte that could reprogram a terminal or forge a line escaped. */
-static void vline(FILE *f, const char *prefix, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void
+vline(FILE *f, const char *prefix, const char *fmt, va_list ap)
 {
     char raw[2 * SEG_PATH_MAX + 1024];
     vsnprintf(raw, sizeof raw, fmt, ap);
@@ -283,13 +284,13 @@ int quit_wait(int fd, short events, int64_t deadline_ns)
 {
     /* Blocked from the check to the ppoll, whatever the caller's mask,
      * so that a signal in between is not handled too early to wake it. */
-    sigset_t quit, held, open;
+    sigset_t quit, held, open_mask;
     quitsig_fill(&quit);
     pthread_sigmask(SIG_BLOCK, &quit, &held);
-    open = held;
+    open_mask = held;
     for (int sig = 1; sig <= SIGRTMAX; sig++)
         if (sigismember(&quit, sig) == 1)
-            sigdelset(&open, sig);
+            sigdelset(&open_mask, sig);
     int rc;
     for (;;) {
         /* ppoll with a ready fd returns at once and leaves a pending
@@ -310,7 +311,7 @@ int quit_wait(int fd, short events, int64_t deadline_ns)
             tsp = &ts;
         }
         struct pollfd pfd = {.fd = fd, .events = events};
-        int n = ppoll(fd >= 0 ? &pfd : NULL, fd >= 0 ? 1 : 0, tsp, &open);
+        int n = ppoll(fd >= 0 ? &pfd : NULL, fd >= 0 ? 1 : 0, tsp, &open_mask);
         if (n > 0) {
             rc = 1;
             break;

@@ -19,6 +19,7 @@
 #include "pair.h"
 #include "plain.h"
 #include "player.h"
+#include "quitsig.h"
 #include "save.h"
 #include "saver.h"
 #include "shrink.h"
@@ -1419,20 +1420,17 @@ static void quit_through_sdl(int sig)
     raise(SIGTERM); /* SDL's handler only sets a flag its loop reads */
 }
 
-/* After SDL_Init, which handles SIGINT and SIGTERM itself. */
-static void catch_quit_signals(void)
+/* After SDL_Init, which handles SIGINT and SIGTERM itself: every other
+ * quit signal (quitsig.h, the command line's set) goes through SDL too.
+ * One that already has a handler, or is ignored, is left as it is. */
+static void route_quit_signals(void)
 {
-    static const int others[] = {SIGHUP,  SIGQUIT, SIGUSR1,   SIGUSR2,
-                                 SIGALRM, SIGPROF, SIGVTALRM, SIGXCPU,
-                                 SIGPWR,  SIGIO,   SIGSYS,    SIGTRAP};
     struct sigaction sa = {0}, old;
     sa.sa_handler = quit_through_sdl;
     sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < SDL_arraysize(others); i++)
-        if (sigaction(others[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL)
-            sigaction(others[i], &sa, NULL);
-    for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
-        if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+    for (int sig = 1; sig <= SIGRTMAX; sig++)
+        if (quitsig_is(sig) && sig != SIGINT && sig != SIGTERM &&
+            sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
             sigaction(sig, &sa, NULL);
 }
 
@@ -1492,7 +1490,7 @@ int app_main(int argc, char **argv)
                         "one: shmimg --help\n");
         goto out;
     }
-    catch_quit_signals();
+    route_quit_signals();
     if (setup(&a, &o) < 0) {
         fprintf(stderr, "shmimg: cannot set up the window: %s\n",
                 SDL_GetError());

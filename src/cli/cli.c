@@ -103,30 +103,32 @@ static int cmd_publish(int argc, char **argv)
 
     /* Decode before attaching: a bad file must not create a segment, and a
      * signal during the decode ends us with nothing made. An animation
-     * plays until a signal. */
+     * plays until a signal; with --persist its first frame is published
+     * as a still, and we exit like any --persist publish. */
     image_anim *anim;
     if (image_load_animation(path, &anim, &err) < 0)
         return failure(&err, o.key);
-    if (anim) {
+    if (anim && !o.persist) {
         rc = stream_play(&o, anim, path);
         image_anim_free(anim);
         return rc;
     }
     SDL_Surface *surface;
-    if (load_quietly(path, &surface, &err) < 0)
+    int frames = anim ? anim->count : 1;
+    if (anim) {
+        surface = anim->frames[0];
+        anim->frames[0] = NULL;
+        image_anim_free(anim);
+    } else if (load_quietly(path, &surface, &err) < 0) {
         return failure(&err, o.key);
-    /* From here on the signals that end us wait for sigwait, so that one
-     * never cuts a publish short; one that came already cancels it. */
-    sigset_t quit, pending;
-    quit_set(&quit);
-    sigprocmask(SIG_BLOCK, &quit, NULL);
-    sigpending(&pending);
-    for (int sig = 1; sig <= SIGRTMAX; sig++)
-        if (sigismember(&quit, sig) == 1 && sigismember(&pending, sig) == 1) {
-            SDL_FreeSurface(surface);
-            sigprocmask(SIG_UNBLOCK, &quit, NULL); /* it ends us here */
-            return 128 + sig;
-        }
+    }
+    /* From here on the quit signals are held (cli_common.c): none cuts
+     * the publish short, and one that came already cancels it. */
+    hold_quit_signals();
+    if (quit_poll()) {
+        SDL_FreeSurface(surface);
+        return die_of_quit_signal();
+    }
     note_dir_kind();
     seg *s;
     rc = seg_attach(o.key, SEG_CREATE, &s, &err);
@@ -145,9 +147,13 @@ static int cmd_publish(int argc, char **argv)
     note_buffers(s);
     if (o.persist) {
         seg_set_persist(s, true);
-        out("Published %s (%dx%d) under key %s in %s; it stays until "
+        char of[64] = "";
+        if (frames > 1)
+            snprintf(of, sizeof of,
+                     ", frame 1 of %d: it plays without --persist", frames);
+        out("Published %s (%dx%d%s) under key %s in %s; it stays until "
             "'shmimg rm --key %s'",
-            base, w, h, o.key, seg_file(s), o.key);
+            base, w, h, of, o.key, seg_file(s), o.key);
         seg_detach(s);
         return finish_stdout(0, false);
     }
@@ -155,8 +161,7 @@ static int cmd_publish(int argc, char **argv)
         "SIGTERM",
         base, w, h, o.key, seg_file(s));
     int status = finish_stdout(0, false);
-    int sig;
-    sigwait(&quit, &sig);
+    quit_wait(-1, 0, -1);
     char file[SEG_PATH_MAX];
     snprintf(file, sizeof file, "%s", seg_file(s));
     /* Someone may have cut or removed the file while we waited. */

@@ -3,14 +3,19 @@
 
 #include "cli.h"
 #include "escape.h"
+#include "quitsig.h"
 #include "save.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Bit n set: standard stream n was closed when we started (main.c put
@@ -20,6 +25,9 @@ unsigned closed_stdio;
 void cli_set_closed_stdio(unsigned mask) { closed_stdio = mask; }
 
 /* ---- output ------------------------------------------------------------- */
+
+static void report_begin(sigset_t *held);
+static void report_end(const sigset_t *held);
 
 /* Writes s to f through escape_display or escape_json, whole; fallback
  * when there is no memory for it. */
@@ -40,14 +48,19 @@ static void put_escaped(FILE *f, const char *s, bool json,
     free(safe);
 }
 
-/* Writes one line for a person: the formatted text with every byte that
- * could reprogram a terminal or forge a line escaped. */
-static void vline(FILE *f, const char *fmt, va_list ap)
+/* Writes one line for a person: prefix, then the formatted text with
+ * every byte that could reprogram a terminal or forge a line escaped. */
+__attribute__((format(printf, 3, 0))) static void
+vline(FILE *f, const char *prefix, const char *fmt, va_list ap)
 {
     char raw[2 * SEG_PATH_MAX + 1024];
     vsnprintf(raw, sizeof raw, fmt, ap);
+    sigset_t held;
+    report_begin(&held);
+    fputs(prefix, f);
     put_escaped(f, raw, false, "(out of memory)");
     fputc('\n', f);
+    report_end(&held);
 }
 
 /* A line on stdout (results, reports). */
@@ -55,7 +68,7 @@ void out(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vline(stdout, fmt, ap);
+    vline(stdout, "", fmt, ap);
     va_end(ap);
 }
 
@@ -64,15 +77,17 @@ void say(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("shmimg: ", stderr);
-    vline(stderr, fmt, ap);
+    vline(stderr, "shmimg: ", fmt, ap);
     va_end(ap);
 }
 
 /* Writes s as a JSON string literal. */
 void json_string(const char *s)
 {
+    sigset_t held;
+    report_begin(&held);
     put_escaped(stdout, s, true, "\"\"");
+    report_end(&held);
 }
 
 /* Flushes stdout and says whether everything written to it arrived.
@@ -95,7 +110,10 @@ int finish_stdout(int status, bool result)
      * failing, with a vaguer errno each time. */
     static int failed_errno;
     errno = 0;
+    sigset_t held;
+    report_begin(&held);
     bool failed = fflush(stdout) != 0 || ferror(stdout);
+    report_end(&held);
     int e = errno ? errno : EIO;
     if (!failed)
         return status;
@@ -180,34 +198,24 @@ void note_buffers(const seg *s)
 
 /* ---- signals ------------------------------------------------------------ */
 
-/* Whether sig's default action ends the process and it may be caught
- * from outside: then it must let us detach first, so that it leaves
- * nothing behind but what the command made on purpose. Not the faults
- * (SEGV, BUS, ILL, FPE: our own bugs, or guard.h's business), not
- * SIGPIPE and SIGXFSZ (ignored by main and cli_run: a closed reader or a
- * file size limit is an error where we write), not what stops or is
- * ignored by default. */
-static bool is_quit_signal(int sig)
-{
-    switch (sig) {
-    case SIGKILL: case SIGSTOP: case SIGSEGV: case SIGBUS: case SIGILL:
-    case SIGFPE: case SIGPIPE: case SIGXFSZ: case SIGCHLD: case SIGCONT:
-    case SIGURG: case SIGWINCH: case SIGTSTP: case SIGTTIN: case SIGTTOU:
-        return false;
-    default:
-        return true;
-    }
-}
-
-/* Every quit signal, the real-time ones included (their default action
- * ends the process too). */
-void quit_set(sigset_t *set)
-{
-    sigemptyset(set);
-    for (int sig = 1; sig <= SIGRTMAX; sig++)
-        if ((sig < 32 || sig >= SIGRTMIN) && is_quit_signal(sig))
-            sigaddset(set, sig);
-}
+/* A command meets the quit signals (quitsig.h) in one of two ways:
+ *   - caught (catch_quit_signals): the handler sets quit_asked, and the
+ *     blocking call it interrupts returns EINTR (no SA_RESTART). For pull
+ *     and pull --follow, whose waits (seg_wait) look at quit_asked.
+ *   - held (hold_quit_signals): caught, but blocked except where we let
+ *     them in: in quit_wait's ppoll, in quit_poll between two pieces of
+ *     work, and while a report is written. For the publishers, which must
+ *     detach whatever a signal would have interrupted.
+ * A call that may block for as long as someone else likes must still end
+ * soon after a quit signal, even one that came just before the call began
+ * (then it interrupts nothing):
+ *   - a report (out, say, finish_stdout) into a full pipe or a stopped
+ *     terminal: a quit signal while one is written points stdout and
+ *     stderr at /dev/null, and one written after a quit signal has an
+ *     alarm 1 s later that does the same;
+ *   - opening an output FIFO nobody reads (opening): a quit signal arms
+ *     an alarm 1 s later, whose SIGALRM interrupts the open;
+ *   - a save into it (saving): the signal ends us, as for pull. */
 
 atomic_bool quit_asked;
 volatile sig_atomic_t quit_signal;
@@ -215,27 +223,149 @@ volatile sig_atomic_t quit_signal;
  * temporary file and ends us at once, rather than waiting for a save that
  * may be stuck on a FIFO nobody reads or a slow pipe. */
 volatile sig_atomic_t saving;
+/* Set while an output that may wait for its reader is opened. */
+volatile sig_atomic_t opening;
+/* Set while a report is written (report_begin, report_end). */
+static volatile sig_atomic_t reporting;
+/* Where reports go once a quit signal cut one short; -1 until
+ * catch_quit_signals. */
+static int quit_devnull = -1;
+static bool caught; /* catch_quit_signals has run */
 
 static void on_quit(int sig)
 {
-    quit_signal = sig;
+    int saved_errno = errno;
+    if (!atomic_load(&quit_asked))
+        quit_signal = sig; /* the first: an alarm of ours comes second */
     atomic_store(&quit_asked, true);
     if (saving) {
         image_save_abandon();
         signal(sig, SIG_DFL);
         raise(sig); /* delivered when this handler returns */
     }
+    if (reporting && quit_devnull >= 0) {
+        dup2(quit_devnull, STDOUT_FILENO); /* async-signal-safe */
+        dup2(quit_devnull, STDERR_FILENO);
+    }
+    if (opening)
+        alarm(1);
+    errno = saved_errno;
 }
 
-/* Catches the quit signals (no SA_RESTART: a futex wait returns EINTR). */
 void catch_quit_signals(void)
 {
+    if (quit_devnull < 0)
+        quit_devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
     struct sigaction sa = {0};
     sa.sa_handler = on_quit;
-    quit_set(&sa.sa_mask);
+    quitsig_fill(&sa.sa_mask);
     for (int sig = 1; sig <= SIGRTMAX; sig++)
-        if (sigismember(&sa.sa_mask, sig) == 1)
+        if (quitsig_is(sig))
             sigaction(sig, &sa, NULL);
+    caught = true;
+}
+
+void hold_quit_signals(void)
+{
+    catch_quit_signals();
+    sigset_t quit;
+    quitsig_fill(&quit);
+    pthread_sigmask(SIG_BLOCK, &quit, NULL);
+}
+
+bool quit_poll(void)
+{
+    sigset_t pending, quit, held;
+    if (!caught || sigpending(&pending) < 0)
+        return atomic_load(&quit_asked);
+    /* (Not sigandset and sigisemptyset: glibc 2.36's sigisemptyset says
+     * a set that holds only SIGRTMIN is empty.) */
+    for (int sig = 1; sig <= SIGRTMAX; sig++)
+        if (quitsig_is(sig) && sigismember(&pending, sig) == 1) {
+            /* Unblocking delivers them before the call returns. */
+            quitsig_fill(&quit);
+            pthread_sigmask(SIG_UNBLOCK, &quit, &held);
+            pthread_sigmask(SIG_SETMASK, &held, NULL);
+            break;
+        }
+    return atomic_load(&quit_asked);
+}
+
+int quit_wait(int fd, short events, int64_t deadline_ns)
+{
+    /* Blocked from the check to the ppoll, whatever the caller's mask,
+     * so that a signal in between is not handled too early to wake it. */
+    sigset_t quit, held, open_mask;
+    quitsig_fill(&quit);
+    pthread_sigmask(SIG_BLOCK, &quit, &held);
+    open_mask = held;
+    for (int sig = 1; sig <= SIGRTMAX; sig++)
+        if (sigismember(&quit, sig) == 1)
+            sigdelset(&open_mask, sig);
+    int rc;
+    for (;;) {
+        /* ppoll with a ready fd returns at once and leaves a pending
+         * signal pending: look for one first. */
+        if (quit_poll()) {
+            rc = -1;
+            break;
+        }
+        struct timespec ts, *tsp = NULL;
+        if (deadline_ns >= 0) {
+            int64_t left = deadline_ns - clock_ns();
+            if (left <= 0) {
+                rc = 0;
+                break;
+            }
+            ts.tv_sec = (time_t)(left / 1000000000);
+            ts.tv_nsec = (long)(left % 1000000000);
+            tsp = &ts;
+        }
+        struct pollfd pfd = {.fd = fd, .events = events};
+        int n = ppoll(fd >= 0 ? &pfd : NULL, fd >= 0 ? 1 : 0, tsp, &open_mask);
+        if (n > 0) {
+            rc = 1;
+            break;
+        }
+        if (n == 0 && deadline_ns >= 0) {
+            rc = 0;
+            break;
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &held, NULL);
+    return rc;
+}
+
+int64_t clock_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Opens the quit signals while a report is written (see above). Before
+ * catch_quit_signals, nothing: a signal blocked by whoever started us
+ * stays blocked. */
+static void report_begin(sigset_t *held)
+{
+    if (!caught)
+        return;
+    reporting = 1;
+    if (atomic_load(&quit_asked))
+        alarm(1); /* no signal is coming to cut this one short */
+    sigset_t quit;
+    quitsig_fill(&quit);
+    pthread_sigmask(SIG_UNBLOCK, &quit, held);
+}
+
+static void report_end(const sigset_t *held)
+{
+    if (!caught)
+        return;
+    pthread_sigmask(SIG_SETMASK, held, NULL);
+    reporting = 0;
+    if (atomic_load(&quit_asked))
+        alarm(0);
 }
 
 /* After cleaning up: dies of the signal that was caught, so that the shell
@@ -247,7 +377,7 @@ int die_of_quit_signal(void)
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, sig);
-    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     raise(sig);
     return 128 + sig; /* not reached */
 }

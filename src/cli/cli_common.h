@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 enum { EXIT_USAGE = 2 };
 
@@ -61,17 +62,33 @@ int attach_reader_waiting(const char *key, int timeout_ms, seg **s,
 /* Says when the segment holds fewer buffers than it asked for. */
 void note_buffers(const seg *s);
 
-/* Set by a quit signal (SIGINT, SIGTERM, ...: every one whose default
- * ends the process); the signal's number. */
+/* The quit signals: quitsig.h says which; cli_common.c says how a command
+ * meets them (caught, or held and let in at chosen points). */
+/* Set by a quit signal; quit_signal is its number. */
 extern atomic_bool quit_asked;
 extern volatile sig_atomic_t quit_signal;
 /* Set while an output is written: a quit signal then removes its
  * temporary file and ends us at once. */
 extern volatile sig_atomic_t saving;
-/* Every quit signal, the real-time ones included. */
-void quit_set(sigset_t *set);
+/* Set while an output that may block in open() is opened (a FIFO nobody
+ * reads): a quit signal then arms an alarm that interrupts the open, in
+ * case it began just after the signal. */
+extern volatile sig_atomic_t opening;
 /* Catches the quit signals (no SA_RESTART: blocking calls return EINTR). */
 void catch_quit_signals(void);
+/* Catches the quit signals and blocks them: they come in only through
+ * quit_poll, quit_wait and the writing of a report. */
+void hold_quit_signals(void);
+/* Lets in a quit signal that is pending (held). For a loop that may never
+ * wait, between two pieces of work. Returns: quit_asked. */
+bool quit_poll(void);
+/* Waits until fd is ready for events (fd < 0: only the deadline), until
+ * deadline_ns (CLOCK_MONOTONIC nanoseconds; < 0: none), or a quit signal,
+ * with the quit signals open only inside the wait, whatever the caller's
+ * mask. Returns: 1 ready, 0 deadline, -1 quit. */
+int quit_wait(int fd, short events, int64_t deadline_ns);
+/* Returns: CLOCK_MONOTONIC in nanoseconds. */
+int64_t clock_ns(void);
 /* Dies of the signal that was caught. */
 int die_of_quit_signal(void);
 

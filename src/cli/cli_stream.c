@@ -2,9 +2,13 @@
  * RGBA frames from a file, a FIFO or stdin and publishes each one;
  * 'pull --follow' writes every new frame, raw or as numbered images.
  *
- * Both wait in ppoll with the quit signals unblocked only there, so a
- * signal is never lost between a check and a blocking call, and a stream
- * that stalls can still be stopped.
+ * Both wait in quit_wait (cli_common.h), a ppoll with the quit signals
+ * open only there, so that a signal is never lost between a check and a
+ * blocking call, and a stream that stalls can still be stopped; a quit
+ * signal that is pending when the input is already readable (a regular
+ * file, /dev/zero, a fast pipe) is let in there too, before each read.
+ * Every read and write between two waits is bounded: a read returns what
+ * poll said was there, a write to the output is non-blocking.
  */
 #include "cli_stream.h"
 
@@ -71,60 +75,14 @@ int stream_parse_fps(const char *text, double *fps, shmimg_err *err)
     return 0;
 }
 
-/* ---- waiting, with the quit signals unblocked only here ------------------ */
-
-static sigset_t open_mask; /* the mask to wait with: quit signals open */
-
-static void block_quit_signals(void)
-{
-    sigset_t quit;
-    quit_set(&quit);
-    catch_quit_signals();
-    sigprocmask(SIG_BLOCK, &quit, &open_mask);
-    sigset_t all;
-    quit_set(&all);
-    for (int sig = 1; sig <= SIGRTMAX; sig++)
-        if (sigismember(&all, sig) == 1)
-            sigdelset(&open_mask, sig);
-}
-
-/* Waits until fd is ready for events (fd < 0: only the timeout), at most
- * until deadline (CLOCK_MONOTONIC ns; < 0: no limit), or a quit signal.
- * Returns: 1 ready, 0 deadline, -1 quit. */
-static int wait_events(int fd, short events, int64_t deadline)
-{
-    for (;;) {
-        if (atomic_load(&quit_asked))
-            return -1;
-        struct timespec ts, *tsp = NULL;
-        if (deadline >= 0) {
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            int64_t left = deadline - ((int64_t)now.tv_sec * 1000000000 +
-                                       now.tv_nsec);
-            if (left <= 0)
-                return 0;
-            ts.tv_sec = (time_t)(left / 1000000000);
-            ts.tv_nsec = (long)(left % 1000000000);
-            tsp = &ts;
-        }
-        struct pollfd pfd = {.fd = fd, .events = events};
-        int n = ppoll(fd >= 0 ? &pfd : NULL, fd >= 0 ? 1 : 0, tsp, &open_mask);
-        if (n > 0)
-            return 1;
-        if (n == 0 && deadline >= 0)
-            return 0;
-    }
-}
-
 static int wait_for(int fd, int64_t deadline)
 {
-    return wait_events(fd, POLLIN, deadline);
+    return quit_wait(fd, POLLIN, deadline);
 }
 
 /* Writes n bytes to fd, which the caller made non-blocking, waiting for
- * room with the quit signals open: a consumer that stops reading cannot
- * hold us past a signal.
+ * room in quit_wait: a consumer that stops reading cannot hold us past a
+ * signal.
  * Returns: 0; -1 quit; or the errno of the failure (EPIPE: it left). */
 static int write_frame(int fd, const uint8_t *p, size_t n)
 {
@@ -139,17 +97,10 @@ static int write_frame(int fd, const uint8_t *p, size_t n)
             return errno;
         if (k == 0)
             return EIO;
-        if (wait_events(fd, POLLOUT, -1) < 0)
+        if (quit_wait(fd, POLLOUT, -1) < 0)
             return -1;
     }
     return 0;
-}
-
-static int64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
 /* ---- publish --raw ------------------------------------------------------- */
@@ -217,7 +168,7 @@ int stream_publish(const opts *o, const char *source)
         say("cannot allocate a %ux%u frame (%zu bytes)", w, h, size);
         return EXIT_FAILURE;
     }
-    block_quit_signals();
+    hold_quit_signals();
     int fd = from_stdin ? STDIN_FILENO
                         : open(source, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
@@ -264,7 +215,7 @@ int stream_publish(const opts *o, const char *source)
                 status = failure(&err, o->key);
                 break;
             }
-            start = now_ns();
+            start = clock_ns();
         }
         if (fps > 0) {
             int64_t due = start + (int64_t)((double)frames * 1e9 / fps);
@@ -325,7 +276,7 @@ int stream_publish(const opts *o, const char *source)
 int stream_play(const opts *o, const image_anim *anim, const char *path)
 {
     shmimg_err err;
-    block_quit_signals();
+    hold_quit_signals();
     note_dir_kind();
     seg *s;
     int rc = seg_attach(o->key, SEG_CREATE, &s, &err);
@@ -336,12 +287,10 @@ int stream_play(const opts *o, const image_anim *anim, const char *path)
         seg_detach(s);
         return failure(&err, o->key);
     }
-    if (o->persist)
-        seg_set_persist(s, true);
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     int status = 0;
     bool announced = false;
-    int64_t due = now_ns();
+    int64_t due = clock_ns();
     for (int i = 0;; i = (i + 1) % anim->count) {
         rc = image_publish(s, anim->frames[i], path, &err);
         if (rc < 0) {
@@ -352,15 +301,14 @@ int stream_play(const opts *o, const image_anim *anim, const char *path)
             announced = true;
             note_buffers(s);
             out("Playing %s (%dx%d, %d frames, %.2f s a loop) under key %s "
-                "in %s until SIGINT or SIGTERM%s",
+                "in %s until SIGINT or SIGTERM",
                 base, anim->width, anim->height, anim->count,
-                (double)anim->loop_ms / 1000, o->key, seg_file(s),
-                o->persist ? "; the segment stays after" : "");
+                (double)anim->loop_ms / 1000, o->key, seg_file(s));
             status = finish_stdout(status, false);
         }
         /* Absolute deadlines: the delays add up without drift. */
         due += (int64_t)anim->delays_ms[i] * 1000000;
-        int64_t now = now_ns();
+        int64_t now = clock_ns();
         if (due < now - 1000000000)
             due = now; /* far behind (the machine slept): no burst */
         if (wait_for(-1, due) < 0)
@@ -508,6 +456,8 @@ static void wrote(follower *f)
 static int follow_raw(int fd, const char *name, void *ctx, shmimg_err *err)
 {
     follower *f = ctx;
+    opening = 0; /* opened: a quit signal now ends the loop below */
+    alarm(0);
     /* Non-blocking while we write (restored after): see write_frame. */
     int flags = fcntl(fd, F_GETFL);
     if (flags >= 0)
@@ -573,7 +523,17 @@ static int follow_images(follower *f, image_out_format fmt)
                 return shmimg_fail(&f->err, SHMIMG_EINVAL,
                                    "-o %s: the file name is too long",
                                    f->o->out);
+            /* A FIFO or a device may take a save for as long as its
+             * reader likes: there a quit signal ends us, as it ends pull
+             * (saving). A file is finished first. */
+            struct stat st;
+            saving = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+            if (saving && atomic_load(&quit_asked)) {
+                saving = 0;
+                return 0;
+            }
             rc = image_save(f->sf, path, fmt, 0, &f->err);
+            saving = 0;
             if (rc < 0)
                 return rc;
             wrote(f);
@@ -610,10 +570,10 @@ int stream_follow(const opts *o)
         say("standard output is closed: nowhere to write the frames (-o -)");
         return EXIT_FAILURE;
     }
-    /* Caught, not blocked: seg_wait sleeps in a futex wait, which a signal
-     * interrupts (and which looks at quit_asked every 250 ms anyway). */
+    /* Caught, not held: seg_wait sleeps in a futex wait, which a signal
+     * interrupts (and which looks at quit_asked every 250 ms anyway);
+     * writes wait in quit_wait. */
     catch_quit_signals();
-    sigprocmask(SIG_SETMASK, NULL, &open_mask);
     note_dir_kind();
     follower f = {.o = o};
     /* Like --wait, a follower may come first: it waits for the publisher
@@ -631,12 +591,19 @@ int stream_follow(const opts *o)
     struct stat st;
     bool replaced = o->raw_out && !to_stdout &&
                     (stat(o->out, &st) < 0 || S_ISREG(st.st_mode));
-    if (!f.s)
+    if (!f.s) {
         ; /* nothing to follow: the summary says 0 frames */
-    else if (o->raw_out)
-        rc = save_output(o->out, 0, follow_raw, &f, &f.err);
-    else
+    } else if (o->raw_out) {
+        /* Opening a FIFO waits for its reader: see opening. */
+        opening = 1;
+        rc = atomic_load(&quit_asked)
+                 ? 0
+                 : save_output(o->out, 0, follow_raw, &f, &f.err);
+        opening = 0;
+        alarm(0);
+    } else {
         rc = follow_images(&f, fmt);
+    }
     /* A quit signal while opening a FIFO nobody reads: the end asked for. */
     if (rc < 0 && atomic_load(&quit_asked) && f.written == 0)
         rc = 0;

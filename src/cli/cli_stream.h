@@ -30,9 +30,10 @@ int stream_parse_fps(const char *text, double *fps, shmimg_err *err);
  * came. Returns: the exit status. */
 int stream_publish(const opts *o, const char *source);
 
-/* publish of an animated image: plays it into the segment, each frame at
- * its delay, looping, until a quit signal (exit 0); the segment stays
- * after it with --persist. Returns: the exit status. */
+/* publish of an animated image (without --persist: cli.c publishes the
+ * first frame of a persisted one as a still): plays it into the segment,
+ * each frame at its delay, looping, until a quit signal (exit 0).
+ * Returns: the exit status. */
 struct image_anim;
 int stream_play(const opts *o, const struct image_anim *anim,
                 const char *path);

@@ -100,7 +100,7 @@ PY
   wait_for_line late.out 'waiting for a publisher'
   [ ! -e "$seg" ] || fail "--share $share: left under the key: $(ls -l "$seg")"; ok
   "$shmimg" publish --key s --share $share "$rgb" > pub3.out 2>&1 & pub3=$!
-  wait $late || fail "--share $share: nobody's waiter: $(cat late.out)"; ok
+  wait $late; st=$?; [ $st = 0 ] || fail "--share $share: nobody's waiter exited $st: $(cat late.out)"; ok
   "$imgcmp" "$work/late.png" "$rgb" || fail "--share $share: the waiter got other pixels"; ok
   kill -TERM $pub3; wait $pub3
   [ ! -e "$seg" ] || fail "--share $share: the owner's last publisher left $(ls -l "$seg")"; ok

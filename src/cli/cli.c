@@ -131,7 +131,7 @@ static int cmd_publish(int argc, char **argv)
     }
     note_dir_kind();
     seg *s;
-    rc = seg_attach(o.key, SEG_CREATE, &s, &err);
+    rc = seg_attach(o.key, SEG_CREATE | seg_create_flag(o.share), &s, &err);
     /* Who may read it is what this publish asked, --share or not. */
     if (rc == 0)
         rc = seg_set_share(s, o.share, &err);

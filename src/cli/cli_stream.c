@@ -208,7 +208,7 @@ int stream_publish(const opts *o, const char *source)
         if (!s) {
             /* The first whole frame: only now does a segment appear. */
             note_dir_kind();
-            rc = seg_attach(o->key, SEG_CREATE, &s, &err);
+            rc = seg_attach(o->key, SEG_CREATE | seg_create_flag(o->share), &s, &err);
             if (rc == 0)
                 rc = seg_set_share(s, o->share, &err);
             if (rc < 0) {
@@ -279,7 +279,7 @@ int stream_play(const opts *o, const image_anim *anim, const char *path)
     hold_quit_signals();
     note_dir_kind();
     seg *s;
-    int rc = seg_attach(o->key, SEG_CREATE, &s, &err);
+    int rc = seg_attach(o->key, SEG_CREATE | seg_create_flag(o->share), &s, &err);
     if (rc < 0)
         return failure(&err, o->key);
     rc = seg_set_share(s, o->share, &err);

@@ -127,8 +127,8 @@ int seg_clean_leftovers(const char *key)
 /* Creates an empty segment under a temporary name (*tmp), flock()ed at
  * once and with a whole header; the caller takes its slot, then links it
  * into place. Returns: the fd, or an error. */
-static int create_temp(const char *path, const char *key, char *tmp,
-                       size_t tmp_size, shmimg_err *err)
+static int create_temp(const char *path, const char *key, unsigned flags,
+                       char *tmp, size_t tmp_size, shmimg_err *err)
 {
     seg_clean_leftovers(key);
     snprintf(tmp, tmp_size, "%s/.%s.%ld.%08x", seg_dir(),
@@ -139,6 +139,13 @@ static int create_temp(const char *path, const char *key, char *tmp,
         return seg_fail_errno(err, path, "create");
     /* At once: the shared flock tells seg_clean_leftovers that we live. */
     int rc = flock(fd, LOCK_SH) < 0 ? seg_fail_errno(err, path, "flock") : 0;
+    /* The mode it is shared with, before its name appears (fchmod: the
+     * umask does not cut it). */
+    mode_t mode = flags & SEG_CREATE_ALL     ? 0644
+                  : flags & SEG_CREATE_GROUP ? 0640
+                                             : 0600;
+    if (rc == 0 && mode != 0600 && fchmod(fd, mode) < 0)
+        rc = seg_fail_errno(err, path, "chmod");
     if (rc == 0)
         rc = reserve(fd, 0, SHMIMG_HEADER_SIZE, path, err);
     static shmimg_header fresh; /* zero; only read */
@@ -567,7 +574,7 @@ static int attach_once(seg *s, const char *key, unsigned flags,
     char tmp[SEG_PATH_MAX + 32] = "";
     int fd = open_file(s, key, flags, &st, err);
     if (fd == SHMIMG_ENOSEG && (flags & SEG_CREATE)) {
-        fd = create_temp(s->path, key, tmp, sizeof tmp, err);
+        fd = create_temp(s->path, key, flags, tmp, sizeof tmp, err);
         if (fd < 0)
             return fd;
         s->read_only = false;
@@ -754,6 +761,13 @@ void seg_set_persist(seg *s, bool persist)
         atomic_fetch_or(&s->hdr->flags, SHMIMG_FLAG_PERSIST);
     else
         atomic_fetch_and(&s->hdr->flags, ~SHMIMG_FLAG_PERSIST);
+}
+
+unsigned seg_create_flag(seg_share share)
+{
+    return share == SEG_SHARE_ALL     ? SEG_CREATE_ALL
+           : share == SEG_SHARE_GROUP ? SEG_CREATE_GROUP
+                                      : 0;
 }
 
 int seg_set_share(seg *s, seg_share share, shmimg_err *err)

@@ -95,6 +95,12 @@ enum seg_attach_flags {
     SEG_READER = 1u << 1, /* only reads: holds no slot (see the contract);
                              a file of another uid (shared with --share)
                              is attached read-only */
+    /* With SEG_CREATE: a file this call creates is readable by the group
+     * (0640) or by all (0644) from the moment its name appears, so that
+     * a reader of another uid waiting for it never meets it private.
+     * seg_set_share sets the mode of a file that exists already. */
+    SEG_CREATE_GROUP = 1u << 2,
+    SEG_CREATE_ALL = 1u << 3,
 };
 
 /* Who may read a segment file besides its owner (its mode). */
@@ -152,6 +158,9 @@ const char *seg_file(const seg *s);
 
 /* Returns: true when attached read-only (another user's shared file). */
 bool seg_read_only(const seg *s);
+
+/* Returns: the seg_attach flag that creates a file shared as share. */
+unsigned seg_create_flag(seg_share share);
 
 /* Sets who may read the file (its mode). Returns: 0, EPERM, ESYS. */
 int seg_set_share(seg *s, seg_share share, shmimg_err *err);

@@ -159,14 +159,39 @@ int truncated_gif(FILE *f, int *frames)
 
 /* ---- BMP, ICO and CUR, WEBP: sizes declared in the header ------------- */
 
-/* Uncompressed rows (BI_RGB, BI_BITFIELDS, BI_ALPHABITFIELDS) from the
- * pixel-data offset. RLE data is left to the reader, which refuses a cut
- * one. Returns: the bytes the file needs, or 0 when not known here. */
-static uint64_t bmp_needs(FILE *f)
+/* RLE8 and RLE4 data, from offset at: pairs (a count and a colour, or 0
+ * and an escape: 0 end of line, 1 end of bitmap, 2 a move of 2 bytes, n
+ * pixels given as they are, padded to 2 bytes), as SDL's reader walks it
+ * up to the end-of-bitmap escape; it refuses a cut one, but only with
+ * "Error reading from datastream". Returns: whether that escape is
+ * missing. */
+static bool bmp_rle_cut(FILE *f, uint64_t at, bool rle4)
 {
+    if (at > INT64_MAX || fseeko(f, (off_t)at, SEEK_SET) != 0)
+        return true;
+    for (;;) {
+        int count = getc_unlocked(f), code = getc_unlocked(f);
+        if (count == EOF || code == EOF)
+            return true;
+        if (count != 0 || code == 0)
+            continue;
+        if (code == 1)
+            return false;
+        long skip = code == 2 ? 2 : rle4 ? (code + 1) / 2 : code;
+        if (fseek(f, skip + (skip & 1), SEEK_CUR) != 0)
+            return true;
+    }
+}
+
+/* Uncompressed rows (BI_RGB, BI_BITFIELDS, BI_ALPHABITFIELDS) from the
+ * pixel-data offset, or RLE data up to its end (*rle_cut).
+ * Returns: the bytes the file needs, or 0 when not known here. */
+static uint64_t bmp_needs(FILE *f, bool *rle_cut)
+{
+    *rle_cut = false;
     uint8_t h[34]; /* file header 14, info header to its compression */
     if (read_at(f, 0, h, sizeof h) != sizeof h)
-        return 0;
+        return sizeof h; /* not even that is there */
     uint32_t header = le32(h + 14), compression = 0, bits;
     int64_t w, hh;
     if (header == 12) { /* OS/2 BITMAPCOREHEADER */
@@ -179,6 +204,10 @@ static uint64_t bmp_needs(FILE *f)
         bits = le16(h + 28);
         compression = le32(h + 30);
     } else {
+        return 0;
+    }
+    if ((compression == 1 && bits == 8) || (compression == 2 && bits == 4)) {
+        *rle_cut = bmp_rle_cut(f, le32(h + 10), compression == 2);
         return 0;
     }
     if (hh < 0)
@@ -271,13 +300,15 @@ static int tga_cut(FILE *f, uint64_t size, uint64_t *got, uint64_t *want)
  * marker, and repeats the last pixel for every pixel after that: a cut
  * file decodes. Walks the operations, counting the pixels they make.
  * Returns: 1 when they stop before width x height (*got < *want), or make
- * them all but the end marker after them is not whole (*got == *want);
+ * them all but the end marker after them is not whole (*got == *want),
+ * or the header itself is cut (*want == 0);
  * 0 otherwise, or for a header the decoder refuses. */
 static int qoi_cut(FILE *f, uint64_t size, uint64_t *got, uint64_t *want)
 {
     uint8_t h[14];
+    *got = *want = 0; /* 0 of 0: the header is cut */
     if (read_at(f, 0, h, sizeof h) != sizeof h)
-        return 0;
+        return 1;
     uint64_t w = be32(h + 4), hh = be32(h + 8);
     if (w == 0 || hh == 0 || h[12] < 3 || h[12] > 4 || h[13] > 1 ||
         hh >= 400000000 / w || size < 14 + 8)
@@ -419,7 +450,49 @@ static bool svg_cut(FILE *f, uint64_t size)
     return !closing && !(n >= 2 && tail[n - 2] == '/');
 }
 
+/* ---- XPM ------------------------------------------------------------------ */
+
+/* The reader refuses a file cut in its strings, but not one cut after the
+ * last of them. Complete: the C array's closing "};" ends the file (white
+ * space may follow). */
+static bool xpm_cut(FILE *f, uint64_t size)
+{
+    char tail[64];
+    uint64_t from = size > sizeof tail ? size - sizeof tail : 0;
+    size_t n = read_at(f, from, tail, sizeof tail);
+    while (n > 0 && strchr(" \t\r\n", tail[n - 1]))
+        n--;
+    if (n == 0 || tail[n - 1] != ';')
+        return true;
+    n--;
+    while (n > 0 && strchr(" \t\r\n", tail[n - 1]))
+        n--;
+    return n == 0 || tail[n - 1] != '}';
+}
+
 /* ---- all of them ---------------------------------------------------------- */
+
+/* The format by its first bytes alone, for a file cut too short for the
+ * probe (which wants the size: a JPEG's frame header, a PNG's IHDR),
+ * and for SDL_image, which then says "Unsupported image format". */
+static probe_format sniff(FILE *f)
+{
+    uint8_t h[12] = {0};
+    size_t n = read_at(f, 0, h, sizeof h);
+    if (n >= 2 && h[0] == 0xFF && h[1] == 0xD8)
+        return PROBE_JPEG;
+    if (n >= 8 && memcmp(h, "\x89PNG\r\n\x1a\n", 8) == 0)
+        return PROBE_PNG;
+    if (n >= 6 && (memcmp(h, "GIF87a", 6) == 0 || memcmp(h, "GIF89a", 6) == 0))
+        return PROBE_GIF;
+    if (n >= 2 && h[0] == 'B' && h[1] == 'M')
+        return PROBE_BMP;
+    if (n >= 12 && memcmp(h, "RIFF", 4) == 0 && memcmp(h + 8, "WEBP", 4) == 0)
+        return PROBE_WEBP;
+    if (n >= 4 && memcmp(h, "qoif", 4) == 0)
+        return PROBE_QOI;
+    return PROBE_UNKNOWN;
+}
 
 int truncated_check(FILE *f, uint64_t size, const probe_info *info,
                     const char *ext, char *why, size_t why_size)
@@ -437,7 +510,7 @@ int truncated_check(FILE *f, uint64_t size, const probe_info *info,
         }
         return 0;
     }
-    switch (info->format) {
+    switch (info->format != PROBE_UNKNOWN ? info->format : sniff(f)) {
     case PROBE_JPEG:
         if (!jpeg_cut(f))
             return 0;
@@ -457,8 +530,15 @@ int truncated_check(FILE *f, uint64_t size, const probe_info *info,
                  "frame%s",
                  frames, frames == 1 ? "" : "s");
         return 1;
-    case PROBE_BMP:
-        needs = bmp_needs(f);
+    case PROBE_BMP: {
+        bool rle_cut;
+        needs = bmp_needs(f, &rle_cut);
+        if (rle_cut) {
+            snprintf(why, why_size,
+                     "the BMP's RLE data stops before its end-of-bitmap "
+                     "code");
+            return 1;
+        }
         if (needs <= size)
             return 0;
         snprintf(why, why_size,
@@ -466,10 +546,11 @@ int truncated_check(FILE *f, uint64_t size, const probe_info *info,
                  "calls for",
                  (unsigned long long)size, (unsigned long long)needs);
         return 1;
+    }
     case PROBE_WEBP: {
         uint8_t h[8];
         if (read_at(f, 0, h, sizeof h) != sizeof h)
-            return 0;
+            return 0; /* sniffed with 12 bytes, probed with 30 */
         needs = (uint64_t)le32(h + 4) + 8;
         if (needs <= size)
             return 0;
@@ -482,7 +563,9 @@ int truncated_check(FILE *f, uint64_t size, const probe_info *info,
     case PROBE_QOI:
         if (qoi_cut(f, size, &got, &want) != 1)
             return 0;
-        if (got < want)
+        if (want == 0)
+            snprintf(why, why_size, "the QOI file stops in its header");
+        else if (got < want)
             snprintf(why, why_size,
                      "the QOI data stops after %llu of %llu pixels",
                      (unsigned long long)got, (unsigned long long)want);
@@ -490,9 +573,14 @@ int truncated_check(FILE *f, uint64_t size, const probe_info *info,
             snprintf(why, why_size,
                      "the QOI data stops before its end marker");
         return 1;
+    case PROBE_XPM:
+        if (!xpm_cut(f, size))
+            return 0;
+        snprintf(why, why_size, "the XPM data stops before its closing };");
+        return 1;
     case PROBE_UNKNOWN:
         break;
-    default: /* TIFF: tiff.c; PNM, XPM: their readers refuse a cut file */
+    default: /* TIFF: tiffread.c; PNM: its reader refuses a cut file */
         return 0;
     }
     /* Formats the probe does not know, in SDL_image's order. */

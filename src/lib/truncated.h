@@ -12,11 +12,12 @@
  * The checks follow the structure each format gives its end, without
  * decoding a pixel: JPEG's end-of-image marker, PNG's IEND chunk, GIF's
  * trailer, QOI's end marker after the pixels its operations make, the
- * bytes a BMP's, ICO's or WEBP's header declares, the pixels of a TGA's
- * (RLE) data, a PCX's rows and 256-colour palette, an SVG's closing tag.
- * TIFF's strips are checked by tiff.c, with libtiff. PNM and XPM are
- * left to their readers, which refuse a cut file ("file truncated",
- * "Premature end of data").
+ * bytes a BMP's, ICO's or WEBP's header declares (a BMP's RLE data up to
+ * its end-of-bitmap code), the pixels of a TGA's (RLE) data, a PCX's rows
+ * and 256-colour palette, an SVG's closing tag, an XPM's closing "};"
+ * (its reader refuses a file cut in its strings: "Premature end of
+ * data"). TIFF's directory and strips are checked by tiffread.c. PNM is
+ * left to its reader, which refuses a cut file ("file truncated").
  *
  * Each check recognises its format as SDL_image does (the same magic
  * bytes; TGA, which has none, by the extension), reads the file through

@@ -13,8 +13,8 @@
  *   - It refuses a file cut short, "PATH (truncated: what is missing)",
  *     wherever the format tells (truncated.h): JPEG, PNG, GIF (a still or
  *     an animation: the message counts the whole frames), BMP, ICO, TGA,
- *     TIFF, WEBP, QOI, PCX, SVG; PNM's and XPM's readers refuse a cut
- *     file themselves. Nothing of a cut file is ever published.
+ *     TIFF, WEBP, QOI, PCX, SVG, XPM; PNM's reader refuses a cut file
+ *     itself ("file truncated"). Nothing of a cut file is published.
  *   - TIFFs are decoded with libtiff directly (tiffread.h), straight
  *     alpha exactly as stored; the rest with SDL_image.
  *   - It corrects what SDL_image 2.6 misreads: CMYK and YCCK JPEGs (given

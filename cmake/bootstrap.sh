@@ -18,6 +18,7 @@ build=${BUILD_DIR:-build}
 packages=(
   build-essential cmake pkg-config           # the build
   libsdl2-dev libsdl2-image-dev libpng-dev   # the runtime dependencies
+  libtiff-dev                                # TIFF read directly (tiffread.c)
   xvfb xdotool x11-utils libx11-dev libxtst-dev imagemagick  # GUI tests
   fonts-dejavu-core                          # a page of text (gui_shrink)
   weston libdecor-0-0 libdecor-0-plugin-1-cairo  # Wayland: the compositor of

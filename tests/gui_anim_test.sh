@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # gui_anim_test.sh - an animated GIF dropped on a window plays: each frame
 # published at its own delay, a live window following in step, P in a
-# non-live window showing the frame of the moment, Space pausing it. Also
+# non-live window showing the frame of the moment, Space pausing it; a cut
+# GIF refused, in the window's words. Also
 # 'shmimg publish anim.gif' from the command line, which plays too.
 # Under Xvfb, with real drops and key presses; screenshots checked.
 #
@@ -93,6 +94,13 @@ for _ in $(seq 25); do
   [ "$(colour "$WB")" = other:ffffff ] && break; sleep 0.2
 done
 [ "$(colour "$WB")" = other:ffffff ] || fail "the live window does not show the still image"; ok
+
+# A cut GIF dropped on A is refused as the command line refuses it, in the
+# window's words (issue 16, row 15); the still image stays published.
+head -c $(( $(stat -c %s anim.gif) / 2 )) anim.gif > cut.gif
+drop "$WA" cut.gif
+wait_log a.log 'error: cut.gif is cut short \(the GIF data stops before its trailer, after [0-9]+ whole frames?\): only part of the file is there'; ok
+"$shmimg" info --key anim | grep -q 'white.png' || fail "a cut GIF replaced the still image: $("$shmimg" info --key anim)"; ok
 
 for p in $A $B $C; do kill $p; done
 wait $A $B $C 2>/dev/null

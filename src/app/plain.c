@@ -23,6 +23,7 @@ char *plain_file_failure(int code, const char *path, char *buf, size_t size)
     const char *name = base_name(path);
     struct stat st;
     bool is_dir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    char why[160];
     switch (code) {
     case SHMIMG_ENOTIMAGE:
         if (is_dir)
@@ -30,6 +31,10 @@ char *plain_file_failure(int code, const char *path, char *buf, size_t size)
         else if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
             snprintf(buf, size, "%s is empty (0 bytes): nothing to show",
                      name);
+        else if (image_truncated(path, why, sizeof why))
+            snprintf(buf, size, "%s is cut short (%s): only part of the "
+                                "file is there, so nothing of it is shown",
+                     name, why);
         else
             snprintf(buf, size, "%s is not an image shmimg can read (PNG, "
                                 "JPEG, GIF, BMP, TIFF, WebP, ...)", name);

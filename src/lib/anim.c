@@ -2,66 +2,13 @@
 #include "anim.h"
 
 #include "image.h"
+#include "probe.h"
+#include "truncated.h"
 
 #include <SDL_image.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Skips a chain of GIF data sub-blocks (a size byte, that many bytes, ...,
- * a zero). Returns: 0, or -1 at the end of the file. */
-static int skip_sub_blocks(FILE *f)
-{
-    for (;;) {
-        int n = fgetc(f);
-        if (n == EOF)
-            return -1;
-        if (n == 0)
-            return 0;
-        if (fseek(f, n, SEEK_CUR) < 0)
-            return -1;
-    }
-}
-
-static int skip_colour_table(FILE *f, int packed)
-{
-    if (!(packed & 0x80))
-        return 0;
-    return fseek(f, 3L << ((packed & 7) + 1), SEEK_CUR);
-}
-
-int image_gif_frames(const char *path)
-{
-    FILE *f = fopen(path, "rbe");
-    if (!f)
-        return -1;
-    unsigned char head[13];
-    int frames = -1;
-    if (fread(head, 1, sizeof head, f) != sizeof head ||
-        (memcmp(head, "GIF87a", 6) != 0 && memcmp(head, "GIF89a", 6) != 0) ||
-        skip_colour_table(f, head[10]) < 0)
-        goto out;
-    frames = 0;
-    for (;;) {
-        int block = fgetc(f);
-        if (block == 0x2C) { /* an image: descriptor, table, LZW data */
-            unsigned char d[9];
-            if (fread(d, 1, sizeof d, f) != sizeof d ||
-                skip_colour_table(f, d[8]) < 0 || fgetc(f) == EOF ||
-                skip_sub_blocks(f) < 0)
-                break; /* cut short: count what was whole */
-            frames++;
-        } else if (block == 0x21) { /* an extension: label, data */
-            if (fgetc(f) == EOF || skip_sub_blocks(f) < 0)
-                break;
-        } else {
-            break; /* the trailer (0x3B), the end, or garbage */
-        }
-    }
-out:
-    fclose(f);
-    return frames;
-}
 
 void image_anim_free(image_anim *a)
 {
@@ -80,23 +27,53 @@ int image_load_animation(const char *path, image_anim **out, shmimg_err *err)
     int rc = image_check_settings(err);
     if (rc < 0)
         return rc;
-    int frames = image_gif_frames(path);
-    if (frames < 2)
-        return 0; /* not an animation: a still image, or not a GIF */
-    int w, h;
-    if (image_probe_file(path, &w, &h) < 0 || w <= 0 || h <= 0)
+    FILE *f;
+    uint64_t size;
+    if ((rc = image_open(path, &f, &size, err)) < 0)
+        return rc;
+    /* The frames are counted from the blocks, without decoding a pixel.
+     * A cut GIF is refused here, as image_load refuses it, whether one
+     * frame survives or ten: playing what survived would pass a part for
+     * the whole without a word. */
+    int frames;
+    int cut = truncated_gif(f, &frames);
+    probe_info info = {.format = PROBE_GIF};
+    char why[160];
+    /* The same words as image_load's (truncated_check says them), with
+     * no extension: the animation reader goes by the magic bytes alone. */
+    if (cut == 1 && truncated_check(f, size, &info, NULL, why, sizeof why))
+        rc = shmimg_fail(err, SHMIMG_ENOTIMAGE, "%s (truncated: %s)", path,
+                         why);
+    rewind(f);
+    if (rc < 0 || cut < 0 || frames < 2) {
+        fclose(f);
+        return rc; /* 0: not an animation, a still image or not a GIF */
+    }
+    if (probe_image(f, &info) < 0 || info.width == 0 || info.height == 0) {
+        fclose(f);
         return shmimg_fail(err, SHMIMG_ENOTIMAGE, "%s (a GIF without a size)",
                            path);
+    }
+    int w = (int)info.width, h = (int)info.height; /* 16 bits each */
     uint64_t pixels = (uint64_t)frames * (uint64_t)w * (uint64_t)h;
-    if (pixels > image_max_pixels())
+    if (pixels > image_max_pixels()) {
+        fclose(f);
         return shmimg_fail(err, SHMIMG_ETOOBIG,
                            "%s: %d frames of %dx%d are %llu pixels, over the "
                            "limit of %llu for an animation kept in memory "
                            "(SHMIMG_MAX_PIXELS); refused before decoding",
                            path, frames, w, h, (unsigned long long)pixels,
                            (unsigned long long)image_max_pixels());
+    }
+    rewind(f);
     image_limit_allocations();
-    IMG_Animation *decoded = IMG_LoadAnimation(path);
+    /* The very file checked above (IMG_LoadAnimation_RW closes it). */
+    SDL_RWops *rw = SDL_RWFromFP(f, SDL_TRUE);
+    if (!rw) {
+        fclose(f);
+        return shmimg_fail(err, SHMIMG_ESYS, "%s: %s", path, SDL_GetError());
+    }
+    IMG_Animation *decoded = IMG_LoadAnimation_RW(rw, 1);
     if (!decoded)
         return shmimg_fail(err, SHMIMG_ENOTIMAGE, "%s (%s)", path,
                            IMG_GetError());

@@ -5,6 +5,13 @@
  *   - image_load_animation reads GIFs with more than one frame; anything
  *     else (a still GIF, another format) is "not an animation": *out is
  *     NULL and the caller decodes it as a still image (image_load).
+ *   - A GIF cut short (its blocks end before the trailer) is refused,
+ *     SHMIMG_ENOTIMAGE "PATH (truncated: the GIF data stops before its
+ *     trailer, after N whole frames)", whatever N: the same refusal as
+ *     image_load's for a still, so that no caller plays or shows part of
+ *     a file as if it were the whole.
+ *   - The file is opened as image_load opens it (image_open: a FIFO or a
+ *     directory is refused, never waited on).
  *   - Memory is bounded before decoding: the frames are counted from the
  *     file's blocks (no pixel decoded), and frames x width x height may not
  *     exceed image_max_pixels() (SHMIMG_MAX_PIXELS; 268435456 pixels, 1 GiB
@@ -33,14 +40,10 @@ typedef struct image_anim {
     int64_t loop_ms;      /* the sum of the delays */
 } image_anim;
 
-/* Counts the images of a GIF file from its block structure, without
- * decoding a pixel. Returns: the count (>= 0); -1 when path is not a GIF
- * or its blocks do not parse. */
-int image_gif_frames(const char *path);
-
 /* Decodes the animation in path. Returns: 0 and *out (NULL when path is
  * not an animation); SHMIMG_ETOOBIG (over the memory bound, nothing
- * decoded), SHMIMG_ENOTIMAGE, SHMIMG_ESYS, SHMIMG_ESETTING. */
+ * decoded), SHMIMG_ENOTIMAGE (a cut GIF among them), SHMIMG_EPERM,
+ * SHMIMG_ESYS, SHMIMG_ESETTING. */
 int image_load_animation(const char *path, image_anim **out,
                          shmimg_err *err);
 

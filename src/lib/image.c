@@ -2,6 +2,8 @@
 #include "image.h"
 
 #include "probe.h"
+#include "tiffread.h"
+#include "truncated.h"
 
 #include <SDL_image.h>
 #include <errno.h>
@@ -247,12 +249,12 @@ static void cmyk_to_rgb(SDL_Surface *s, bool inverted)
     }
 }
 
-/* TIFF: SDL_image reads through libtiff's TIFFReadRGBAImage, which gives
- * RGB with alpha premultiplied (associated), whatever the file holds, and
- * grey with alpha as the file holds it; SDL surfaces, and the segment,
- * hold straight alpha. Un-premultiplied in place (a no-op where alpha is
- * 255). Precision lost by the premultiplication is not recovered: up to
- * 255 / (2 alpha) levels. */
+/* TIFF with associated alpha: libtiff's RGBA reader (tiffread.c) gives
+ * the colour premultiplied, as the file stores it; SDL surfaces, and the
+ * segment, hold straight alpha. Un-premultiplied in place (a no-op where
+ * alpha is 255). What the file's premultiplication lost is not there to
+ * recover: up to 255 / (2 alpha) levels. Straight alpha is read as
+ * stored, exactly. */
 static void unpremultiply(SDL_Surface *s)
 {
     for (int y = 0; y < s->h; y++) {
@@ -293,12 +295,10 @@ static SDL_Surface *grey_alpha_to_rgba(const SDL_Surface *s)
     return out;
 }
 
-/* Replaces *surface by the right pixels where SDL_image 2.6 gets them
- * wrong (see above).
- * Returns: 0; SHMIMG_ENOTIMAGE for a variant that cannot be put right
- * (CMYK TIFF with alpha); SHMIMG_ESYS when a corrected copy cannot be
- * allocated. On failure *surface is left as it was, for the caller to
- * free. */
+/* Replaces *surface by the right pixels where SDL_image 2.6 (or libtiff's
+ * RGBA reader) gets them wrong (see above).
+ * Returns: 0, or SHMIMG_ESYS when a corrected copy cannot be allocated.
+ * On failure *surface is left as it was, for the caller to free. */
 static int correct_decoded(const char *path, const probe_info *info,
                            SDL_Surface **surface, shmimg_err *err)
 {
@@ -307,17 +307,9 @@ static int correct_decoded(const char *path, const probe_info *info,
     if (info->format == PROBE_JPEG && info->jpeg_components == 4 &&
         format == SDL_PIXELFORMAT_ARGB8888)
         cmyk_to_rgb(s, info->adobe_transform >= 0);
-    else if (info->format == PROBE_TIFF && format == SDL_PIXELFORMAT_ABGR8888) {
-        bool grey = info->tiff_photometric == 0 || info->tiff_photometric == 1;
-        /* libtiff's CMYK path sets alpha to 255: nothing to put back. */
-        if (info->tiff_photometric == 5 && info->tiff_alpha)
-            return shmimg_fail(err, SHMIMG_ENOTIMAGE,
-                               "%s (a CMYK TIFF with alpha: SDL_image's TIFF "
-                               "reader drops the alpha)",
-                               path);
-        if (info->tiff_alpha == 1 || (info->tiff_alpha == 2 && !grey))
-            unpremultiply(s);
-    }
+    else if (info->format == PROBE_TIFF && info->tiff_alpha == 1 &&
+             format == SDL_PIXELFORMAT_ABGR8888)
+        unpremultiply(s);
     else if (info->format == PROBE_PNG && info->png_colour_type == 0 &&
              info->png_has_trns && s->format->BytesPerPixel == 2 &&
              !SDL_ISPIXELFORMAT_INDEXED(format)) {
@@ -332,26 +324,20 @@ static int correct_decoded(const char *path, const probe_info *info,
     return 0;
 }
 
-int image_load(const char *path, SDL_Surface **out, shmimg_err *err)
+int image_open(const char *path, FILE **out, uint64_t *size,
+               shmimg_err *err)
 {
     *out = NULL;
-    int fd = -1;           /* until fdopen takes it */
-    FILE *f = NULL;        /* until SDL_RWFromFP takes it */
-    SDL_Surface *surface = NULL;
-    /* A bad limit is an error here too, so that no caller can miss it. */
-    int rc = image_check_settings(err);
-    if (rc < 0)
-        goto out;
     /* Open first and check what we opened: O_NONBLOCK so that a FIFO
      * cannot hang us, and fstat so the checks apply to the very file. */
-    fd = seg_above_stdio(open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+    int fd = seg_above_stdio(open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK));
     if (fd < 0) {
         int e = errno;
-        rc = shmimg_fail(err, e == EACCES ? SHMIMG_EPERM : SHMIMG_ESYS,
-                         "%s: cannot read it: %s", path, strerror(e));
-        goto out;
+        return shmimg_fail(err, e == EACCES ? SHMIMG_EPERM : SHMIMG_ESYS,
+                           "%s: cannot read it: %s", path, strerror(e));
     }
     struct stat st;
+    int rc = 0;
     if (fstat(fd, &st) < 0)
         rc = shmimg_fail(err, SHMIMG_ESYS, "%s: %s", path, strerror(errno));
     else if (S_ISDIR(st.st_mode))
@@ -361,11 +347,116 @@ int image_load(const char *path, SDL_Surface **out, shmimg_err *err)
                          path);
     else if (st.st_size == 0)
         rc = shmimg_fail(err, SHMIMG_ENOTIMAGE, "%s (empty: 0 bytes)", path);
-    else if (!(f = fdopen(fd, "rb")))
+    else if (!(*out = fdopen(fd, "rb")))
         rc = shmimg_fail(err, SHMIMG_ESYS, "%s: %s", path, strerror(errno));
+    if (rc < 0) {
+        close(fd);
+        return rc;
+    }
+    *size = (uint64_t)st.st_size;
+    return 0;
+}
+
+int image_check_whole(const char *path, FILE *f, uint64_t size,
+                      const probe_info *info, shmimg_err *err)
+{
+    char why[160];
+    if (truncated_check(f, size, info, image_extension(path), why,
+                        sizeof why) != 1)
+        return 0;
+    return shmimg_fail(err, SHMIMG_ENOTIMAGE, "%s (truncated: %s)", path,
+                       why);
+}
+
+int image_truncated(const char *path, char *why, size_t why_size)
+{
+    FILE *f;
+    uint64_t size;
+    if (image_open(path, &f, &size, NULL) < 0)
+        return 0;
+    probe_info info;
+    if (probe_image(f, &info) < 0)
+        info = (probe_info){.format = PROBE_UNKNOWN, .adobe_transform = -1};
+    int cut = info.format == PROBE_TIFF
+                  ? tiffread_check(fileno(f), size, why, why_size) ==
+                        TIFFREAD_CUT
+                  : truncated_check(f, size, &info, image_extension(path),
+                                    why, why_size) == 1;
+    fclose(f);
+    return cut;
+}
+
+const char *image_extension(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    const char *slash = strrchr(path, '/');
+    return dot && (!slash || dot > slash) ? dot + 1 : NULL;
+}
+
+/* Decodes f with SDL_image, which closes it. Returns: the surface, or
+ * NULL with rc set. */
+static SDL_Surface *decode_sdl(const char *path, FILE *f, int *rc,
+                               shmimg_err *err)
+{
+    SDL_RWops *rw = SDL_RWFromFP(f, SDL_TRUE);
+    if (!rw) {
+        fclose(f);
+        *rc = shmimg_fail(err, SHMIMG_ESYS, "%s: %s", path, SDL_GetError());
+        return NULL;
+    }
+    /* The extension is a hint, as in IMG_Load: TGA has no magic number. */
+    SDL_Surface *surface = IMG_LoadTyped_RW(rw, 1, image_extension(path));
+    if (!surface && refused)
+        *rc = shmimg_fail(err, SHMIMG_ETOOBIG,
+                          "%s: image too large: decoding it needs more than "
+                          "%zu bytes, over the limit of %llu pixels "
+                          "(SHMIMG_MAX_PIXELS); refused before allocating",
+                          path, ceiling,
+                          (unsigned long long)image_max_pixels());
+    else if (!surface)
+        *rc = shmimg_fail(err, SHMIMG_ENOTIMAGE,
+                          "%s (SDL_image cannot decode it: %s)", path,
+                          IMG_GetError());
+    return surface;
+}
+
+/* Decodes f, a TIFF, with libtiff (tiffread.h). Returns: the surface,
+ * or NULL with rc set. */
+static SDL_Surface *decode_tiff(const char *path, FILE *f, uint64_t size,
+                                int *rc, shmimg_err *err)
+{
+    SDL_Surface *surface;
+    char why[256];
+    int r = tiffread_decode(fileno(f), size, ceiling, &surface, why,
+                            sizeof why);
+    if (r == TIFFREAD_CUT)
+        *rc = shmimg_fail(err, SHMIMG_ENOTIMAGE, "%s (truncated: %s)", path,
+                          why);
+    else if (r != TIFFREAD_DECODED && refused)
+        *rc = shmimg_fail(err, SHMIMG_ETOOBIG,
+                          "%s: image too large: decoding it needs more than "
+                          "%zu bytes, over the limit of %llu pixels "
+                          "(SHMIMG_MAX_PIXELS); refused before allocating",
+                          path, ceiling,
+                          (unsigned long long)image_max_pixels());
+    else if (r != TIFFREAD_DECODED)
+        *rc = shmimg_fail(err, SHMIMG_ENOTIMAGE,
+                          "%s (libtiff cannot decode it: %s)", path, why);
+    return r == TIFFREAD_DECODED ? surface : NULL;
+}
+
+int image_load(const char *path, SDL_Surface **out, shmimg_err *err)
+{
+    *out = NULL;
+    FILE *f = NULL; /* until a decoder takes it */
+    SDL_Surface *surface = NULL;
+    uint64_t size;
+    /* A bad limit is an error here too, so that no caller can miss it. */
+    int rc = image_check_settings(err);
+    if (rc == 0)
+        rc = image_open(path, &f, &size, err);
     if (rc < 0)
         goto out;
-    fd = -1; /* f has it */
 
     probe_info info;
     if (probe_image(f, &info) < 0)
@@ -378,39 +469,58 @@ int image_load(const char *path, SDL_Surface **out, shmimg_err *err)
         if (rc < 0)
             goto out;
     }
-    rewind(f);
-    if (probe_truncated(f) == 1) {
+    /* libtiff's RGBA reader sets a CMYK image's alpha to 255: there is
+     * nothing to put back. */
+    if (info.format == PROBE_TIFF && info.tiff_photometric == 5 &&
+        info.tiff_alpha) {
         rc = shmimg_fail(err, SHMIMG_ENOTIMAGE,
-                         "%s (truncated: the JPEG data stops before its "
-                         "end-of-image marker)",
+                         "%s (a CMYK TIFF with alpha: libtiff's RGBA reader "
+                         "drops the alpha)",
                          path);
         goto out;
     }
+    /* A cut file is refused before decoding where the header gave the
+     * size. Where it did not (TGA, SVG, ICO, PCX), the allocation ceiling
+     * speaks first: a bomb is a short file too, and "too large" is what
+     * its reader needs to hear. That check comes after the decode. */
+    bool sized = info.width > 0;
+    if (sized && (rc = image_check_whole(path, f, size, &info, err)) < 0)
+        goto out;
     rewind(f);
     image_limit_allocations();
-    SDL_RWops *rw = SDL_RWFromFP(f, SDL_TRUE);
-    if (!rw) {
-        rc = shmimg_fail(err, SHMIMG_ESYS, "%s: %s", path, SDL_GetError());
-        goto out;
-    }
-    f = NULL; /* rw has it, and IMG_LoadTyped_RW closes rw */
-    /* The extension is a hint, as in IMG_Load: TGA has no magic number. */
-    const char *dot = strrchr(path, '.');
-    const char *slash = strrchr(path, '/');
-    const char *ext = dot && (!slash || dot > slash) ? dot + 1 : NULL;
     refused = false;
-    surface = IMG_LoadTyped_RW(rw, 1, ext);
-    if (!surface && refused)
-        rc = shmimg_fail(err, SHMIMG_ETOOBIG,
-                         "%s: image too large: decoding it needs more than "
-                         "%zu bytes, over the limit of %llu pixels "
-                         "(SHMIMG_MAX_PIXELS); refused before allocating",
-                         path, ceiling, (unsigned long long)image_max_pixels());
-    else if (!surface)
-        rc = shmimg_fail(err, SHMIMG_ENOTIMAGE,
-                         "%s (SDL_image cannot decode it: %s)", path,
-                         IMG_GetError());
-    else
+    FILE *again = NULL; /* the file for the check after the decode */
+    if (!sized) {
+        /* Above the standard streams, as every fd of ours. */
+        int copy = fcntl(fileno(f), F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+        if (copy < 0 || !(again = fdopen(copy, "rb"))) {
+            rc = shmimg_fail(err, SHMIMG_ESYS, "%s: %s", path,
+                             strerror(errno));
+            if (copy >= 0)
+                close(copy);
+            goto out;
+        }
+    }
+    if (info.format == PROBE_TIFF) {
+        surface = decode_tiff(path, f, size, &rc, err);
+    } else {
+        surface = decode_sdl(path, f, &rc, err);
+        f = NULL; /* closed by SDL_image */
+    }
+    if (again) {
+        /* The truncation is the clearer word, also where the reader
+         * failed ("Error reading from datastream"). */
+        if (rc != SHMIMG_ETOOBIG) {
+            int cut = image_check_whole(path, again, size, &info, err);
+            if (cut < 0) {
+                SDL_FreeSurface(surface);
+                surface = NULL;
+                rc = cut;
+            }
+        }
+        fclose(again);
+    }
+    if (surface)
         rc = check_pixels(path, (uint64_t)surface->w, (uint64_t)surface->h,
                           "", err);
     if (rc == 0)
@@ -423,8 +533,6 @@ out:
     SDL_FreeSurface(surface);
     if (f)
         fclose(f);
-    if (fd >= 0)
-        close(fd);
     return rc;
 }
 

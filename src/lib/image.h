@@ -10,10 +10,18 @@
  *     header before decoding where the format allows, so that a small file
  *     that declares a huge image is refused before the memory is allocated.
  *     It also refuses anything while SHMIMG_MAX_PIXELS is set wrong.
+ *   - It refuses a file cut short, "PATH (truncated: what is missing)",
+ *     wherever the format tells (truncated.h): JPEG, PNG, GIF (a still or
+ *     an animation: the message counts the whole frames), BMP, ICO, TGA,
+ *     TIFF, WEBP, QOI, PCX, SVG, XPM; PNM's reader refuses a cut file
+ *     itself ("file truncated"). Nothing of a cut file is published.
+ *   - TIFFs are decoded with libtiff directly (tiffread.h), straight
+ *     alpha exactly as stored; the rest with SDL_image.
  *   - It corrects what SDL_image 2.6 misreads: CMYK and YCCK JPEGs (given
- *     as raw C,M,Y,K bytes), TIFFs with alpha (given premultiplied), grey
- *     PNGs with a transparent grey level (tRNS; given as garbage RGB565);
- *     it refuses CMYK TIFFs with alpha, whose alpha SDL_image drops.
+ *     as raw C,M,Y,K bytes), grey PNGs with a transparent grey level
+ *     (tRNS; given as garbage RGB565); TIFFs with associated alpha
+ *     (premultiplied) are un-premultiplied; it refuses CMYK TIFFs with
+ *     alpha, whose alpha libtiff's RGBA reader drops.
  *   - image_publish converts the pixels into the segment's canonical
  *     format (RGBA8, layout.h) straight into the shared payload, in one pass
  *     under the lock. Indexed (palette) and colour-keyed images are first
@@ -21,15 +29,18 @@
  *   - A failed load or publish leaves the published image as it was.
  *   - image_pull returns a surface in SDL_PIXELFORMAT_RGBA32 that equals
  *     SDL_ConvertSurfaceFormat(image_load(file), SDL_PIXELFORMAT_RGBA32)
- *     byte for byte; that is IMG_Load(file) but for the corrections above.
+ *     byte for byte; that is IMG_Load(file) but for the corrections and
+ *     the TIFF reader above.
  */
 #ifndef SHMIMG_IMAGE_H
 #define SHMIMG_IMAGE_H
 
+#include "probe.h"
 #include "segment.h"
 
 #include <SDL.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Default of the pixel limit: 16384 x 16384 (a 1 GiB payload). */
 #define IMAGE_DEFAULT_MAX_PIXELS (UINT64_C(16384) * 16384)
@@ -58,6 +69,28 @@ size_t image_limit_allocations(void);
 /* Reads the image size declared in path's header, without decoding.
  * Returns: 0 and *width, *height (pixels); -1 for unknown formats. */
 int image_probe_file(const char *path, int *width, int *height);
+
+/* Opens path for reading as image_load does: without waiting on a FIFO,
+ * and only a non-empty regular file (checked on the descriptor opened).
+ * Returns: 0, *f (at offset 0; the caller closes it) and *size (bytes);
+ * SHMIMG_ENOTIMAGE "PATH (why)" for a directory, a non-regular or an
+ * empty file; SHMIMG_EPERM, SHMIMG_ESYS. */
+int image_open(const char *path, FILE **f, uint64_t *size, shmimg_err *err);
+
+/* The extension of path's last component, without the dot, or NULL. */
+const char *image_extension(const char *path);
+
+/* Checks that f (path, size bytes, probed as *info) is not cut short
+ * (truncated.h). Moves f. Returns: 0, or SHMIMG_ENOTIMAGE "PATH
+ * (truncated: what is missing)". */
+int image_check_whole(const char *path, FILE *f, uint64_t size,
+                      const probe_info *info, shmimg_err *err);
+
+/* Whether path is a file cut short, for a caller that wants to say so in
+ * its own words after image_load or image_load_animation refused it.
+ * Returns: 1 with why set (what is missing, as in image_load's message);
+ * 0 when whole, unreadable, or of a format these checks do not know. */
+int image_truncated(const char *path, char *why, size_t why_size);
 
 /* Decodes path into *out (owned by the caller). For SHMIMG_ENOTIMAGE the
  * message is "PATH (why)", to follow a "not an image: " of the caller's.

@@ -60,10 +60,4 @@ typedef struct probe_info {
  * (unknown format: let the decoder decide). */
 int probe_image(FILE *f, probe_info *info);
 
-/* Looks for the end of the data where a decoder would not: a JPEG whose
- * entropy-coded data stops before its end-of-image marker decodes "fine"
- * in libjpeg, padded with grey. Reads the whole file from the current
- * position. Returns: 1 when f is a truncated JPEG, 0 otherwise. */
-int probe_truncated(FILE *f);
-
 #endif

@@ -113,8 +113,14 @@ WD=$(window_of $D) || exit 1
 for _ in $(seq 50); do
   [[ "$(colour "$WD")" =~ ^(red|green|blue)$ ]] && break; sleep 0.1
 done
+# Sample until every frame was seen (a loaded machine takes a screenshot
+# slowly and irregularly: a fixed number of samples can miss one).
 seen=""
-for _ in $(seq 10); do seen+=" $(colour "$WD")"; sleep 0.2; done
+for _ in $(seq 300); do
+  seen+=" $(colour "$WD")"
+  grep -qw red <<<"$seen" && grep -qw green <<<"$seen" && grep -qw blue <<<"$seen" && break
+  sleep 0.1
+done
 for want in red green blue; do
   grep -qw "$want" <<<"$seen" || fail "the CLI's animation never showed $want: $seen"; ok
 done

@@ -101,13 +101,13 @@ convert shot.png -crop 520x420+$((cx - 20))+$((cy - 50)) +repage wayland.png
 # press_until KEY PATTERN: presses KEY through Weston's seat until the
 # window logs PATTERN. A key pressed while the compositor is still giving
 # the window the keyboard (after the click; slow in a sanitizer build) is
-# lost, not queued, so it is pressed again (after 5 s: never twice for a
-# press that did arrive).
+# lost, not queued, so it is pressed again (after 10 s: never twice for a
+# press that did arrive, even on a loaded machine).
 press_until() {
   local try
-  for try in 1 2 3 4; do
+  for try in 1 2 3 4 5 6; do
     xdotool windowfocus --sync "$XW" key "$1"
-    for _ in $(seq 50); do grep -Eq -- "$2" a.log && { ok; return; }; sleep 0.1; done
+    for _ in $(seq 100); do grep -Eq -- "$2" a.log && { ok; return; }; sleep 0.1; done
   done
   fail "no /$2/ in a.log after pressing $1 $try times"
 }

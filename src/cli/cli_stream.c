@@ -373,17 +373,26 @@ typedef struct follower {
     shmimg_err err;
 } follower;
 
+/* --wait S of a follower: how long it waits for a segment or a new frame
+ * before it ends, in ms; -1 (for ever) without, or past INT32_MAX. */
+static int follow_idle_ms(const opts *o)
+{
+    return o->wait_s > 0 && o->wait_s * 1000 < INT32_MAX
+               ? (int)(o->wait_s * 1000)
+               : -1;
+}
+
 /* Waits for a frame newer than the last one written (any, first).
  * Returns: 1 a frame is there; 0 the follow ends (signal, removal, idle
  * for --wait); an error code. */
 static int next_frame(follower *f, uint32_t *seen)
 {
-    int64_t idle_ms = f->o->wait_s > 0 ? (int64_t)(f->o->wait_s * 1000) : -1;
+    int idle_ms = follow_idle_ms(f->o);
     for (;;) {
         if (atomic_load(&quit_asked) || f->removed)
             return 0;
         uint32_t now;
-        int rc = seg_wait(f->s, *seen, idle_ms > INT32_MAX ? -1 : (int)idle_ms,
+        int rc = seg_wait(f->s, *seen, idle_ms,
                           &quit_asked, &now, &f->err);
         if (rc == 0) {
             *seen = now;
@@ -578,10 +587,7 @@ int stream_follow(const opts *o)
     follower f = {.o = o};
     /* Like --wait, a follower may come first: it waits for the publisher
      * to make the segment (a reader never does). */
-    int idle_ms = o->wait_s > 0 && o->wait_s * 1000 < INT32_MAX
-                      ? (int)(o->wait_s * 1000)
-                      : -1;
-    int rc = attach_reader_waiting(o->key, idle_ms, &f.s, &f.err);
+    int rc = attach_reader_waiting(o->key, follow_idle_ms(o), &f.s, &f.err);
     if (rc == SHMIMG_ECANCELED || rc == SHMIMG_ETIMEDOUT)
         rc = 0; /* a quit signal, or idle, before any segment: f.s NULL */
     if (rc < 0)

@@ -57,11 +57,12 @@ echo "Xvfb on $DISPLAY, renderer ${SDL_RENDER_DRIVER:-default}"
 
 # ---- helpers ----------------------------------------------------------------
 # wait_log FILE PATTERN: the window printed PATTERN (grep -E) after what
-# the previous wait_log on FILE matched; 20 s at most.
+# the previous wait_log on FILE matched; 60 s at most (a wait for what the
+# window says, not a measure of speed: ASan on a loaded 2-core machine is slow).
 declare -A seen_lines
 wait_log() {
   local from=${seen_lines[$1]:-0} n
-  for _ in $(seq 400); do
+  for _ in $(seq 1200); do
     n=$(tail -n +$((from + 1)) "$1" | grep -En -m1 -- "$2" | cut -d: -f1)
     if [ -n "$n" ]; then seen_lines[$1]=$((from + n)); return 0; fi
     sleep 0.05

@@ -8,6 +8,7 @@
 struct live {
     seg *seg;      /* the segment watched, or NULL: waiting for key */
     char key[SEG_KEY_MAX + 1];
+    uint32_t seen; /* the generation the app already knows of */
     Uint32 event_type;
     atomic_bool stop;
     atomic_bool done;
@@ -35,7 +36,7 @@ static int watch_key(void *arg)
 static int watch(void *arg)
 {
     live *l = arg;
-    uint32_t seen = seg_generation(l->seg);
+    uint32_t seen = l->seen;
     for (;;) {
         uint32_t now;
         int rc = seg_wait(l->seg, seen, LIVE_CHECK_MS, &l->stop, &now, NULL);
@@ -65,6 +66,10 @@ static live *start(seg *s, const char *key, Uint32 event_type)
         return NULL;
     }
     l->seg = s;
+    /* Read here, not in the thread: a frame published between this call
+     * and the thread's first look would otherwise count as already seen,
+     * while the app, which looked before, never heard of it. */
+    l->seen = s ? seg_generation(s) : 0;
     SDL_strlcpy(l->key, key ? key : "", sizeof l->key);
     l->event_type = event_type;
     atomic_init(&l->stop, false);

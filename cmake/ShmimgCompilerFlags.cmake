@@ -15,25 +15,35 @@ if(SHMIMG_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
     message(FATAL_ERROR "SHMIMG_FUZZ needs clang (-DCMAKE_C_COMPILER=clang-14)")
   endif()
-  set(SHMIMG_SANITIZE "address;undefined;fuzzer-no-link" CACHE STRING "" FORCE)
+endif()
+# The sanitizers in effect: SHMIMG_SANITIZE as set, and for the fuzzer
+# always ASan, UBSan and libFuzzer's coverage (the cache keeps what the
+# user chose).
+if(SHMIMG_FUZZ)
+  set(shmimg_sanitizers "address;undefined;fuzzer-no-link")
+else()
+  set(shmimg_sanitizers "${SHMIMG_SANITIZE}")
 endif()
 
 function(shmimg_target_flags target)
+  # Every source is written for Linux (memfd, futex, pidfd, ppoll...): one
+  # feature macro for all, here rather than in each file or target.
+  target_compile_definitions(${target} PRIVATE _GNU_SOURCE)
   target_compile_options(${target} PRIVATE
     -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
     -Wpointer-arith -Wformat=2 -Wvla)
   if(SHMIMG_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
-  if(SHMIMG_SANITIZE)
-    list(JOIN SHMIMG_SANITIZE "," san)
+  if(shmimg_sanitizers)
+    list(JOIN shmimg_sanitizers "," san)
     target_compile_options(${target} PRIVATE
       -fsanitize=${san} -fno-omit-frame-pointer -fno-sanitize-recover=all)
     target_link_options(${target} PRIVATE -fsanitize=${san})
     # GCC's ThreadSanitizer does not model atomic_thread_fence and warns
     # (-Wtsan) at the seqlock's fences (segment.c). Its readers and writers
     # are other processes, which TSan cannot see anyway; the fences stay.
-    if("thread" IN_LIST SHMIMG_SANITIZE AND CMAKE_C_COMPILER_ID STREQUAL "GNU"
+    if("thread" IN_LIST shmimg_sanitizers AND CMAKE_C_COMPILER_ID STREQUAL "GNU"
        AND CMAKE_C_COMPILER_VERSION VERSION_GREATER_EQUAL 12)
       target_compile_options(${target} PRIVATE -Wno-tsan)
     endif()

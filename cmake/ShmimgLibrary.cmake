@@ -3,10 +3,11 @@
 # Python module. Included by the top-level CMakeLists.txt after the internal
 # targets (shmimg_core's objects are libshmimg's core).
 #
-# Public headers live in src/include (PUBLIC include directory, installed);
-# src/lib and src/public are PRIVATE: layout.h, segment.h and the rest of
-# src/lib are never installed nor seen by a consumer; src/lib/private
-# (futex.h, guard.h, shlock.h) is private even to the executables.
+# Public headers live in src/libshmimg/include (PUBLIC include directory,
+# installed); src/core and src/libshmimg are PRIVATE: layout.h, segment.h
+# and the rest of src/core are never installed nor seen by a consumer;
+# src/core/private (futex.h, guard.h, shlock.h) is private even to the
+# executables.
 
 option(SHMIMG_STATIC_LIBRARY
   "Build libshmimg and libshmimg-sdl as static libraries instead of shared" OFF)
@@ -19,19 +20,19 @@ else()
 endif()
 
 add_library(libshmimg ${shmimg_lib_type}
-  src/public/api.c src/public/json.c $<TARGET_OBJECTS:shmimg_core>)
+  src/libshmimg/api.c src/libshmimg/json.c $<TARGET_OBJECTS:shmimg_core>)
 add_library(shmimg::shmimg ALIAS libshmimg)
 set_target_properties(libshmimg PROPERTIES
   OUTPUT_NAME shmimg EXPORT_NAME shmimg
   VERSION ${SHMIMG_SOVERSION}.${PROJECT_VERSION_MINOR}.${PROJECT_VERSION_PATCH}
   SOVERSION ${SHMIMG_SOVERSION}
   C_VISIBILITY_PRESET hidden POSITION_INDEPENDENT_CODE ON
-  PUBLIC_HEADER src/include/shmimg.h)
+  PUBLIC_HEADER src/libshmimg/include/shmimg.h)
 target_include_directories(libshmimg
-  PUBLIC $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/src/include>
+  PUBLIC $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/src/libshmimg/include>
          $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
-  PRIVATE src/lib src/public)
-target_compile_definitions(libshmimg PRIVATE _GNU_SOURCE SHMIMG_BUILDING
+  PRIVATE src/core src/libshmimg)
+target_compile_definitions(libshmimg PRIVATE SHMIMG_BUILDING
   SHMIMG_VERSION="${PROJECT_VERSION}")
 target_link_libraries(libshmimg PRIVATE Threads::Threads)
 
@@ -39,16 +40,16 @@ shmimg_target_flags(libshmimg)
 
 # The optional SDL part: surfaces and image files in and out, over the
 # public API only.
-add_library(shmimg_sdl ${shmimg_lib_type} src/public/sdl.c)
+add_library(shmimg_sdl ${shmimg_lib_type} src/libshmimg/sdl.c)
 add_library(shmimg::sdl ALIAS shmimg_sdl)
 set_target_properties(shmimg_sdl PROPERTIES
   OUTPUT_NAME shmimg-sdl EXPORT_NAME sdl
   VERSION ${SHMIMG_SOVERSION}.${PROJECT_VERSION_MINOR}.${PROJECT_VERSION_PATCH}
   SOVERSION ${SHMIMG_SOVERSION}
   C_VISIBILITY_PRESET hidden POSITION_INDEPENDENT_CODE ON
-  PUBLIC_HEADER src/include/shmimg_sdl.h)
+  PUBLIC_HEADER src/libshmimg/include/shmimg_sdl.h)
 target_include_directories(shmimg_sdl
-  PUBLIC $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/src/include>
+  PUBLIC $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/src/libshmimg/include>
          $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 target_compile_definitions(shmimg_sdl PRIVATE SHMIMG_BUILDING)
 target_link_libraries(shmimg_sdl PUBLIC libshmimg SDL2::SDL2
@@ -74,7 +75,7 @@ if(NOT SHMIMG_STATIC_LIBRARY)
     target_link_options(${t} PRIVATE
       LINKER:--version-script=${CMAKE_CURRENT_SOURCE_DIR}/cmake/libshmimg.map)
     # clang leaves a sanitizer's runtime to the executable: undefined here.
-    if(NOT SHMIMG_SANITIZE)
+    if(NOT shmimg_sanitizers)
       target_link_options(${t} PRIVATE LINKER:--no-undefined)
     endif()
     set_property(TARGET ${t} APPEND PROPERTY LINK_DEPENDS

@@ -1,4 +1,4 @@
-/* sdl.c - libshmimg-sdl (src/include/shmimg_sdl.h), over the public API
+/* sdl.c - libshmimg-sdl (src/libshmimg/include/shmimg_sdl.h), over the public API
  * only: what it cannot do with shmimg_publish and shmimg_pull it does not
  * do. */
 #include "shmimg_sdl.h"

@@ -1,5 +1,5 @@
-/* api.c - libshmimg's public API (src/include/shmimg.h): a thin layer over
- * the segment (src/lib/segment.h) that translates its codes into the
+/* api.c - libshmimg's public API (src/libshmimg/include/shmimg.h): a thin layer over
+ * the segment (src/core/segment.h) that translates its codes into the
  * public ones, keeps the last message per thread, converts pixel formats
  * on publish and row pitches on pull. Everything here but the shmimg_*
  * functions is static; the library is built with -fvisibility=hidden, so

@@ -42,7 +42,7 @@ typedef struct shmimg_err {
 } shmimg_err;
 
 /* Returns: a short, static description of code. The public header's
- * shmimg_strerror (src/include/shmimg.h) describes the public codes; this
+ * shmimg_strerror (src/libshmimg/include/shmimg.h) describes the public codes; this
  * internal one keeps the double underscore of hidden names, and the macro
  * keeps the internal callers' spelling. */
 const char *shmimg__strerror(int code);

@@ -97,7 +97,7 @@
         int rc_ = (expr);                                                    \
         if (rc_ != (want)) {                                                 \
             fprintf(stderr, "%s:%d: %s returned %d (%s), wanted %d: %s\n",   \
-                    __FILE__, __LINE__, #expr, rc_, shmimg_strerror(rc_),    \
+                    __FILE__, __LINE__, #expr, rc_, seg_strerror(rc_),    \
                     (int)(want), (errp)->msg);                               \
             exit(1);                                                         \
         }                                                                    \

@@ -26,7 +26,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 
-static shmimg_err err;
+static seg_err err;
 
 typedef struct shape {
     uint32_t w, h, id;
@@ -223,7 +223,7 @@ static int full(void)
     uint8_t *px;
     uint32_t pitch;
     CHECK_RC(seg_write_begin(s, big.w, big.h, "big", &px, &pitch, &err),
-             SHMIMG_ENOSPACE, &err);
+             SEG_ENOSPACE, &err);
     CHECK_STR_HAS(err.msg, "no space left");
     printf("publish of 4 MiB into a 2 MiB %s: %s\n",
            mounted ? "tmpfs" : "file-size limit", err.msg);
@@ -297,7 +297,7 @@ static int load_worker(void *arg)
             }
             seg_image img;
             int rc = seg_pull(s, buf, cap, &img, &err);
-            if (rc == SHMIMG_EEMPTY)
+            if (rc == SEG_EEMPTY)
                 continue;
             CHECK_RC(rc, 0, &err);
             long id = pattern_verify(buf, img.pitch, img.width, img.height);

@@ -25,7 +25,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-static shmimg_err err;
+static seg_err err;
 static char path[SEG_PATH_MAX];
 
 /* A valid header of a w x h image: one buffer, holding frame 1, the
@@ -183,96 +183,96 @@ static void make_other_user(const char *p)
 #define PAST_END (-1000) /* a payload 1000 bytes long, whatever it says */
 
 static const hostile_case cases[] = {
-    {"short", SHMIMG_ECORRUPT,
+    {"short", SEG_ECORRUPT,
      "shorter than the 4096-byte segment header", .make = make_short},
-    {"empty", SHMIMG_ECORRUPT,
+    {"empty", SEG_ECORRUPT,
      "shorter than the 4096-byte segment header", .make = make_empty},
-    {"payload-past-end", SHMIMG_ECORRUPT,
+    {"payload-past-end", SEG_ECORRUPT,
      "corrupt segment header: payload area 4096\\+16384 bytes does not fit "
      "in the 5096-byte file",
      64, {{0}}, PAST_END, 0600, NULL},
     /* The header's sizes fit the file, the descriptor's pixels do not. */
-    {"descriptor-past-end", SHMIMG_ECORRUPT,
+    {"descriptor-past-end", SEG_ECORRUPT,
      "corrupt segment header: buffer 0's 16384 bytes at offset 12288 do not "
      "lie inside the 20480-byte file",
      64, {FIELD(buf[0].offset, SHMIMG_HEADER_SIZE + 8192)}, -1, 0600, NULL},
-    {"descriptor-below-payload", SHMIMG_ECORRUPT, /* the header as pixels */
+    {"descriptor-below-payload", SEG_ECORRUPT, /* the header as pixels */
      "corrupt segment header: buffer 0's 16 bytes at offset 0 do not lie "
      "inside the 8192-byte file",
      2, {FIELD(buf[0].offset, 0)}, -1, 0600, NULL},
     /* Every reader names the file's size, not what it had mapped. */
-    {"descriptor-below-payload-big", SHMIMG_ECORRUPT,
+    {"descriptor-below-payload-big", SEG_ECORRUPT,
      "corrupt segment header: buffer 0's 16384 bytes at offset 0 do not lie "
      "inside the 20480-byte file",
      64, {FIELD(buf[0].offset, 0)}, -1, 0600, NULL},
-    {"descriptor-unaligned", SHMIMG_ECORRUPT,
+    {"descriptor-unaligned", SEG_ECORRUPT,
      "corrupt segment header: buffer 0's 16 bytes at offset 4100 do not lie "
      "inside",
      2, {FIELD(buf[0].offset, SHMIMG_HEADER_SIZE + 4)}, -1, 0600, NULL},
-    {"too-many-buffers", SHMIMG_ECORRUPT,
+    {"too-many-buffers", SEG_ECORRUPT,
      "corrupt segment header: 5 buffers of 4096 bytes do not fit the "
      "20480-byte capacity \\(at most 4 buffers",
      2, {FIELD(buffer_count, 5), FIELD(capacity, 5 * 4096)}, -1, 0600, NULL},
-    {"stride-unaligned", SHMIMG_ECORRUPT,
+    {"stride-unaligned", SEG_ECORRUPT,
      "corrupt segment header: 1 buffers of 100 bytes do not fit the "
      "4096-byte capacity",
      2, {FIELD(buffer_stride, 100)}, -1, 0600, NULL},
-    {"stride-over-capacity", SHMIMG_ECORRUPT, /* 3 x 4096 in 4096 bytes */
+    {"stride-over-capacity", SEG_ECORRUPT, /* 3 x 4096 in 4096 bytes */
      "corrupt segment header: 3 buffers of 4096 bytes do not fit the "
      "4096-byte capacity",
      2, {FIELD(buffer_count, 3)}, -1, 0600, NULL},
-    {"overflow-dims", SHMIMG_ECORRUPT, /* pitch * height wraps in 32 bits */
+    {"overflow-dims", SEG_ECORRUPT, /* pitch * height wraps in 32 bits */
      "corrupt segment header: image size 4294967295x4294967295",
      2, {FIELD(buf[0].width, 0xFFFFFFFFu), FIELD(buf[0].height, 0xFFFFFFFFu),
          FIELD(buf[0].pitch, 4),
          FIELD(buf[0].payload_size, (uint64_t)4 * 0xFFFFFFFFu)},
      -1, 0600, NULL},
-    {"overflow-pitch", SHMIMG_ECORRUPT, /* 2^52: fits u64, not the file */
+    {"overflow-pitch", SEG_ECORRUPT, /* 2^52: fits u64, not the file */
      "corrupt segment header: .*4503599623176192 bytes",
      2, {FIELD(buf[0].width, 1u << 20), FIELD(buf[0].height, 1u << 20),
          FIELD(buf[0].pitch, 0xFFFFFFFCu),
          FIELD(buf[0].payload_size, (uint64_t)0xFFFFFFFCu << 20)},
      -1, 0600, NULL},
-    {"zero-size", SHMIMG_ECORRUPT,
+    {"zero-size", SEG_ECORRUPT,
      "corrupt segment header: image size 0x0",
      2, {FIELD(buf[0].width, 0), FIELD(buf[0].height, 0),
          FIELD(buf[0].payload_size, 0)},
      -1, 0600, NULL},
-    {"negative-size", SHMIMG_ECORRUPT, /* -2 and -8 as signed numbers */
+    {"negative-size", SEG_ECORRUPT, /* -2 and -8 as signed numbers */
      "corrupt segment header: image size 4294967294x4294967288",
      2, {FIELD(buf[0].width, (uint32_t)-2), FIELD(buf[0].height, (uint32_t)-8),
          FIELD(buf[0].pitch, (uint32_t)-8)},
      -1, 0600, NULL},
-    {"bad-magic", SHMIMG_ECORRUPT,
+    {"bad-magic", SEG_ECORRUPT,
      "wrong magic, this is not a shmimg segment",
      2, {{offsetof(shmimg_header, magic) + 6, 2, 0x5858 /* "XX" */}}, -1,
      0600, NULL},
-    {"unknown-version", SHMIMG_EVERSION,
+    {"unknown-version", SEG_EVERSION,
      "unsupported segment layout version 99 \\(this shmimg reads version 2\\)",
      2, {FIELD(layout_version, 99)}, -1, 0600, NULL},
-    {"version-1", SHMIMG_EVERSION,
+    {"version-1", SEG_EVERSION,
      "unsupported segment layout version 1 \\(this shmimg reads version 2\\)",
      .make = make_version_1},
-    {"bad-header-size", SHMIMG_ECORRUPT,
+    {"bad-header-size", SEG_ECORRUPT,
      "corrupt segment header: header size 64",
      2, {FIELD(header_size, 64)}, -1, 0600, NULL},
-    {"unaligned-payload", SHMIMG_ECORRUPT,
+    {"unaligned-payload", SEG_ECORRUPT,
      "corrupt segment header: payload offset 4100",
      2, {FIELD(payload_offset, 4100)}, -1, 0600, NULL},
-    {"unknown-pixel-format", SHMIMG_ECORRUPT,
+    {"unknown-pixel-format", SEG_ECORRUPT,
      "corrupt segment header: unknown pixel format 7",
      2, {FIELD(buf[0].pixel_format, 7)}, -1, 0600, NULL},
-    {"symlink", SHMIMG_ENOTFILE,
+    {"symlink", SEG_ENOTFILE,
      "is a symbolic link; refusing to follow it", .make = make_symlink},
-    {"directory", SHMIMG_ENOTFILE,
+    {"directory", SEG_ENOTFILE,
      "is a directory, not a segment file", .make = make_directory},
-    {"fifo", SHMIMG_ENOTFILE,
+    {"fifo", SEG_ENOTFILE,
      "is a FIFO, not a segment file", .make = make_fifo},
-    {"socket", SHMIMG_ENOTFILE,
+    {"socket", SEG_ENOTFILE,
      "is a socket, not a segment file", .make = make_socket},
-    {"group-writable", SHMIMG_EPERM,
+    {"group-writable", SEG_EPERM,
      "writable by group or others \\(mode 0620\\)", 2, {{0}}, -1, 0620, NULL},
-    {"world-writable", SHMIMG_EPERM,
+    {"world-writable", SEG_EPERM,
      "writable by group or others \\(mode 0602\\)", 2, {{0}}, -1, 0602, NULL},
 };
 enum { ncases = sizeof cases / sizeof cases[0] };
@@ -397,13 +397,13 @@ static void check_case(const hostile_case *c)
     }
     if (rc != c->expect) {
         fprintf(stderr, "%s: reader got %d (%s: %s), wanted %d (%s)\n",
-                c->name, rc, shmimg_strerror(rc), err.msg, c->expect,
-                shmimg_strerror(c->expect));
+                c->name, rc, seg_strerror(rc), err.msg, c->expect,
+                seg_strerror(c->expect));
         exit(1);
     }
     CHECK_STR_HAS(err.msg, "/shmimg-h");
     CHECK(says_(err.msg, c->says));
-    char said[SHMIMG_ERR_MSG_MAX];
+    char said[SEG_ERR_MSG_MAX];
     snprintf(said, sizeof said, "%s", err.msg);
 
     /* info and list read it without touching it. */
@@ -455,7 +455,7 @@ static void check_truncated_under_reader(void)
     if (pid == 0)
         _exit(truncate(cut, SHMIMG_HEADER_SIZE) == 0 ? 0 : 1);
     CHECK_EQ(test_wait(pid), 0);
-    CHECK_RC(seg_pull(s, buf, size, &img, &err), SHMIMG_ECORRUPT, &err);
+    CHECK_RC(seg_pull(s, buf, size, &img, &err), SEG_ECORRUPT, &err);
     CHECK_STR_HAS(err.msg, "truncated by another process");
     printf("%-22s refused: %s\n", "truncated-under-reader", err.msg);
     /* The file we attached to, cut by someone else: the last one out
@@ -480,7 +480,7 @@ static int wait_through_truncation(void *ready)
     CHECK(write(*(int *)ready, "r", 1) == 1);
     double t0 = test_now();
     CHECK_RC(seg_wait(s, seg_generation(s), 10000, NULL, NULL, &err),
-             SHMIMG_ECORRUPT, &err);
+             SEG_ECORRUPT, &err);
     CHECK_STR_HAS(err.msg, "truncated by another process");
     double told = test_now() - t0;
     CHECK_CMP_DBL(told, <, 2.0);
@@ -506,7 +506,7 @@ static int touch_after_truncation(void *arg)
                  &err);
         CHECK(truncate(file, 0) == 0);
         memset(px, 0x66, (size_t)pitch * 64);
-        CHECK_RC(seg_write_end(s, true, &err), SHMIMG_ECORRUPT, &err);
+        CHECK_RC(seg_write_end(s, true, &err), SEG_ECORRUPT, &err);
     } else {
         CHECK(truncate(file, 0) == 0);
     }
@@ -514,16 +514,16 @@ static int touch_after_truncation(void *arg)
     seg_image img;
     switch (step) {
     case 0:
-        CHECK_RC(seg_pull(s, buf, sizeof buf, &img, &err), SHMIMG_ECORRUPT,
+        CHECK_RC(seg_pull(s, buf, sizeof buf, &img, &err), SEG_ECORRUPT,
                  &err);
         break;
     case 1:
         CHECK_RC(seg_write_begin(s, 64, 64, "c.png", &px, &pitch, &err),
-                 SHMIMG_ECORRUPT, &err);
+                 SEG_ECORRUPT, &err);
         break;
     case 3:
         (void)seg_generation(s); /* a bare header load */
-        CHECK_RC(seg_check(s, &err), SHMIMG_ECORRUPT, &err);
+        CHECK_RC(seg_check(s, &err), SEG_ECORRUPT, &err);
         break;
     }
     if (step != 2)
@@ -559,7 +559,7 @@ static int wait_through_rm(void *ready)
     seg *s = publish_small(file, sizeof file);
     CHECK(write(*(int *)ready, "r", 1) == 1);
     CHECK_RC(seg_wait(s, seg_generation(s), 10000, NULL, NULL, &err),
-             SHMIMG_EGONE, &err);
+             SEG_EGONE, &err);
     seg_detach(s);
     return 0;
 }
@@ -671,7 +671,7 @@ static void check_no_frame(const char *name, int expect, const char *says,
     seg_image img;
     CHECK_RC(seg_pull(s, buf, sizeof buf, &img, &err), expect, &err);
     CHECK(says_(err.msg, says));
-    char said[SHMIMG_ERR_MSG_MAX];
+    char said[SEG_ERR_MSG_MAX];
     snprintf(said, sizeof said, "%s", err.msg);
     CHECK_EQ(seg_detach(s), 0);
     seg_status *st = malloc(sizeof *st);
@@ -710,10 +710,10 @@ static void check_other_user(void)
     make_other_user(path);
     fingerprint before = fingerprint_of(path);
     seg *s;
-    CHECK_RC(seg_attach("h", 0, &s, &err), SHMIMG_EPERM, &err);
+    CHECK_RC(seg_attach("h", 0, &s, &err), SEG_EPERM, &err);
     CHECK(says_(err.msg, "/shmimg-h belongs to uid 65534, not to you"));
-    CHECK_RC(seg_attach("h", SEG_CREATE, &s, &err), SHMIMG_EPERM, &err);
-    CHECK_RC(seg_remove("h", NULL, &err), SHMIMG_EPERM, &err);
+    CHECK_RC(seg_attach("h", SEG_CREATE, &s, &err), SEG_EPERM, &err);
+    CHECK_RC(seg_remove("h", NULL, &err), SEG_EPERM, &err);
     CHECK(says_(err.msg, "belongs to uid 65534"));
     CHECK_RC(seg_attach("h", SEG_READER, &s, &err), 0, &err);
     CHECK(seg_read_only(s));
@@ -725,10 +725,10 @@ static void check_other_user(void)
     uint8_t *px;
     uint32_t pitch;
     CHECK_RC(seg_write_begin(s, 2, 2, "x.png", &px, &pitch, &err),
-             SHMIMG_EPERM, &err);
+             SEG_EPERM, &err);
     CHECK(says_(err.msg, "belongs to uid 65534 and is shared read-only with "
                          "you; only its owner can publish into it"));
-    CHECK_RC(seg_set_share(s, SEG_SHARE_ALL, &err), SHMIMG_EPERM, &err);
+    CHECK_RC(seg_set_share(s, SEG_SHARE_ALL, &err), SEG_EPERM, &err);
     CHECK_EQ(seg_detach(s), 0);
     check_untouched(&before, path, "other-user");
     printf("%-22s refused to owners, publishers and rm; read read-only; "
@@ -763,11 +763,11 @@ int main(int argc, char **argv)
     check_rm_under_waiter();
     check_dead_temp_files();
     check_garbage_lock_word();
-    check_no_frame("latest-at-empty", SHMIMG_EEMPTY,
-                   "nothing has been published", SHMIMG_EEMPTY,
+    check_no_frame("latest-at-empty", SEG_EEMPTY,
+                   "nothing has been published", SEG_EEMPTY,
                    latest_at_empty);
-    check_no_frame("dead-writer", SHMIMG_EINCOMPLETE,
-                   "the publisher stopped while writing", SHMIMG_EINCOMPLETE,
+    check_no_frame("dead-writer", SEG_EINCOMPLETE,
+                   "the publisher stopped while writing", SEG_EINCOMPLETE,
                    dead_writer);
     check_other_user();
     test_dir_remove(dir);

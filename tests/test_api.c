@@ -15,7 +15,6 @@
  */
 #include "check.h"
 #include "pattern.h"
-#undef shmimg_strerror /* errors.h's internal one: here the public one */
 #include "shmimg_sdl.h"
 
 #include <fcntl.h>

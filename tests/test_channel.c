@@ -19,7 +19,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-static shmimg_err err;
+static seg_err err;
 
 /* Publishes a w x h frame whose pixels say its frame number.
  * Returns: that frame number. */
@@ -68,7 +68,7 @@ static int stopped_reader(void *arg)
     raise(SIGSTOP);
     /* Continued: the publisher went on meanwhile. */
     seg_copy_out(s, half + n / 2, v.pixels + n / 2, n - n / 2);
-    CHECK_RC(seg_read_end(s, &v, &err), SHMIMG_ELAPPED, &err);
+    CHECK_RC(seg_read_end(s, &v, &err), SEG_ELAPPED, &err);
     uint64_t newest;
     CHECK_EQ(read(p->from_parent, &newest, sizeof newest), sizeof newest);
     seg_image img;
@@ -185,7 +185,7 @@ static int follower(void *arg)
         /* Best effort: lapped again and again by an unpaced publisher on
          * a busy machine, a follower skips; the next frame is another
          * chance (and the last one stays until the publisher goes). */
-        if (rc == SHMIMG_ELAPPED)
+        if (rc == SEG_ELAPPED)
             continue;
         CHECK_RC(rc, 0, &err);
         check_frame(buf, &img);
@@ -296,7 +296,7 @@ static void test_small_dir(void)
     uint8_t *px;
     uint32_t pitch;
     CHECK_RC(seg_write_begin(s, 1024, 1024, "big", &px, &pitch, &err),
-             SHMIMG_ENOSPACE, &err);
+             SEG_ENOSPACE, &err);
     CHECK_STR_HAS(err.msg, "no space left");
     printf("a 4 MiB frame: %s\n", err.msg);
     size_t size = 600 * 600 * 4;

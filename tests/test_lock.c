@@ -11,7 +11,7 @@
 #include <sched.h>
 #include <sys/mman.h>
 
-static shmimg_err err;
+static seg_err err;
 
 /* A segment holding a 1x1 image: its 4 payload bytes serve as a counter. */
 static void publish_counter(void)
@@ -149,7 +149,7 @@ static void test_live_stopped_holder_kept(void)
     pid_t victim = test_spawn_ready(holder);
     kill(victim, SIGSTOP);
     seg_set_lock_timeout(s, 600);
-    CHECK_RC(seg_lock(s, &err), SHMIMG_ETIMEDOUT, &err);
+    CHECK_RC(seg_lock(s, &err), SEG_ETIMEDOUT, &err);
     CHECK_STR_HAS(err.msg, "locked by pid");
     kill(victim, SIGKILL);
     test_wait(victim);
@@ -236,7 +236,7 @@ static void test_other_pid_namespace(void)
         exit(77);
     }
     seg_set_lock_timeout(s, 600);
-    CHECK_RC(seg_lock(s, &err), SHMIMG_ETIMEDOUT, &err);
+    CHECK_RC(seg_lock(s, &err), SEG_ETIMEDOUT, &err);
     printf("live holder (pid 1 of another PID namespace) kept its lock\n");
     kill(inner, SIGKILL);
     CHECK_EQ(test_wait(outer), 128 + SIGKILL);

@@ -12,7 +12,7 @@
 #include <SDL_image.h>
 #include <dirent.h>
 
-static shmimg_err err;
+static seg_err err;
 
 static int is_image(const struct dirent *d)
 {
@@ -129,9 +129,9 @@ int main(int argc, char **argv)
         snprintf(bad, sizeof bad, "%s/%s", argv[1], names[i]->d_name);
         err.msg[0] = '\0';
         int rc = image_publish_file(s, bad, &err);
-        if (rc != SHMIMG_ENOTIMAGE) {
+        if (rc != SEG_ENOTIMAGE) {
             fprintf(stderr, "%s: publish returned %d (%s), wanted "
-                            "SHMIMG_ENOTIMAGE\n", bad, rc, err.msg);
+                            "SEG_ENOTIMAGE\n", bad, rc, err.msg);
             return 1;
         }
         CHECK_STR_HAS(err.msg, names[i]->d_name);

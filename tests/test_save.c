@@ -19,7 +19,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-static shmimg_err err;
+static seg_err err;
 static char dir[] = "/tmp/shmimg-save.XXXXXX";
 
 static const char *at(const char *name)
@@ -150,34 +150,34 @@ static void test_limits(void)
     CHECK_RC(image_check_output_size(IMAGE_OUT_JPG, 65500, 1, &err), 0, &err);
     CHECK_RC(image_check_output_size(IMAGE_OUT_JPG, 1, 65500, &err), 0, &err);
     CHECK_RC(image_check_output_size(IMAGE_OUT_JPG, 65501, 1, &err),
-             SHMIMG_ETOOBIG, &err);
+             SEG_ETOOBIG, &err);
     CHECK_STR_HAS(err.msg, "65500 pixels per side");
     CHECK_RC(image_check_output_size(IMAGE_OUT_JPG, 1, 65501, &err),
-             SHMIMG_ETOOBIG, &err);
+             SEG_ETOOBIG, &err);
     /* 65500 rows of 196500 bytes: past SDL_image's int offsets. */
     CHECK_RC(image_check_output_size(IMAGE_OUT_JPG, 65500, 65500, &err),
-             SHMIMG_ETOOBIG, &err);
+             SEG_ETOOBIG, &err);
     CHECK_STR_HAS(err.msg, "2 GiB");
     CHECK_RC(image_check_output_size(IMAGE_OUT_PNG, 1000000, 1, &err), 0,
              &err);
     CHECK_RC(image_check_output_size(IMAGE_OUT_PNG, 1000001, 1, &err),
-             SHMIMG_ETOOBIG, &err);
+             SEG_ETOOBIG, &err);
     CHECK_STR_HAS(err.msg, "1000000 pixels per side");
     CHECK_RC(image_check_output_size(IMAGE_OUT_PNG, 1, 1000001, &err),
-             SHMIMG_ETOOBIG, &err);
+             SEG_ETOOBIG, &err);
     CHECK_RC(image_check_output_size(IMAGE_OUT_BMP, 23170, 23170, &err), 0,
              &err);
     CHECK_RC(image_check_output_size(IMAGE_OUT_BMP, 23171, 23171, &err),
-             SHMIMG_ETOOBIG, &err);
+             SEG_ETOOBIG, &err);
     CHECK_STR_HAS(err.msg, "BMP");
     CHECK_RC(image_check_output_size(IMAGE_OUT_PNG, 32768, 16385, &err),
-             SHMIMG_ETOOBIG, &err);
+             SEG_ETOOBIG, &err);
     CHECK_RC(image_check_output_size(IMAGE_OUT_BMP, INT_MAX, INT_MAX, &err),
-             SHMIMG_ETOOBIG, &err);
+             SEG_ETOOBIG, &err);
     CHECK_RC(image_check_output_size(IMAGE_OUT_PNG, 0, 1, &err),
-             SHMIMG_EINVAL, &err);
+             SEG_EINVAL, &err);
     CHECK_RC(image_check_output_size(IMAGE_OUT_UNKNOWN, 1, 1, &err),
-             SHMIMG_EINVAL, &err);
+             SEG_EINVAL, &err);
 }
 
 /* JPEG over 65500 pixels: refused before anything is created (the old
@@ -187,16 +187,16 @@ static void test_jpeg_too_big(void)
 {
     SDL_Surface *wide = image(65501, 1, 1), *tall = image(1, 65501, 2);
     const char *out = at("big.jpg");
-    CHECK_RC(image_save(wide, out, IMAGE_OUT_JPG, 0, &err), SHMIMG_ETOOBIG,
+    CHECK_RC(image_save(wide, out, IMAGE_OUT_JPG, 0, &err), SEG_ETOOBIG,
              &err);
     CHECK_STR_HAS(err.msg, out);
     CHECK_STR_HAS(err.msg, "65500");
     CHECK(!test_file_exists(out));
-    CHECK_RC(image_save(tall, out, IMAGE_OUT_JPG, 0, &err), SHMIMG_ETOOBIG,
+    CHECK_RC(image_save(tall, out, IMAGE_OUT_JPG, 0, &err), SEG_ETOOBIG,
              &err);
     CHECK(!test_file_exists(out));
     put(out, "old");
-    CHECK_RC(image_save(tall, out, IMAGE_OUT_JPG, 0, &err), SHMIMG_ETOOBIG,
+    CHECK_RC(image_save(tall, out, IMAGE_OUT_JPG, 0, &err), SEG_ETOOBIG,
              &err);
     check_content(out, "old");
     CHECK_EQ(leftovers(dir), 0);
@@ -250,7 +250,7 @@ static void test_no_clobber(void)
     const char *out = at("keep.png");
     put(out, "precious");
     CHECK_RC(image_save(sf, out, IMAGE_OUT_PNG, IMAGE_SAVE_NO_CLOBBER, &err),
-             SHMIMG_EEXIST, &err);
+             SEG_EEXIST, &err);
     CHECK_STR_HAS(err.msg, out);
     check_content(out, "precious");
     unlink(out);
@@ -284,10 +284,10 @@ static void test_symlink(void)
     CHECK_EQ(leftovers(dir), 0);
     CHECK_EQ(leftovers(sub), 0);
     CHECK_RC(image_save(sf, link, IMAGE_OUT_BMP, IMAGE_SAVE_NO_CLOBBER, &err),
-             SHMIMG_EEXIST, &err);
+             SEG_EEXIST, &err);
     /* A dangling link is refused, and nothing appears at its target. */
     unlink(target);
-    CHECK_RC(image_save(sf, link, IMAGE_OUT_BMP, 0, &err), SHMIMG_EWRITE,
+    CHECK_RC(image_save(sf, link, IMAGE_OUT_BMP, 0, &err), SEG_EWRITE,
              &err);
     CHECK_STR_HAS(err.msg, "dangling");
     CHECK(!test_file_exists(target));
@@ -301,15 +301,15 @@ static void test_bad_targets(void)
     SDL_Surface *sf = image(4, 4, 6);
     const char *d = at("adir");
     CHECK(mkdir(d, 0700) == 0);
-    CHECK_RC(image_save(sf, d, IMAGE_OUT_PNG, 0, &err), SHMIMG_EWRITE, &err);
+    CHECK_RC(image_save(sf, d, IMAGE_OUT_PNG, 0, &err), SEG_EWRITE, &err);
     CHECK_STR_HAS(err.msg, "is a directory");
     CHECK_EQ(leftovers(dir), 0);
     rmdir(d);
     CHECK_RC(image_save(sf, at("nodir/x.png"), IMAGE_OUT_PNG, 0, &err),
-             SHMIMG_EWRITE, &err);
+             SEG_EWRITE, &err);
     CHECK_STR_HAS(err.msg, "No such file or directory");
     CHECK_RC(image_save(sf, at("x.gif"), IMAGE_OUT_UNKNOWN, 0, &err),
-             SHMIMG_EINVAL, &err);
+             SEG_EINVAL, &err);
     CHECK(!test_file_exists(at("x.gif")));
     SDL_FreeSurface(sf);
 }
@@ -320,7 +320,7 @@ static void test_devices(void)
 {
     SDL_Surface *sf = image(64, 64, 9);
     for (int f = IMAGE_OUT_PNG; f <= IMAGE_OUT_JPG; f++) {
-        CHECK_RC(image_save(sf, "/dev/full", f, 0, &err), SHMIMG_EWRITE, &err);
+        CHECK_RC(image_save(sf, "/dev/full", f, 0, &err), SEG_EWRITE, &err);
         CHECK_STR_HAS(err.msg, "/dev/full: No space left on device");
         CHECK_RC(image_save(sf, "/dev/null", f, 0, &err), 0, &err);
     }
@@ -343,7 +343,7 @@ static void check_failed_saves(const char *d, const char *reason)
         snprintf(out, sizeof out, "%s/full.%s", d, ext[f]);
         put(out, old_text);
         CHECK(chmod(out, 0640) == 0);
-        CHECK_RC(image_save(big, out, f, 0, &err), SHMIMG_EWRITE, &err);
+        CHECK_RC(image_save(big, out, f, 0, &err), SEG_EWRITE, &err);
         CHECK_STR_HAS(err.msg, out);
         CHECK_STR_HAS(err.msg, reason);
         CHECK_STR_HAS(err.msg, "left as it was");
@@ -354,7 +354,7 @@ static void check_failed_saves(const char *d, const char *reason)
         CHECK_EQ(leftovers(d), 0);
         /* A new name: nothing at all is left. */
         snprintf(out, sizeof out, "%s/new.%s", d, ext[f]);
-        CHECK_RC(image_save(big, out, f, 0, &err), SHMIMG_EWRITE, &err);
+        CHECK_RC(image_save(big, out, f, 0, &err), SEG_EWRITE, &err);
         CHECK(!test_file_exists(out));
         CHECK_EQ(leftovers(d), 0);
     }
@@ -430,7 +430,7 @@ static int stdout_child(void *arg)
 static void check_stdout_fails(int fd, image_out_format fmt,
                                const char *reason)
 {
-    stdout_case c = {fd, fmt, SHMIMG_EWRITE, reason};
+    stdout_case c = {fd, fmt, SEG_EWRITE, reason};
     CHECK_EQ(test_wait(test_spawn(stdout_child, &c)), 0);
 }
 

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <sys/stat.h>
 
-static shmimg_err err;
+static seg_err err;
 
 static void publish(seg *s, uint32_t w, uint32_t h, uint32_t id)
 {
@@ -28,16 +28,16 @@ static void test_keys(void)
 {
     CHECK_RC(seg_key_check("shmimg", &err), 0, &err);
     CHECK_RC(seg_key_check("A.b_c-9", &err), 0, &err);
-    CHECK_RC(seg_key_check("", &err), SHMIMG_EKEY, &err);
-    CHECK_RC(seg_key_check(".hidden", &err), SHMIMG_EKEY, &err);
+    CHECK_RC(seg_key_check("", &err), SEG_EKEY, &err);
+    CHECK_RC(seg_key_check(".hidden", &err), SEG_EKEY, &err);
     CHECK_STR_HAS(err.msg, "starts with '.'");
-    CHECK_RC(seg_key_check("a/b", &err), SHMIMG_EKEY, &err);
+    CHECK_RC(seg_key_check("a/b", &err), SEG_EKEY, &err);
     CHECK_STR_HAS(err.msg, "0x2f");
-    CHECK_RC(seg_key_check("sp ace", &err), SHMIMG_EKEY, &err);
+    CHECK_RC(seg_key_check("sp ace", &err), SEG_EKEY, &err);
     char long_key[66];
     memset(long_key, 'k', 65);
     long_key[65] = '\0';
-    CHECK_RC(seg_key_check(long_key, &err), SHMIMG_EKEY, &err);
+    CHECK_RC(seg_key_check(long_key, &err), SEG_EKEY, &err);
     long_key[64] = '\0';
     CHECK_RC(seg_key_check(long_key, &err), 0, &err);
     char path[4096];
@@ -48,13 +48,13 @@ static void test_keys(void)
 static void test_missing_and_empty(void)
 {
     seg *s;
-    CHECK_RC(seg_attach("none", 0, &s, &err), SHMIMG_ENOSEG, &err);
+    CHECK_RC(seg_attach("none", 0, &s, &err), SEG_ENOSEG, &err);
     CHECK_STR_HAS(err.msg, "Unable to attach to shared memory segment. "
                            "Load an image first.");
     CHECK_STR_HAS(err.msg, "'none'");
     CHECK_RC(seg_attach("empty", SEG_CREATE, &s, &err), 0, &err);
     seg_view v;
-    CHECK_RC(seg_read_begin(s, &v, &err), SHMIMG_EEMPTY, &err);
+    CHECK_RC(seg_read_begin(s, &v, &err), SEG_EEMPTY, &err);
     CHECK_STR_HAS(err.msg, "nothing has been published");
     struct stat st;
     CHECK(stat(seg_file(s), &st) == 0);
@@ -100,7 +100,7 @@ static void test_last_detach_removes(void)
     CHECK(test_file_exists(path));
     CHECK_RC(seg_remove("life", NULL, &err), 0, &err); /* ...until removed */
     CHECK(!test_file_exists(path));
-    CHECK_RC(seg_remove("life", NULL, &err), SHMIMG_ENOSEG, &err);
+    CHECK_RC(seg_remove("life", NULL, &err), SEG_ENOSEG, &err);
 }
 
 static int attach_publish_and_hang(void *arg)
@@ -142,7 +142,7 @@ static void test_sigkill_leaves_stale_then_reclaimed(void)
     uint8_t buf[8 * 8 * 4];
     seg_image img;
     int rc = seg_pull(s, buf, sizeof buf, &img, &err);
-    CHECK(rc == SHMIMG_EEMPTY || rc == 0);
+    CHECK(rc == SEG_EEMPTY || rc == 0);
     if (rc == 0)
         CHECK_EQ(pattern_verify(buf, img.pitch, img.width, img.height), 3);
     printf("SIGKILLed publisher: stale file %s (%s)\n",
@@ -211,7 +211,7 @@ static void test_reader_never_removes(void)
     CHECK_EQ(seg_detach(r), 0);
     /* A reader never creates one either. */
     CHECK_RC(seg_attach("crash", SEG_READER | SEG_CREATE, &r, &err),
-             SHMIMG_EINVAL, &err);
+             SEG_EINVAL, &err);
     CHECK(!test_file_exists(path));
     printf("readers of a SIGKILLed publisher's segment: 3 attached, read "
            "and detached; the file stayed\n");
@@ -279,9 +279,9 @@ static int child_of_fork(void *arg)
     uint8_t *px;
     uint32_t pitch;
     CHECK_RC(seg_write_begin(s, 2, 2, "child", &px, &pitch, &err),
-             SHMIMG_EINVAL, &err);
+             SEG_EINVAL, &err);
     CHECK_STR_HAS(err.msg, "a child process attaches its own");
-    CHECK_RC(seg_lock(s, &err), SHMIMG_EINVAL, &err);
+    CHECK_RC(seg_lock(s, &err), SEG_EINVAL, &err);
     uint8_t buf[2 * 2 * 4];
     seg_image img;
     CHECK_RC(seg_pull(s, buf, sizeof buf, &img, &err), 0, &err); /* reads */
@@ -332,12 +332,12 @@ static int publish_later(void *arg)
 static void test_attach_wait(void)
 {
     seg *r;
-    CHECK_RC(seg_attach_wait("later", 100, NULL, &r, &err), SHMIMG_ETIMEDOUT,
+    CHECK_RC(seg_attach_wait("later", 100, NULL, &r, &err), SEG_ETIMEDOUT,
              &err);
     CHECK_STR_HAS(err.msg, "no segment for key 'later'");
     atomic_bool cancel = true;
     CHECK_RC(seg_attach_wait("later", -1, &cancel, &r, &err),
-             SHMIMG_ECANCELED, &err);
+             SEG_ECANCELED, &err);
     pid_t pid = test_spawn(publish_later, NULL);
     CHECK_RC(seg_attach_wait("later", 60000, NULL, &r, &err), 0, &err);
     CHECK_EQ(test_wait(pid), 0);
@@ -377,7 +377,7 @@ static void test_timed_wait(void)
     CHECK_RC(seg_attach("wait", SEG_CREATE, &s, &err), 0, &err);
     double t0 = test_now();
     CHECK_RC(seg_wait(s, seg_generation(s), 200, NULL, NULL, &err),
-             SHMIMG_ETIMEDOUT, &err);
+             SEG_ETIMEDOUT, &err);
     double waited = test_now() - t0;
     printf("timed wait of 200 ms returned after %.3f s\n", waited);
     CHECK_CMP_DBL(waited, >=, 0.2);
@@ -468,7 +468,7 @@ static void test_read_overwritten(void)
         }
         CHECK_EQ(pattern_verify(v.pixels, v.image.pitch, 16, 16), 100);
         publish(s, 16, 16, 200);
-        CHECK_RC(seg_read_end(s, &v, &err), SHMIMG_ELAPPED, &err);
+        CHECK_RC(seg_read_end(s, &v, &err), SEG_ELAPPED, &err);
         CHECK_STR_HAS(err.msg, "overwritten while being read");
         CHECK_RC(seg_read_begin(s, &v, &err), 0, &err); /* the retry */
         CHECK_EQ(v.image.frame, n + 1);
@@ -571,12 +571,12 @@ static void test_killed_mid_publish(void)
     /* A re-layout drops the old frames: a kill then leaves nothing. */
     kill_mid_publish(128);
     double t0 = test_now();
-    CHECK_RC(seg_read_begin(s, &v, &err), SHMIMG_EINCOMPLETE, &err);
+    CHECK_RC(seg_read_begin(s, &v, &err), SEG_EINCOMPLETE, &err);
     CHECK_STR_HAS(err.msg, "the publisher stopped while writing; publish "
                            "again");
     printf("killed right after a re-layout: the reader saw the incomplete "
            "frame after %.3f s\n", test_now() - t0);
-    CHECK_RC(seg_read_begin(s, &v, &err), SHMIMG_EINCOMPLETE, &err);
+    CHECK_RC(seg_read_begin(s, &v, &err), SEG_EINCOMPLETE, &err);
     publish(s, 32, 32, 23); /* the next publish repairs it */
     CHECK_RC(seg_read_begin(s, &v, &err), 0, &err);
     CHECK_EQ(pattern_verify(v.pixels, v.image.pitch, 32, 32), 23);
@@ -589,10 +589,10 @@ static void test_killed_mid_publish(void)
     publish(s, 64, 64, 24);
     CHECK_EQ(seg_buffers(s, NULL), 1);
     kill_mid_publish(64);
-    CHECK_RC(seg_read_begin(s, &v, &err), SHMIMG_EINCOMPLETE, &err);
+    CHECK_RC(seg_read_begin(s, &v, &err), SEG_EINCOMPLETE, &err);
     uint8_t buf[64 * 64 * 4];
     seg_image img;
-    CHECK_RC(seg_pull(s, buf, sizeof buf, &img, &err), SHMIMG_EINCOMPLETE,
+    CHECK_RC(seg_pull(s, buf, sizeof buf, &img, &err), SEG_EINCOMPLETE,
              &err);
     publish(s, 64, 64, 25);
     CHECK_RC(seg_pull(s, buf, sizeof buf, &img, &err), 0, &err);
@@ -622,13 +622,13 @@ static int reader_loop(void *arg)
     while (test_now() < end) {
         seg_image img;
         int rc = seg_pull(s, buf, cap, &img, &err);
-        if (rc == SHMIMG_EINVAL) { /* grew: a bigger buffer, then again */
+        if (rc == SEG_EINVAL) { /* grew: a bigger buffer, then again */
             cap = (size_t)img.payload_size;
             buf = realloc(buf, cap);
             CHECK(buf);
             continue;
         }
-        if (rc == SHMIMG_EEMPTY) {
+        if (rc == SEG_EEMPTY) {
             empty++;
             continue;
         }

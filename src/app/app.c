@@ -109,7 +109,7 @@ typedef struct app {
     bool running;
     Uint32 ev_loaded, ev_live, ev_saved, ev_gone, ev_shrunk, ev_chosen,
         ev_tick;
-    char message[SHMIMG_ERR_MSG_MAX + 128];
+    char message[SEG_ERR_MSG_MAX + 128];
     text_tone message_tone;
     int message_serial;   /* which message the collapse timer is for */
     bool message_expanded;
@@ -192,7 +192,7 @@ static int check_settings(void)
         }
         expanded_ms_setting = (Uint32)ms;
     }
-    shmimg_err err;
+    seg_err err;
     if (image_check_settings(&err) < 0 || seg_dir_check(&err) < 0) {
         char shown[sizeof err.msg * 6];
         escape_display(err.msg, shown, sizeof shown);
@@ -245,7 +245,7 @@ static void vset_status(app *a, text_tone tone, bool log, const char *detail,
     a->message_tone = tone;
     const char *label = tone == TEXT_ERROR ? "error: " : "";
     if (log && detail) {
-        char shown[SHMIMG_ERR_MSG_MAX * 6];
+        char shown[SEG_ERR_MSG_MAX * 6];
         escape_display(detail, shown, sizeof shown);
         fprintf(stderr, "shmimg: %s%s (detail: %s)\n", label, a->message,
                 shown);
@@ -334,7 +334,7 @@ static void update_title(app *a)
 
 /* An error from the library about the segment: in plain words, with the
  * way out where there is one (plain.h); its own words go to stderr. */
-static void say_failure(app *a, const char *what, const shmimg_err *err)
+static void say_failure(app *a, const char *what, const seg_err *err)
 {
     char words[512];
     say_error(a, err->msg, "%s%s", what,
@@ -370,7 +370,7 @@ static void detach(app *a)
 }
 
 /* Attaches (again, if the key now names another file). */
-static int attach(app *a, unsigned flags, shmimg_err *err)
+static int attach(app *a, unsigned flags, seg_err *err)
 {
     if (a->seg && !seg_replaced(a->seg))
         return 0;
@@ -468,7 +468,7 @@ static void release_if_lent(app *a, SDL_Surface **surf)
  * mapping, so a file truncated meanwhile reads as zeros and is reported).
  * A publisher may overwrite the frame during the upload: then it is read
  * again before anything is drawn. */
-static int pull_to_screen(app *a, seg_image *img, shmimg_err *err)
+static int pull_to_screen(app *a, seg_image *img, seg_err *err)
 {
     for (int round = 0; round < SEG_MAX_LAPS; round++) {
         seg_view v;
@@ -477,10 +477,10 @@ static int pull_to_screen(app *a, seg_image *img, shmimg_err *err)
             return rc;
         if (view_upload(a->view, v.pixels, (int)v.image.width,
                         (int)v.image.height, (int)v.image.pitch) < 0)
-            return shmimg_fail(err, SHMIMG_ESYS, "cannot show the frame: %s",
+            return seg_fail(err, SEG_ESYS, "cannot show the frame: %s",
                                SDL_GetError());
         rc = seg_read_end(a->seg, &v, err);
-        if (rc == SHMIMG_ELAPPED)
+        if (rc == SEG_ELAPPED)
             continue;
         if (rc == 0)
             *img = v.image;
@@ -488,8 +488,8 @@ static int pull_to_screen(app *a, seg_image *img, shmimg_err *err)
             view_set_image(a->view, a->shown);
         return rc;
     }
-    return shmimg_fail(err, SHMIMG_ELAPPED, "%s: %s %d times in a row",
-                       seg_file(a->seg), shmimg_strerror(SHMIMG_ELAPPED),
+    return seg_fail(err, SEG_ELAPPED, "%s: %s %d times in a row",
+                       seg_file(a->seg), seg_strerror(SEG_ELAPPED),
                        SEG_MAX_LAPS);
 }
 
@@ -510,13 +510,13 @@ static void watch_publisher(app *a, pid_t pid)
 /* P, Space and live mode: copy the image out of the segment and show it. */
 static void pull(app *a, bool quiet_when_empty)
 {
-    shmimg_err err;
+    seg_err err;
     int rc = attach(a, SEG_READER, &err);
     if (rc < 0) {
         say_failure(a, "", &err);
         /* Nothing under the key yet: notice the segment when a publisher
          * makes it, and say that an image waits for P. */
-        if (rc == SHMIMG_ENOSEG && !a->watch)
+        if (rc == SEG_ENOSEG && !a->watch)
             a->watch = live_start_key(a->key, a->ev_live);
         return;
     }
@@ -524,7 +524,7 @@ static void pull(app *a, bool quiet_when_empty)
     release_if_lent(a, &a->incoming);
     rc = a->live ? pull_to_screen(a, &img, &err)
                  : image_pull(a->seg, &a->incoming, &img, &err);
-    if (rc == SHMIMG_EEMPTY && quiet_when_empty)
+    if (rc == SEG_EEMPTY && quiet_when_empty)
         return;
     if (rc < 0) {
         say_failure(a, "", &err); /* what is on screen stays as it was */
@@ -553,7 +553,7 @@ static void pull(app *a, bool quiet_when_empty)
 /* A decoded file: publish it and show it. */
 static void publish(app *a, loader_result *r)
 {
-    shmimg_err err;
+    seg_err err;
     char what[SHMIMG_NAME_MAX + 32];
     snprintf(what, sizeof what, "Cannot publish %s: ", base_name(r->path));
     if (attach(a, SEG_CREATE, &err) < 0 ||
@@ -596,10 +596,10 @@ static void publish(app *a, loader_result *r)
 static void on_tick(app *a)
 {
     SDL_Surface *frame = player_advance(a->player);
-    shmimg_err err;
+    seg_err err;
     if (!a->seg || image_publish(a->seg, frame, a->shown_name, &err) < 0) {
         if (!a->seg)
-            shmimg_fail(&err, SHMIMG_EGONE, "the window left the segment");
+            seg_fail(&err, SEG_EGONE, "the window left the segment");
         stop_playing(a);
         say_failure(a, "Animation stopped: ", &err);
         update_title(a);
@@ -686,11 +686,11 @@ static void key_live(app *a)
         update_title(a);
         return;
     }
-    shmimg_err err;
+    seg_err err;
     /* Like 'pull --wait': a live window may come first, and waits for a
      * publisher to make the segment (a reader never does). */
     int rc = attach(a, SEG_READER, &err);
-    if (rc < 0 && rc != SHMIMG_ENOSEG) {
+    if (rc < 0 && rc != SEG_ENOSEG) {
         say_failure(a, "Cannot start live mode: ", &err);
         return;
     }
@@ -732,11 +732,11 @@ static void key_save(app *a)
 {
     /* Live mode showed the frame straight from the segment: save the
      * newest one (what is on screen, or the one after it). */
-    shmimg_err err;
+    seg_err err;
     if (a->shown_stale) {
         release_if_lent(a, &a->shown);
         int rc = a->seg ? image_pull(a->seg, &a->shown, NULL, &err)
-                        : shmimg_fail(&err, SHMIMG_EGONE,
+                        : seg_fail(&err, SEG_EGONE,
                                       "the frame on screen came from a "
                                       "segment this window has left");
         if (rc < 0) {
@@ -1038,9 +1038,9 @@ static void on_watch(app *a, int code, uint32_t generation)
     }
     if (code == LIVE_REPLACED) {
         /* 'shmimg rm', or a new file under the key: follow it. */
-        shmimg_err err;
+        seg_err err;
         int rc = attach(a, SEG_READER, &err);
-        if (rc == SHMIMG_ENOSEG) {
+        if (rc == SEG_ENOSEG) {
             /* Removed, and no new file yet: watch for the next one, so
              * that its first image shows (live) or is announced. */
             a->watch = live_start_key(a->key, a->ev_live);
@@ -1280,7 +1280,7 @@ static int parse_options(int argc, char **argv, options *o)
         o->image = argv[optind++];
     if (optind < argc)
         return usage("one IMAGE at most, got also '%s'", argv[optind]);
-    shmimg_err err;
+    seg_err err;
     if (seg_key_check(o->key, &err) < 0)
         return usage("%s", err.msg);
     return 0;

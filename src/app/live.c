@@ -40,16 +40,16 @@ static int watch(void *arg)
     for (;;) {
         uint32_t now;
         int rc = seg_wait(l->seg, seen, LIVE_CHECK_MS, &l->stop, &now, NULL);
-        if (rc == SHMIMG_ECANCELED)
+        if (rc == SEG_ECANCELED)
             break;
         if (rc == 0) {
             seen = now;
             post(l, LIVE_NEW_IMAGE, now);
-        } else if (rc == SHMIMG_EGONE) {
+        } else if (rc == SEG_EGONE) {
             post(l, LIVE_REPLACED, seen); /* the app attaches again, and starts
                                        a watcher on the new file */
             break;
-        } else if (rc == SHMIMG_ECORRUPT) {
+        } else if (rc == SEG_ECORRUPT) {
             post(l, LIVE_BROKEN, seen); /* truncated: nothing more will come */
             break;
         }

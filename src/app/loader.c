@@ -42,13 +42,13 @@ static int decode(void *arg)
     else if (r->rc == 0)
         r->rc = image_load(r->path, &raw, &r->err);
     if (r->rc == 0 && !raw)
-        r->rc = shmimg_fail(&r->err, SHMIMG_ESYS, "%s: out of memory",
+        r->rc = seg_fail(&r->err, SEG_ESYS, "%s: out of memory",
                             r->path);
     if (r->rc == 0) {
         r->surface = SDL_ConvertSurfaceFormat(raw, SDL_PIXELFORMAT_RGBA32, 0);
         SDL_FreeSurface(raw);
         if (!r->surface)
-            r->rc = shmimg_fail(&r->err, SHMIMG_ESYS,
+            r->rc = seg_fail(&r->err, SEG_ESYS,
                                 "%s: cannot convert the image: %s", r->path,
                                 SDL_GetError());
     }

@@ -19,7 +19,7 @@ typedef struct loader_result {
     SDL_Surface *surface; /* RGBA32, or NULL on failure */
     image_anim *anim;     /* an animation (surface is its first frame) */
     int rc;               /* 0 or a negative shmimg status */
-    shmimg_err err;
+    seg_err err;
 } loader_result;
 
 typedef struct loader loader;

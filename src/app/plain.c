@@ -25,7 +25,7 @@ char *plain_file_failure(int code, const char *path, char *buf, size_t size)
     bool is_dir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
     char why[160];
     switch (code) {
-    case SHMIMG_ENOTIMAGE:
+    case SEG_ENOTIMAGE:
         if (is_dir)
             snprintf(buf, size, "%s is a folder: drop an image file", name);
         else if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
@@ -39,16 +39,16 @@ char *plain_file_failure(int code, const char *path, char *buf, size_t size)
             snprintf(buf, size, "%s is not an image shmimg can read (PNG, "
                                 "JPEG, GIF, BMP, TIFF, WebP, ...)", name);
         break;
-    case SHMIMG_ETOOBIG:
+    case SEG_ETOOBIG:
         snprintf(buf, size, "%s is too large to share: over %llu megapixels "
                             "(SHMIMG_MAX_PIXELS sets the limit)", name,
                  (unsigned long long)(image_max_pixels() / 1000000));
         break;
-    case SHMIMG_EPERM:
+    case SEG_EPERM:
         snprintf(buf, size, "Not allowed to read %s", name);
         break;
     default:
-        snprintf(buf, size, "Cannot open %s: %s", name, shmimg_strerror(code));
+        snprintf(buf, size, "Cannot open %s: %s", name, seg_strerror(code));
     }
     return buf;
 }
@@ -57,48 +57,48 @@ char *plain_segment_failure(int code, const char *key, char *buf,
                             size_t size)
 {
     switch (code) {
-    case SHMIMG_ENOSEG:
-    case SHMIMG_EEMPTY:
+    case SEG_ENOSEG:
+    case SEG_EEMPTY:
         snprintf(buf, size, "Nothing published under key %s yet: " WAY_IN
                             ", or wait for another window (L)", key);
         break;
-    case SHMIMG_EINCOMPLETE:
+    case SEG_EINCOMPLETE:
         snprintf(buf, size, "The image under key %s was never finished: its "
                             "publisher stopped while writing it. Publish it "
                             "again", key);
         break;
-    case SHMIMG_ECORRUPT:
-    case SHMIMG_EVERSION:
+    case SEG_ECORRUPT:
+    case SEG_EVERSION:
         snprintf(buf, size, "The shared memory of key %s is %s; 'shmimg rm "
                             "--key %s' removes it", key,
-                 code == SHMIMG_ECORRUPT ? "damaged"
+                 code == SEG_ECORRUPT ? "damaged"
                                          : "from another shmimg version",
                  key);
         break;
-    case SHMIMG_EPERM:
-    case SHMIMG_ENOTFILE:
+    case SEG_EPERM:
+    case SEG_ENOTFILE:
         snprintf(buf, size, "The shared memory of key %s is not ours to use "
                             "(another user's, or not a shmimg file); try "
                             "another key (--key)", key);
         break;
-    case SHMIMG_ETIMEDOUT:
+    case SEG_ETIMEDOUT:
         snprintf(buf, size, "Key %s is busy: another process holds it and "
                             "does not let go; try again", key);
         break;
-    case SHMIMG_ETOOMANY:
+    case SEG_ETOOMANY:
         snprintf(buf, size, "Too many windows and programs use key %s at "
                             "once; close one", key);
         break;
-    case SHMIMG_ENOSPACE:
+    case SEG_ENOSPACE:
         snprintf(buf, size, "No room left in shared memory for this image; "
                             "'shmimg list' shows what takes it");
         break;
-    case SHMIMG_EGONE:
+    case SEG_EGONE:
         snprintf(buf, size, "The shared memory of key %s was removed; "
                             "publish again", key);
         break;
     default:
-        snprintf(buf, size, "Key %s: %s", key, shmimg_strerror(code));
+        snprintf(buf, size, "Key %s: %s", key, seg_strerror(code));
     }
     return buf;
 }

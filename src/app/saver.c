@@ -29,8 +29,8 @@ static void save_new(job *j, saver_result *r)
     strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
     if (!getcwd(r->dir, sizeof r->dir))
         snprintf(r->dir, sizeof r->dir, ".");
-    r->rc = SHMIMG_EEXIST;
-    for (int n = 0; n < 1000 && r->rc == SHMIMG_EEXIST; n++) {
+    r->rc = SEG_EEXIST;
+    for (int n = 0; n < 1000 && r->rc == SEG_EEXIST; n++) {
         if (n == 0)
             snprintf(r->name, sizeof r->name, "shmimg-%s-%s.png", j->key,
                      stamp);

@@ -21,7 +21,7 @@
 
 typedef struct saver_result {
     int rc;               /* 0 or a negative shmimg status */
-    shmimg_err err;
+    seg_err err;
     char name[PATH_MAX];  /* the file written (relative to dir) */
     char dir[PATH_MAX];   /* the working directory it went to */
     int width, height;    /* pixels */

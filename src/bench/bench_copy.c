@@ -25,7 +25,7 @@ typedef struct size2 {
 static const size2 sizes[] = {
     {512, 512, "512x512"}, {1920, 1080, "1920x1080"}, {3840, 2160, "3840x2160"}};
 
-static shmimg_err err;
+static seg_err err;
 
 static void die(const char *what)
 {

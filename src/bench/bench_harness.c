@@ -86,7 +86,7 @@ int live_publish(channel *c, const uint8_t *src, double *ms)
                               memory_order_release);
         futex_wake(&live_ctl->counter, INT_MAX);
     } else {
-        shmimg_err err;
+        seg_err err;
         uint8_t *px;
         uint32_t pitch;
         if (seg_write_begin(c->s, (uint32_t)c->v->width,
@@ -110,7 +110,7 @@ int live_publish(channel *c, const uint8_t *src, double *ms)
 void live_close(channel *c)
 {
     if (c->s && seg_detach(c->s) == 0) {
-        shmimg_err err; /* someone still held it: a reader not yet gone */
+        seg_err err; /* someone still held it: a reader not yet gone */
         seg_remove(LIVE_KEY, NULL, &err);
     }
     c->s = NULL;
@@ -138,7 +138,7 @@ int live_open(channel *c, const video *v, bool bare,
             return live_fail("mmap: %s", strerror(errno));
         }
     } else {
-        shmimg_err err;
+        seg_err err;
         if (seg_attach(LIVE_KEY, SEG_CREATE, &c->s, &err) < 0) {
             c->s = NULL;
             return live_fail("attach: %s", err.msg);
@@ -300,7 +300,7 @@ int live_await_ready(crew *cr, uint32_t n)
 /* Attaches a reader of its own, as a real second process does. */
 static int reader_attach(const channel *c, reader_out *out, seg **s)
 {
-    shmimg_err err;
+    seg_err err;
     *s = NULL;
     if (c->bare)
         return 0;
@@ -332,11 +332,11 @@ int live_follower(const channel *c, int r)
     for (;;) {
         uint64_t frame;
         if (s) {
-            shmimg_err err;
+            seg_err err;
             seg_image img;
             uint32_t now;
             int w = seg_wait(s, seen, -1, &live_ctl->stop, &now, &err);
-            if (w == SHMIMG_ECANCELED)
+            if (w == SEG_ECANCELED)
                 break;
             if (w < 0) {
                 rc = child_fail(out, "seg_wait: %s", err.msg);
@@ -344,7 +344,7 @@ int live_follower(const channel *c, int r)
             }
             seen = now;
             w = seg_pull(s, dst, c->bytes, &img, &err);
-            if (w == SHMIMG_ELAPPED) {
+            if (w == SEG_ELAPPED) {
                 out->lapped++;
                 continue;
             }
@@ -389,7 +389,7 @@ done:
 int live_stopped_reader(const channel *c, int r)
 {
     reader_out *out = &live_ctl->out[r];
-    shmimg_err err;
+    seg_err err;
     seg *s;
     seg_view v;
     uint8_t *dst = malloc(c->bytes / 2);
@@ -432,7 +432,7 @@ int live_puller(const channel *c, int r)
     int64_t start = monotonic_ns();
     uint64_t in_window = 0;
     while (!atomic_load_explicit(&live_ctl->stop, memory_order_relaxed)) {
-        shmimg_err err;
+        seg_err err;
         seg_image img;
         int w = 0;
         if (s)
@@ -443,7 +443,7 @@ int live_puller(const channel *c, int r)
                                                memory_order_acquire) %
                               bare_buffers * c->stride,
                  c->bytes);
-        if (w == SHMIMG_ELAPPED) {
+        if (w == SEG_ELAPPED) {
             out->lapped++;
         } else if (w < 0) {
             rc = child_fail(out, "seg_pull: %s", err.msg);
@@ -496,12 +496,12 @@ int live_window(const channel *c, int r)
     uint32_t seen = seg_generation(s);
     signal_ready();
     for (int k = 0;; k++) {
-        shmimg_err err;
+        seg_err err;
         struct timespec c0, c1;
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
         uint32_t now;
         int w = seg_wait(s, seen, -1, &live_ctl->stop, &now, &err);
-        if (w == SHMIMG_ECANCELED)
+        if (w == SEG_ECANCELED)
             break;
         if (w < 0) {
             rc = child_fail(out, "seg_wait: %s", err.msg);
@@ -514,7 +514,7 @@ int live_window(const channel *c, int r)
             w = image_pull(s, &frame, &img, &err);
             if (w == 0 && SDL_UpdateTexture(tex, NULL, frame->pixels,
                                             frame->pitch) < 0)
-                w = shmimg_fail(&err, SHMIMG_ESYS, "%s", SDL_GetError());
+                w = seg_fail(&err, SEG_ESYS, "%s", SDL_GetError());
         } else {
             seg_view v;
             int laps = 0;
@@ -524,7 +524,7 @@ int live_window(const channel *c, int r)
                     break;
                 SDL_UpdateTexture(tex, NULL, v.pixels, (int)v.image.pitch);
                 w = seg_read_end(s, &v, &err);
-            } while (w == SHMIMG_ELAPPED && ++laps < SEG_MAX_LAPS);
+            } while (w == SEG_ELAPPED && ++laps < SEG_MAX_LAPS);
             out->retries += (uint64_t)laps;
         }
         if (w < 0) {

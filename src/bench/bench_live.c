@@ -307,7 +307,7 @@ static void stopped_row(const bench_opts *o, const video *v,
             snprintf(live_failure, sizeof live_failure, "%s", why);
         for (int r = 0; rc == 0 && r < cr.n; r++) {
             asked++;
-            lapped += live_ctl->out[r].end_rc == SHMIMG_ELAPPED;
+            lapped += live_ctl->out[r].end_rc == SEG_ELAPPED;
         }
     }
     if (opened)

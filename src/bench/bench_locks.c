@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static shmimg_err err;
+static seg_err err;
 
 static void die(const char *what)
 {

@@ -41,7 +41,7 @@
  * raw text that means nothing when the load succeeds. When it fails, the
  * decoder's first line joins our message, escaped like the rest. */
 static int load_quietly(const char *path, SDL_Surface **out,
-                        shmimg_err *err)
+                        seg_err *err)
 {
     fflush(stderr);
     int saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
@@ -62,7 +62,7 @@ static int load_quietly(const char *path, SDL_Surface **out,
     close(capture);
     said[n > 0 ? n : 0] = '\0';
     said[strcspn(said, "\n")] = '\0';
-    if (rc < 0 && said[0] && rc != SHMIMG_ESETTING) {
+    if (rc < 0 && said[0] && rc != SEG_ESETTING) {
         size_t len = strlen(err->msg);
         snprintf(err->msg + len, sizeof err->msg - len,
                  "; the decoder said: %s", said);
@@ -99,7 +99,7 @@ static int cmd_publish(int argc, char **argv)
     const char *path = argv[optind];
     if (o.raw)
         return stream_publish(&o, path);
-    shmimg_err err;
+    seg_err err;
 
     /* Decode before attaching: a bad file must not create a segment, and a
      * signal during the decode ends us with nothing made. An animation
@@ -166,10 +166,10 @@ static int cmd_publish(int argc, char **argv)
     snprintf(file, sizeof file, "%s", seg_file(s));
     /* Someone may have cut or removed the file while we waited. */
     rc = seg_check(s, &err);
-    if (rc == SHMIMG_ECORRUPT)
+    if (rc == SEG_ECORRUPT)
         status = failure(&err, NULL);
     int removed = seg_detach(s);
-    if (rc == SHMIMG_EGONE)
+    if (rc == SEG_EGONE)
         say("detached; %s had been removed or replaced meanwhile", file);
     else if (removed)
         say("detached; removed %s (last user)", file);
@@ -183,7 +183,7 @@ static int cmd_publish(int argc, char **argv)
  * so we wait for a publisher to. A new file under the key (after 'shmimg
  * rm', or when its publishers all left) is followed, and any image in it
  * counts as new. *s may be replaced. Returns: 0 or an error code. */
-static int wait_following(seg **s, const opts *o, shmimg_err *err)
+static int wait_following(seg **s, const opts *o, seg_err *err)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -197,8 +197,8 @@ static int wait_following(seg **s, const opts *o, shmimg_err *err)
         int rc;
         if (!*s) {
             rc = attach_reader_waiting(o->key, ms, s, err);
-            if (rc == SHMIMG_ETIMEDOUT)
-                return shmimg_fail(err, rc,
+            if (rc == SEG_ETIMEDOUT)
+                return seg_fail(err, rc,
                                    "no segment for key %s in %s within %g s",
                                    o->key, seg_dir(), o->wait_s);
             if (rc < 0)
@@ -206,10 +206,10 @@ static int wait_following(seg **s, const opts *o, shmimg_err *err)
             seen = 0; /* the new file's first image is new to us */
         }
         rc = seg_wait(*s, seen, ms, &quit_asked, NULL, err);
-        if (rc == SHMIMG_ETIMEDOUT)
-            return shmimg_fail(err, rc, "%s: no new image within %g s",
+        if (rc == SEG_ETIMEDOUT)
+            return seg_fail(err, rc, "%s: no new image within %g s",
                                seg_file(*s), o->wait_s);
-        if (rc != SHMIMG_EGONE)
+        if (rc != SEG_EGONE)
             return rc;
         seg_detach(*s); /* follow the key to its next file */
         *s = NULL;
@@ -218,7 +218,7 @@ static int wait_following(seg **s, const opts *o, shmimg_err *err)
 
 /* Whether the current image of s fits in fmt (save.h's limits). */
 static int check_output(seg *s, image_out_format fmt, const char *out,
-                        shmimg_err *err)
+                        seg_err *err)
 {
     seg_view v;
     int rc = seg_read_begin(s, &v, err);
@@ -226,17 +226,17 @@ static int check_output(seg *s, image_out_format fmt, const char *out,
         return rc;
     seg_image img = v.image;
     seg_read_end(s, &v, NULL); /* only its size is used */
-    shmimg_err why;
+    seg_err why;
     bool huge = img.width > INT32_MAX || img.height > INT32_MAX ||
                 (uint64_t)img.width * img.height * 4 > INT32_MAX;
     if (huge)
-        return shmimg_fail(err, SHMIMG_ETOOBIG,
+        return seg_fail(err, SEG_ETOOBIG,
                            "%s: a %ux%u image is over 2^31 - 1 bytes, more "
                            "than the encoders can write; a program can "
                            "still read it from the segment",
                            out, img.width, img.height);
     rc = image_check_output_size(fmt, (int)img.width, (int)img.height, &why);
-    return rc < 0 ? shmimg_fail(err, rc, "%s: %s", out, why.msg) : 0;
+    return rc < 0 ? seg_fail(err, rc, "%s: %s", out, why.msg) : 0;
 }
 
 static int cmd_pull(int argc, char **argv)
@@ -265,7 +265,7 @@ static int cmd_pull(int argc, char **argv)
                            o.frames ? "frames" : "raw");
     if (o.follow)
         return stream_follow(&o);
-    shmimg_err err;
+    seg_err err;
     char default_out[SEG_KEY_MAX + 8];
     if (!o.out) {
         snprintf(default_out, sizeof default_out, "%s.png", o.key);
@@ -293,7 +293,7 @@ static int cmd_pull(int argc, char **argv)
      * the segment. */
     seg *s;
     rc = seg_attach(o.key, SEG_READER, &s, &err);
-    if (rc == SHMIMG_ENOSEG && o.wait_s >= 0)
+    if (rc == SEG_ENOSEG && o.wait_s >= 0)
         rc = 0; /* s is NULL: wait_following waits for the file */
     if (rc < 0)
         return failure(&err, o.key);
@@ -308,7 +308,7 @@ static int cmd_pull(int argc, char **argv)
     if (rc == 0)
         rc = image_pull(s, &sf, &img, &err);
     seg_detach(s);
-    if (rc == SHMIMG_ECANCELED)
+    if (rc == SEG_ECANCELED)
         return die_of_quit_signal();
     if (rc < 0) {
         SDL_FreeSurface(sf);
@@ -450,7 +450,7 @@ static int cmd_info(int argc, char **argv)
     if (optind < argc)
         return usage_error("info", usage, "unexpected argument '%s'",
                            argv[optind]);
-    shmimg_err err;
+    seg_err err;
     char path[SEG_PATH_MAX];
     if (seg_path(o.key, path, sizeof path, &err) < 0)
         return usage_error("info", usage, "%s", err.msg);
@@ -466,13 +466,13 @@ static int cmd_info(int argc, char **argv)
             print_info(st);
         }
     }
-    bool broken = rc == 0 && (st->problem == SHMIMG_ECORRUPT ||
-                              st->problem == SHMIMG_EVERSION);
+    bool broken = rc == 0 && (st->problem == SEG_ECORRUPT ||
+                              st->problem == SEG_EVERSION);
     int status = finish_stdout(0, true);
     if (rc < 0)
         status = failure(&err, o.key);
     else if (broken) {
-        shmimg_err why = {.code = st->problem};
+        seg_err why = {.code = st->problem};
         snprintf(why.msg, sizeof why.msg, "%s", st->problem_msg);
         status = failure(&why, o.key);
     }
@@ -505,8 +505,8 @@ static int list_one(const seg_status *st, void *ctx)
             snprintf(source, sizeof source, " (%s)", st->image.source_name);
         }
         bool explain = st->problem && !seg_status_has_image(st) &&
-                       st->problem != SHMIMG_EEMPTY &&
-                       st->problem != SHMIMG_EINCOMPLETE;
+                       st->problem != SEG_EEMPTY &&
+                       st->problem != SEG_EINCOMPLETE;
         out("%-20s %12lld %11s %8s %8u %-10s %s%s%s", seg_status_key(st),
             (long long)st->file_size, dims, pid, st->attached, seg_status_liveness(st),
             seg_status_state(st), explain ? ": " : "",
@@ -531,7 +531,7 @@ static int cmd_list(int argc, char **argv)
         return usage_error("list", usage, "unexpected argument '%s'",
                            argv[optind]);
     list_ctx l = {.json = o.json};
-    shmimg_err err;
+    seg_err err;
     if (seg_list(list_one, &l, &err) < 0)
         return failure(&err, NULL);
     if (o.json)
@@ -557,7 +557,7 @@ static int cmd_rm(int argc, char **argv)
     if (optind < argc)
         return usage_error("rm", usage, "unexpected argument '%s'",
                            argv[optind]);
-    shmimg_err err;
+    seg_err err;
     unsigned attached;
     if (seg_remove(o.key, &attached, &err) < 0)
         return failure(&err, NULL);
@@ -641,7 +641,7 @@ int cli_run(int argc, char **argv)
         if (strcmp(argv[0], commands[i].name) == 0) {
             /* Settings are checked first, by every subcommand alike: a
              * typo in one is an error, never a silent default. */
-            shmimg_err err;
+            seg_err err;
             if (image_check_settings(&err) < 0 || seg_dir_check(&err) < 0)
                 return failure(&err, NULL);
             return commands[i].run(argc, argv);

@@ -148,21 +148,21 @@ int usage_error(const char *cmd, const char *usage, const char *fmt,
 }
 
 /* One line for a failure, with the way out where there is one. */
-int failure(const shmimg_err *err, const char *key)
+int failure(const seg_err *err, const char *key)
 {
     const char *hint = "";
     char rm_hint[SEG_KEY_MAX + 80];
     char path[SEG_PATH_MAX];
-    if (key && (err->code == SHMIMG_ECORRUPT || err->code == SHMIMG_EVERSION) &&
+    if (key && (err->code == SEG_ECORRUPT || err->code == SEG_EVERSION) &&
         seg_path(key, path, sizeof path, NULL) == 0 &&
         access(path, F_OK) == 0) {
         snprintf(rm_hint, sizeof rm_hint,
                  " ('shmimg rm --key %s' removes it)", key);
         hint = rm_hint;
     }
-    say("%s%s%s", err->code == SHMIMG_ENOTIMAGE ? "not an image: " : "",
+    say("%s%s%s", err->code == SEG_ENOTIMAGE ? "not an image: " : "",
         err->msg, hint);
-    return err->code == SHMIMG_ESETTING ? EXIT_USAGE : EXIT_FAILURE;
+    return err->code == SEG_ESETTING ? EXIT_USAGE : EXIT_FAILURE;
 }
 
 /* Says once, on stderr, that SHMIMG_DIR is backed by a disk. */
@@ -174,10 +174,10 @@ void note_dir_kind(void)
 }
 
 int attach_reader_waiting(const char *key, int timeout_ms, seg **s,
-                          shmimg_err *err)
+                          seg_err *err)
 {
     int rc = seg_attach(key, SEG_READER, s, err);
-    if (rc != SHMIMG_ENOSEG)
+    if (rc != SEG_ENOSEG)
         return rc;
     say("no segment for key %s in %s yet; waiting for a publisher", key,
         seg_dir());
@@ -497,7 +497,7 @@ int parse(int argc, char **argv, const char *cmd, const char *usage,
             break;
         }
     }
-    shmimg_err err;
+    seg_err err;
     if (o->key && seg_key_check(o->key, &err) < 0)
         return usage_error(cmd, usage, "%s", err.msg);
     return 0;

@@ -50,15 +50,15 @@ int usage_error(const char *cmd, const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* One line for a failure, with the way out where there is one.
  * Returns: the exit status (EXIT_USAGE for a setting, else 1). */
-int failure(const shmimg_err *err, const char *key);
+int failure(const seg_err *err, const char *key);
 /* Says once, on stderr, that SHMIMG_DIR is backed by a disk. */
 void note_dir_kind(void);
 /* Attaches to key as a reader; with no segment yet, says so on stderr
  * and waits for a publisher to make one (readers never do), timeout_ms
- * at most (< 0: for ever), until a quit signal (SHMIMG_ECANCELED).
+ * at most (< 0: for ever), until a quit signal (SEG_ECANCELED).
  * Returns: as seg_attach_wait. */
 int attach_reader_waiting(const char *key, int timeout_ms, seg **s,
-                          shmimg_err *err);
+                          seg_err *err);
 /* Says when the segment holds fewer buffers than it asked for. */
 void note_buffers(const seg *s);
 

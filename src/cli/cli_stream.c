@@ -30,7 +30,7 @@
 static const double min_fps = 1.0 / 60, max_fps = 1000;
 
 int stream_parse_size(const char *text, uint32_t *w, uint32_t *h,
-                      shmimg_err *err)
+                      seg_err *err)
 {
     unsigned long long a = 0, b = 0;
     const char *p = text;
@@ -41,16 +41,16 @@ int stream_parse_size(const char *text, uint32_t *w, uint32_t *h,
     while (ok && *p >= '0' && *p <= '9' && b <= SEG_MAX_DIMENSION)
         b = b * 10 + (unsigned)(*p++ - '0');
     if (!ok || *p)
-        return shmimg_fail(err, SHMIMG_EINVAL,
+        return seg_fail(err, SEG_EINVAL,
                            "--raw needs WIDTHxHEIGHT in pixels, like 640x360, "
                            "got '%s'",
                            text);
     if (a > SEG_MAX_DIMENSION || b > SEG_MAX_DIMENSION)
-        return shmimg_fail(err, SHMIMG_ETOOBIG,
+        return seg_fail(err, SEG_ETOOBIG,
                            "--raw %s: at most %u pixels a side", text,
                            SEG_MAX_DIMENSION);
     if (a * b > image_max_pixels())
-        return shmimg_fail(err, SHMIMG_ETOOBIG,
+        return seg_fail(err, SEG_ETOOBIG,
                            "--raw %s: %llu pixels is over the limit of %llu "
                            "(SHMIMG_MAX_PIXELS)",
                            text, a * b,
@@ -60,14 +60,14 @@ int stream_parse_size(const char *text, uint32_t *w, uint32_t *h,
     return 0;
 }
 
-int stream_parse_fps(const char *text, double *fps, shmimg_err *err)
+int stream_parse_fps(const char *text, double *fps, seg_err *err)
 {
     char *end;
     errno = 0;
     double f = strtod(text, &end);
     if (strspn(text, "0123456789.") != strlen(text) || text[0] == '.' ||
         errno || *end || !(f >= min_fps) || f > max_fps)
-        return shmimg_fail(err, SHMIMG_EINVAL,
+        return seg_fail(err, SEG_EINVAL,
                            "--fps needs frames per second, from %g to %g "
                            "(like 30 or 29.97), got '%s'",
                            min_fps, max_fps, text);
@@ -83,7 +83,8 @@ static int wait_for(int fd, int64_t deadline)
 /* Writes n bytes to fd, which the caller made non-blocking, waiting for
  * room in quit_wait: a consumer that stops reading cannot hold us past a
  * signal.
- * Returns: 0; -1 quit; or the errno of the failure (EPIPE: it left). */
+ * Returns: 0; SEG_ECANCELED quit; or the errno of the failure (EPIPE: it
+ * left). */
 static int write_frame(int fd, const uint8_t *p, size_t n)
 {
     while (n > 0) {
@@ -98,7 +99,7 @@ static int write_frame(int fd, const uint8_t *p, size_t n)
         if (k == 0)
             return EIO;
         if (quit_wait(fd, POLLOUT, -1) < 0)
-            return -1;
+            return SEG_ECANCELED;
     }
     return 0;
 }
@@ -106,32 +107,33 @@ static int write_frame(int fd, const uint8_t *p, size_t n)
 /* ---- publish --raw ------------------------------------------------------- */
 
 /* Reads one whole frame of size bytes into buf.
- * Returns: 1 a frame; 0 end of stream at a frame boundary; -1 quit;
- * otherwise an error (SHMIMG_EINCOMPLETE: the stream ended mid-frame,
+ * Returns: 1 a frame; 0 end of stream at a frame boundary; SEG_ECANCELED
+ * quit;
+ * otherwise an error (SEG_EINCOMPLETE: the stream ended mid-frame,
  * *got bytes into it). */
 static int read_frame(int fd, uint8_t *buf, size_t size, size_t *got,
-                      const char *name, shmimg_err *err)
+                      const char *name, seg_err *err)
 {
     *got = 0;
     while (*got < size) {
         int w = wait_for(fd, -1);
         if (w < 0)
-            return -1;
+            return SEG_ECANCELED;
         ssize_t n = read(fd, buf + *got, size - *got);
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (n < 0)
-            return shmimg_fail(err, SHMIMG_ESYS, "%s: read: %s", name,
+            return seg_fail(err, SEG_ESYS, "%s: read: %s", name,
                                strerror(errno));
         if (n == 0)
-            return *got == 0 ? 0 : SHMIMG_EINCOMPLETE;
+            return *got == 0 ? 0 : SEG_EINCOMPLETE;
         *got += (size_t)n;
     }
     return 1;
 }
 
 static int publish_frame(seg *s, const uint8_t *frame, uint32_t w, uint32_t h,
-                         const char *name, shmimg_err *err)
+                         const char *name, seg_err *err)
 {
     uint8_t *px;
     uint32_t pitch;
@@ -149,7 +151,7 @@ static int publish_frame(seg *s, const uint8_t *frame, uint32_t w, uint32_t h,
 
 int stream_publish(const opts *o, const char *source)
 {
-    shmimg_err err;
+    seg_err err;
     uint32_t w, h;
     double fps = 0;
     if (stream_parse_size(o->raw, &w, &h, &err) < 0)
@@ -192,8 +194,8 @@ int stream_publish(const opts *o, const char *source)
     for (;;) {
         size_t got;
         int rc = read_frame(fd, frame, size, &got, name, &err);
-        if (rc < 0 && rc != -1) {
-            if (rc == SHMIMG_EINCOMPLETE)
+        if (rc < 0 && rc != SEG_ECANCELED) {
+            if (rc == SEG_EINCOMPLETE)
                 say("%s ended %zu bytes into frame %llu; a %ux%u RGBA frame "
                     "is %zu bytes; that frame was not published%s",
                     name, got, frames + 1, w, h, size,
@@ -203,7 +205,7 @@ int stream_publish(const opts *o, const char *source)
             status = EXIT_FAILURE;
             break;
         }
-        if (rc == -1 || rc == 0)
+        if (rc == SEG_ECANCELED || rc == 0)
             break;
         if (!s) {
             /* The first whole frame: only now does a segment appear. */
@@ -275,7 +277,7 @@ int stream_publish(const opts *o, const char *source)
 
 int stream_play(const opts *o, const image_anim *anim, const char *path)
 {
-    shmimg_err err;
+    seg_err err;
     hold_quit_signals();
     note_dir_kind();
     seg *s;
@@ -327,7 +329,7 @@ int stream_play(const opts *o, const image_anim *anim, const char *path)
 
 /* Checks that pattern holds exactly one integer conversion (%d, %06d, ...)
  * and otherwise only %%. */
-static int check_pattern(const char *pattern, shmimg_err *err)
+static int check_pattern(const char *pattern, seg_err *err)
 {
     int conversions = 0;
     for (const char *p = pattern; *p; p++) {
@@ -341,7 +343,7 @@ static int check_pattern(const char *pattern, shmimg_err *err)
         while (*q >= '0' && *q <= '9' && q - p < 4)
             q++;
         if (*q != 'd')
-            return shmimg_fail(err, SHMIMG_EINVAL,
+            return seg_fail(err, SEG_EINVAL,
                                "-o %s: the only conversion allowed is one "
                                "integer (%%d, %%06d); write %%%% for a %%",
                                pattern);
@@ -349,7 +351,7 @@ static int check_pattern(const char *pattern, shmimg_err *err)
         p = q;
     }
     if (conversions != 1)
-        return shmimg_fail(err, SHMIMG_EINVAL,
+        return seg_fail(err, SEG_EINVAL,
                            "-o %s: with --follow, OUT is a pattern with one "
                            "frame number in it, like frame-%%06d.png (or "
                            "use --raw)",
@@ -370,7 +372,7 @@ typedef struct follower {
     uint8_t *buf;
     size_t buf_size;
     SDL_Surface *sf;
-    shmimg_err err;
+    seg_err err;
 } follower;
 
 /* --wait S of a follower: how long it waits for a segment or a new frame
@@ -398,9 +400,9 @@ static int next_frame(follower *f, uint32_t *seen)
             *seen = now;
             return 1;
         }
-        if (rc == SHMIMG_ECANCELED || rc == SHMIMG_ETIMEDOUT)
+        if (rc == SEG_ECANCELED || rc == SEG_ETIMEDOUT)
             return 0;
-        if (rc == SHMIMG_EGONE) {
+        if (rc == SEG_EGONE) {
             f->removed = true;
             /* Frames published just before the removal are still in our
              * mapping: the newest of them is written before we end. */
@@ -426,7 +428,7 @@ static int grab(follower *f)
         rc = image_pull(f->s, &f->sf, &img, &f->err);
     /* Lapped again and again: a publisher faster than our copies. A
      * best-effort follower skips; the next frame is another chance. */
-    if (rc == SHMIMG_ELAPPED)
+    if (rc == SEG_ELAPPED)
         return 0;
     if (rc < 0)
         return rc;
@@ -435,7 +437,7 @@ static int grab(follower *f)
     f->grabbed = img.frame;
     if (f->o->raw_out) {
         if (f->written && (img.width != f->w || img.height != f->h))
-            return shmimg_fail(&f->err, SHMIMG_EINVAL,
+            return seg_fail(&f->err, SEG_EINVAL,
                                "the frame size changed from %ux%u to %ux%u "
                                "(frame %llu); a raw stream cannot follow",
                                f->w, f->h, img.width, img.height,
@@ -462,7 +464,7 @@ static void wrote(follower *f)
 }
 
 /* Follows into fd: every new frame, raw. For save_output. */
-static int follow_raw(int fd, const char *name, void *ctx, shmimg_err *err)
+static int follow_raw(int fd, const char *name, void *ctx, seg_err *err)
 {
     follower *f = ctx;
     opening = 0; /* opened: a quit signal now ends the loop below */
@@ -474,7 +476,7 @@ static int follow_raw(int fd, const char *name, void *ctx, shmimg_err *err)
     uint32_t seen = seg_generation(f->s);
     int rc = grab(f); /* the current frame, if there is one */
     for (;;) {
-        if (rc == SHMIMG_EEMPTY || rc == SHMIMG_EINCOMPLETE)
+        if (rc == SEG_EEMPTY || rc == SEG_EINCOMPLETE)
             rc = 0;
         if (rc < 0)
             break;
@@ -490,7 +492,7 @@ static int follow_raw(int fd, const char *name, void *ctx, shmimg_err *err)
                 break;
             }
             if (e) {
-                rc = shmimg_fail(&f->err, SHMIMG_EWRITE, "%s: %s", name,
+                rc = seg_fail(&f->err, SEG_EWRITE, "%s: %s", name,
                                  strerror(e));
                 break;
             }
@@ -516,7 +518,7 @@ static int follow_images(follower *f, image_out_format fmt)
     uint32_t seen = seg_generation(f->s);
     int rc = grab(f);
     for (;;) {
-        if (rc == SHMIMG_EEMPTY || rc == SHMIMG_EINCOMPLETE)
+        if (rc == SEG_EEMPTY || rc == SEG_EINCOMPLETE)
             rc = 0;
         if (rc < 0)
             return rc;
@@ -529,7 +531,7 @@ static int follow_images(follower *f, image_out_format fmt)
                              (int)((f->written + 1) % 1000000000));
 #pragma GCC diagnostic pop
             if (n < 0 || (size_t)n >= sizeof path)
-                return shmimg_fail(&f->err, SHMIMG_EINVAL,
+                return seg_fail(&f->err, SEG_EINVAL,
                                    "-o %s: the file name is too long",
                                    f->o->out);
             /* A FIFO or a device may take a save for as long as its
@@ -558,7 +560,7 @@ static int follow_images(follower *f, image_out_format fmt)
 
 int stream_follow(const opts *o)
 {
-    shmimg_err err;
+    seg_err err;
     image_out_format fmt = IMAGE_OUT_PNG;
     if (!o->out)
         return usage_error("pull", STREAM_PULL_USAGE,
@@ -588,7 +590,7 @@ int stream_follow(const opts *o)
     /* Like --wait, a follower may come first: it waits for the publisher
      * to make the segment (a reader never does). */
     int rc = attach_reader_waiting(o->key, follow_idle_ms(o), &f.s, &f.err);
-    if (rc == SHMIMG_ECANCELED || rc == SHMIMG_ETIMEDOUT)
+    if (rc == SEG_ECANCELED || rc == SEG_ETIMEDOUT)
         rc = 0; /* a quit signal, or idle, before any segment: f.s NULL */
     if (rc < 0)
         return failure(&f.err, o->key);

@@ -16,12 +16,12 @@
 /* Parses "WIDTHxHEIGHT" (pixels, decimal, no sign or space), refusing a
  * zero side, a side over SEG_MAX_DIMENSION and more pixels than
  * SHMIMG_MAX_PIXELS: before anything is allocated.
- * Returns: 0; SHMIMG_EINVAL or ETOOBIG with a message. */
+ * Returns: 0; SEG_EINVAL or ETOOBIG with a message. */
 int stream_parse_size(const char *text, uint32_t *w, uint32_t *h,
-                      shmimg_err *err);
+                      seg_err *err);
 
 /* Parses --fps: plain decimal, > 0, at most 1000. Returns: 0 or EINVAL. */
-int stream_parse_fps(const char *text, double *fps, shmimg_err *err);
+int stream_parse_fps(const char *text, double *fps, seg_err *err);
 
 /* publish --raw: reads whole W x H x 4-byte frames from source ("-":
  * stdin) and publishes each, paced by --fps when given. At the end of the

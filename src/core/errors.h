@@ -1,56 +1,68 @@
-/* errors.h - status codes shared by every shmimg module.
+/* errors.h - the one set of status codes, for every shmimg module and the
+ * public API.
  *
- * Contract: library functions return 0 or one of the negative codes below,
- * and never print or exit. When the caller passes a shmimg_err, it also
+ * Contract: core functions return 0 or one of the negative codes below,
+ * and never print or exit. When the caller passes a seg_err, it also
  * receives one readable sentence that names the file or key concerned;
  * callers decide on the code, people read the message.
+ *
+ * The codes from -10001 to -10020 are the public ones: each has the value
+ * of its SHMIMG_ERR_ twin in shmimg.h (checked at compile time in
+ * src/libshmimg/api.c), so the library passes them on as they are. The
+ * codes from -10101 on are the command line's and the window's own; the
+ * library never returns them (it reports SHMIMG_ERR_SYSTEM if one ever
+ * reached it). None is a negative errno.
  */
 #ifndef SHMIMG_ERRORS_H
 #define SHMIMG_ERRORS_H
 
-enum shmimg_status {
-    SHMIMG_ENOSEG = -1,      /* no segment under that key */
-    SHMIMG_EEMPTY = -2,      /* segment exists, nothing published yet */
-    SHMIMG_EINCOMPLETE = -3, /* publisher died while writing pixels */
-    SHMIMG_ECORRUPT = -4,    /* header or sizes do not make sense */
-    SHMIMG_EVERSION = -5,    /* unknown layout version */
-    SHMIMG_EPERM = -6,       /* wrong owner, wrong mode, EACCES */
-    SHMIMG_ENOTFILE = -7,    /* symlink, directory, FIFO... at the path */
-    SHMIMG_EKEY = -8,        /* key is not 1-64 of [A-Za-z0-9._-] */
-    SHMIMG_ENOTIMAGE = -9,   /* file could not be decoded */
-    SHMIMG_ETOOBIG = -10,    /* image over the pixel limit */
-    SHMIMG_ENOSPACE = -11,   /* SHMIMG_DIR is full */
-    SHMIMG_ETIMEDOUT = -12,  /* waited as long as asked */
-    SHMIMG_ETOOMANY = -13,   /* every attach slot is taken */
-    SHMIMG_ESYS = -14,       /* other system error; the message has errno */
-    SHMIMG_EINVAL = -15,     /* bad argument from the caller */
-    SHMIMG_ECANCELED = -16,  /* a wait was cancelled by its owner */
-    SHMIMG_EEXIST = -17,     /* the output file exists (no-clobber save) */
-    SHMIMG_ESETTING = -18,   /* an environment setting does not parse */
-    SHMIMG_EGONE = -19,      /* the segment file was removed, replaced or
-                                truncated under an attached process */
-    SHMIMG_EWRITE = -20,     /* an output could not be written whole */
-    SHMIMG_ELAPPED = -21,    /* the frame was overwritten while being read,
-                                again and again: the reader is too slow */
+enum seg_code {
+    SEG_ENOSEG = -10001,      /* no segment under that key */
+    SEG_EEMPTY = -10002,      /* segment exists, nothing published yet */
+    SEG_EINCOMPLETE = -10003, /* publisher died while writing pixels */
+    SEG_ECORRUPT = -10004,    /* header or sizes do not make sense, or the
+                                 file was truncated under an attached
+                                 process */
+    SEG_EVERSION = -10005,    /* unknown layout version */
+    SEG_EPERM = -10006,       /* wrong owner, wrong mode, EACCES */
+    SEG_ENOTFILE = -10007,    /* symlink, directory, FIFO... at the path */
+    SEG_EKEY = -10008,        /* key is not 1-64 of [A-Za-z0-9._-] */
+    SEG_ENOTIMAGE = -10009,   /* file could not be decoded */
+    SEG_ETOOBIG = -10010,     /* image over the pixel limit */
+    SEG_ENOSPACE = -10011,    /* SHMIMG_DIR is full */
+    SEG_ETIMEDOUT = -10012,   /* waited as long as asked */
+    SEG_ETOOMANY = -10013,    /* every attach slot is taken */
+    SEG_ESYS = -10014,        /* other system error; the message has errno */
+    SEG_EINVAL = -10015,      /* bad argument from the caller */
+    SEG_ESMALL = -10016,      /* the caller's buffer cannot hold the frame */
+    SEG_ESETTING = -10017,    /* an environment setting does not parse */
+    SEG_EGONE = -10018,       /* the segment file was removed or replaced
+                                 under an attached process */
+    SEG_ELAPPED = -10019,     /* the frame was overwritten while being read,
+                                 again and again: the reader is too slow */
+    SEG_EREADONLY = -10020,   /* publish through a reader */
+    SEG_PUBLIC_LAST = SEG_EREADONLY,
+
+    SEG_ECANCELED = -10101,   /* a wait was cancelled by its owner, or a
+                                 quit signal came */
+    SEG_EEXIST = -10102,      /* the output file exists (no-clobber save) */
+    SEG_EWRITE = -10103,      /* an output could not be written whole */
 };
 
-#define SHMIMG_ERR_MSG_MAX 512
+#define SEG_ERR_MSG_MAX 512
 
-typedef struct shmimg_err {
+typedef struct seg_err {
     int code;
-    char msg[SHMIMG_ERR_MSG_MAX];
-} shmimg_err;
+    char msg[SEG_ERR_MSG_MAX];
+} seg_err;
 
-/* Returns: a short, static description of code. The public header's
- * shmimg_strerror (src/libshmimg/include/shmimg.h) describes the public codes; this
- * internal one keeps the double underscore of hidden names, and the macro
- * keeps the internal callers' spelling. */
-const char *shmimg__strerror(int code);
-#define shmimg_strerror(code) shmimg__strerror(code)
+/* Returns: a short, static description of code (any int: "unknown error"
+ * for one that is not a code). libshmimg's shmimg_strerror is this. */
+const char *seg_strerror(int code);
 
 /* Records code and a printf-style message in err (which may be NULL).
- * Returns: code, so that a failure is one line: return shmimg_fail(...). */
-int shmimg_fail(shmimg_err *err, int code, const char *fmt, ...)
+ * Returns: code, so that a failure is one line: return seg_fail(...). */
+int seg_fail(seg_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -47,13 +47,13 @@ static const int detach_lock_ms = 1000;
  * that writing there can never SIGBUS on a full SHMIMG_DIR. It reports
  * errors through its return value, not errno. */
 static int reserve(int fd, uint64_t offset, uint64_t len, const char *path,
-                   shmimg_err *err)
+                   seg_err *err)
 {
     int e = posix_fallocate(fd, (off_t)offset, (off_t)len);
     if (e == 0)
         return 0;
     if (e == ENOSPC || e == EDQUOT || e == EFBIG)
-        return shmimg_fail(err, SHMIMG_ENOSPACE,
+        return seg_fail(err, SEG_ENOSPACE,
                            "%s: no space left in %s for %llu bytes (%s)", path,
                            seg_dir(), (unsigned long long)len, strerror(e));
     errno = e;
@@ -128,7 +128,7 @@ int seg_clean_leftovers(const char *key)
  * once and with a whole header; the caller takes its slot, then links it
  * into place. Returns: the fd, or an error. */
 static int create_temp(const char *path, const char *key, unsigned flags,
-                       char *tmp, size_t tmp_size, shmimg_err *err)
+                       char *tmp, size_t tmp_size, seg_err *err)
 {
     seg_clean_leftovers(key);
     snprintf(tmp, tmp_size, "%s/.%s.%ld.%08x", seg_dir(),
@@ -183,7 +183,7 @@ static struct flock slot_range(uint32_t first, uint32_t count, short type)
     return fl;
 }
 
-static int take_slot(seg *s, shmimg_err *err)
+static int take_slot(seg *s, seg_err *err)
 {
     uint32_t start = (uint32_t)getpid() % SHMIMG_SLOTS;
     for (uint32_t k = 0; k < SHMIMG_SLOTS; k++) {
@@ -212,7 +212,7 @@ static int take_slot(seg *s, shmimg_err *err)
         s->token = nonce << seg_slot_bits | i;
         return 0;
     }
-    return shmimg_fail(err, SHMIMG_ETOOMANY,
+    return seg_fail(err, SEG_ETOOMANY,
                        "%s: all %u attach slots are taken", s->path,
                        SHMIMG_SLOTS);
 }
@@ -286,11 +286,11 @@ static void unmap_all(seg *s)
 
 /* Registers a fresh mapping with the SIGBUS guard. Returns: 0 or ESYS. */
 static int guard_mapping(seg *s, void *addr, size_t len, int *handle,
-                         shmimg_err *err)
+                         seg_err *err)
 {
     *handle = guard_register(addr, len, &s->lost);
     if (*handle < 0)
-        return shmimg_fail(err, SHMIMG_ESYS,
+        return seg_fail(err, SEG_ESYS,
                            "%s: this process has %d segment mappings "
                            "already; detach some first",
                            s->path, GUARD_MAX_MAPPINGS);
@@ -303,10 +303,10 @@ static int prot(const seg *s)
 }
 
 /* The error for a file truncated by someone else under our mappings. */
-static int fail_truncated(seg *s, shmimg_err *err)
+static int fail_truncated(seg *s, seg_err *err)
 {
     s->untrusted = false; /* it is the file we attached to: ours to clean */
-    return shmimg_fail(err, SHMIMG_ECORRUPT,
+    return seg_fail(err, SEG_ECORRUPT,
                        "%s: the segment file was truncated by another "
                        "process; its image is lost (publish again)",
                        s->path);
@@ -317,7 +317,7 @@ static int fail_truncated(seg *s, shmimg_err *err)
  * after the file did: the copy never has capacity ahead of the size. The
  * caller uses the copy, which nobody else can change under it. */
 static int snapshot_header(seg *s, shmimg_header *snap, uint64_t *file_size,
-                           shmimg_err *err)
+                           seg_err *err)
 {
     memcpy(snap, s->hdr, offsetof(shmimg_header, buf));
     struct stat st;
@@ -332,7 +332,7 @@ static int snapshot_header(seg *s, shmimg_header *snap, uint64_t *file_size,
  * payload_offset, mapping the whole file as it is now. Returns: 0;
  * ECORRUPT when the file is shorter than that (truncated, or a hostile
  * descriptor); ESYS. */
-static int cover(seg *s, uint64_t need, shmimg_err *err)
+static int cover(seg *s, uint64_t need, seg_err *err)
 {
     if (need <= s->payload_len)
         return 0;
@@ -343,7 +343,7 @@ static int cover(seg *s, uint64_t need, shmimg_err *err)
     if (size < s->payload_offset + s->payload_len)
         return fail_truncated(s, err);
     if (size < s->payload_offset || need > size - s->payload_offset)
-        return shmimg_fail(err, SHMIMG_ECORRUPT,
+        return seg_fail(err, SEG_ECORRUPT,
                            "%s: corrupt segment header: %llu bytes of "
                            "buffers needed, the file has %llu past the "
                            "header",
@@ -353,7 +353,7 @@ static int cover(seg *s, uint64_t need, shmimg_err *err)
                                                     : 0));
     uint64_t len = size - s->payload_offset;
     if (len > SIZE_MAX)
-        return shmimg_fail(err, SHMIMG_ETOOBIG, "%s: payload too large",
+        return seg_fail(err, SEG_ETOOBIG, "%s: payload too large",
                            s->path);
     void *p = mmap(NULL, (size_t)len, prot(s), MAP_SHARED, s->fd,
                    (off_t)s->payload_offset);
@@ -376,9 +376,9 @@ static int cover(seg *s, uint64_t need, shmimg_err *err)
 
 /* ---- the lock ----------------------------------------------------------- */
 
-static int fail_read_only(seg *s, shmimg_err *err)
+static int fail_read_only(seg *s, seg_err *err)
 {
-    return shmimg_fail(err, SHMIMG_EPERM,
+    return seg_fail(err, SEG_EPERM,
                        "%s belongs to uid %u and is shared read-only with "
                        "you; only its owner can publish into it",
                        s->path, (unsigned)s->file_uid);
@@ -387,9 +387,9 @@ static int fail_read_only(seg *s, shmimg_err *err)
 /* A handle belongs to the process that attached it: a child that
  * inherited it through fork() may read through it, but its lock token and
  * attach slot are its parent's. */
-static int fail_inherited(seg *s, shmimg_err *err)
+static int fail_inherited(seg *s, seg_err *err)
 {
-    return shmimg_fail(err, SHMIMG_EINVAL,
+    return seg_fail(err, SEG_EINVAL,
                        "%s: this handle was attached by process %u; a "
                        "child process attaches its own to publish",
                        s->path, (unsigned)s->pid);
@@ -397,20 +397,20 @@ static int fail_inherited(seg *s, shmimg_err *err)
 
 static bool inherited(const seg *s) { return s->pid != (uint32_t)getpid(); }
 
-static int lock_for(seg *s, int timeout_ms, shmimg_err *err)
+static int lock_for(seg *s, int timeout_ms, seg_err *err)
 {
     if (s->read_only)
         return fail_read_only(s, err);
     if (inherited(s))
         return fail_inherited(s, err);
     if (!s->token)
-        return shmimg_fail(err, SHMIMG_EPERM,
+        return seg_fail(err, SEG_EPERM,
                            "%s: attached as a reader, which takes no lock",
                            s->path);
     int rc = shlock_acquire(&s->hdr->lock_word, s->token, timeout_ms,
                             owner_alive, s);
-    if (rc == SHMIMG_ETIMEDOUT)
-        return shmimg_fail(err, rc,
+    if (rc == SEG_ETIMEDOUT)
+        return seg_fail(err, rc,
                            "%s: the segment has been locked by pid %u for "
                            "over %d ms",
                            s->path, s->hdr->lock_owner_pid, timeout_ms);
@@ -418,7 +418,7 @@ static int lock_for(seg *s, int timeout_ms, shmimg_err *err)
     return rc;
 }
 
-int seg_lock(seg *s, shmimg_err *err)
+int seg_lock(seg *s, seg_err *err)
 {
     return lock_for(s, s->lock_timeout_ms, err);
 }
@@ -447,7 +447,7 @@ static uint32_t load_seq(const shmimg_buffer *b, memory_order order)
 /* Steps 1-4 of "Read" in layout.h. wait_ms: how long to wait while the
  * newest buffer is being written (0: report it as incomplete at once).
  * Returns: 0 with *v; EEMPTY, EINCOMPLETE, ECORRUPT, ETIMEDOUT, ELAPPED. */
-static int find_frame(seg *s, seg_view *v, int wait_ms, shmimg_err *err)
+static int find_frame(seg *s, seg_view *v, int wait_ms, seg_err *err)
 {
     int64_t deadline = wait_ms < 0 ? INT64_MAX
                                    : monotonic_ns() + (int64_t)wait_ms * 1000000;
@@ -463,12 +463,12 @@ static int find_frame(seg *s, seg_view *v, int wait_ms, shmimg_err *err)
             /* Being written: with one buffer the writer reuses the newest
              * one, and a re-layout marks them all. Or its writer died. */
             if (!writer_alive(s) || wait_ms == 0)
-                return shmimg_fail(err, SHMIMG_EINCOMPLETE,
+                return seg_fail(err, SEG_EINCOMPLETE,
                                    "%s: %s (image incomplete)", s->path,
-                                   shmimg_strerror(SHMIMG_EINCOMPLETE));
+                                   seg_strerror(SEG_EINCOMPLETE));
             int64_t left = deadline - monotonic_ns();
             if (left <= 0)
-                return shmimg_fail(err, SHMIMG_ETIMEDOUT,
+                return seg_fail(err, SEG_ETIMEDOUT,
                                    "%s: a publisher (pid %u) has been "
                                    "writing the only frame for over %d ms",
                                    s->path, s->hdr->lock_owner_pid, wait_ms);
@@ -487,8 +487,8 @@ static int find_frame(seg *s, seg_view *v, int wait_ms, shmimg_err *err)
             if (atomic_load_explicit(&s->hdr->latest, memory_order_acquire) !=
                 latest)
                 continue; /* a re-layout emptied it after `latest` moved */
-            return shmimg_fail(err, SHMIMG_EEMPTY, "%s: %s", s->path,
-                               shmimg_strerror(SHMIMG_EEMPTY));
+            return seg_fail(err, SEG_EEMPTY, "%s: %s", s->path,
+                               seg_strerror(SEG_EEMPTY));
         }
         /* What we mapped is inside the file: a frame there needs no
          * fstat. Any other answer is the file's own size's, which a
@@ -509,7 +509,7 @@ static int find_frame(seg *s, seg_view *v, int wait_ms, shmimg_err *err)
             /* A descriptor rewritten since is a publisher's, not garbage. */
             if (load_seq(b, memory_order_acquire) != seq)
                 continue;
-            if (rc == SHMIMG_ECORRUPT && !atomic_load(&s->lost))
+            if (rc == SEG_ECORRUPT && !atomic_load(&s->lost))
                 s->untrusted = true;
             return rc;
         }
@@ -517,10 +517,10 @@ static int find_frame(seg *s, seg_view *v, int wait_ms, shmimg_err *err)
         v->seq = seq;
         return 0;
     }
-    return shmimg_fail(err, SHMIMG_ELAPPED,
+    return seg_fail(err, SEG_ELAPPED,
                        "%s: %s %d times in a row; this reader is slower "
                        "than the publisher",
-                       s->path, shmimg_strerror(SHMIMG_ELAPPED),
+                       s->path, seg_strerror(SEG_ELAPPED),
                        SEG_MAX_LAPS);
 }
 
@@ -529,10 +529,10 @@ static int find_frame(seg *s, seg_view *v, int wait_ms, shmimg_err *err)
 /* Opens the key's file: read-write when it is ours; read-only for a reader
  * when it is another user's (shared with --share) or not writable. */
 static int open_file(seg *s, const char *key, unsigned flags,
-                     struct stat *st, shmimg_err *err)
+                     struct stat *st, seg_err *err)
 {
     int fd = seg_open_checked(s->path, O_RDWR, key, false, st, err);
-    if (fd == SHMIMG_EPERM && (flags & SEG_READER)) {
+    if (fd == SEG_EPERM && (flags & SEG_READER)) {
         fd = seg_open_checked(s->path, O_RDONLY, key, true, st, err);
         s->read_only = true;
     }
@@ -544,7 +544,7 @@ static int open_file(seg *s, const char *key, unsigned flags,
 /* Maps the header, checks it and the newest frame before we write
  * anything (our slot's nonce), so that a corrupt file is refused
  * untouched. */
-static int map_header(seg *s, shmimg_err *err)
+static int map_header(seg *s, seg_err *err)
 {
     s->hdr = mmap(NULL, SHMIMG_HEADER_SIZE, prot(s), MAP_SHARED, s->fd, 0);
     if (s->hdr == MAP_FAILED) {
@@ -563,17 +563,17 @@ static int map_header(seg *s, shmimg_err *err)
     rc = find_frame(s, &v, 0, err);
     if (rc == 0 && atomic_load(&s->lost))
         rc = fail_truncated(s, err);
-    return rc == SHMIMG_ECORRUPT ? rc : 0;
+    return rc == SEG_ECORRUPT ? rc : 0;
 }
 
 /* One attempt at attaching. Returns 0, an error, or `retry`. */
 static int attach_once(seg *s, const char *key, unsigned flags,
-                       shmimg_err *err)
+                       seg_err *err)
 {
     struct stat st;
     char tmp[SEG_PATH_MAX + 32] = "";
     int fd = open_file(s, key, flags, &st, err);
-    if (fd == SHMIMG_ENOSEG && (flags & SEG_CREATE)) {
+    if (fd == SEG_ENOSEG && (flags & SEG_CREATE)) {
         fd = create_temp(s->path, key, flags, tmp, sizeof tmp, err);
         if (fd < 0)
             return fd;
@@ -623,16 +623,16 @@ static int attach_once(seg *s, const char *key, unsigned flags,
     return rc;
 }
 
-int seg_attach(const char *key, unsigned flags, seg **out, shmimg_err *err)
+int seg_attach(const char *key, unsigned flags, seg **out, seg_err *err)
 {
     *out = NULL;
     if ((flags & SEG_READER) && (flags & SEG_CREATE))
-        return shmimg_fail(err, SHMIMG_EINVAL,
+        return seg_fail(err, SEG_EINVAL,
                            "a reader never creates a segment (wait for one "
                            "with seg_attach_wait)");
     seg *s = calloc(1, sizeof *s);
     if (!s)
-        return shmimg_fail(err, SHMIMG_ESYS, "out of memory");
+        return seg_fail(err, SEG_ESYS, "out of memory");
     s->lock_timeout_ms = SEG_DEFAULT_LOCK_TIMEOUT_MS;
     s->want_buffers = SEG_DEFAULT_BUFFERS;
     s->pid = (uint32_t)getpid();
@@ -658,7 +658,7 @@ int seg_attach(const char *key, unsigned flags, seg **out, shmimg_err *err)
         rc = 0;
     }
     if (rc == 0)
-        rc = shmimg_fail(err, SHMIMG_ESYS,
+        rc = seg_fail(err, SEG_ESYS,
                          "%s kept changing while attaching; try again",
                          s->path);
     free(s);
@@ -723,7 +723,7 @@ int seg_let_go(seg *s)
 /* A handle attached as a reader that publishes becomes an owner then:
  * it takes a slot, and checks that the name still leads to its file (an
  * owner attaching does the same under the lock). */
-static int become_owner(seg *s, shmimg_err *err)
+static int become_owner(seg *s, seg_err *err)
 {
     if (s->read_only)
         return fail_read_only(s, err);
@@ -736,7 +736,7 @@ static int become_owner(seg *s, shmimg_err *err)
         return rc;
     if (!same_file(s->path, s->fd)) {
         drop_slot(s);
-        return shmimg_fail(err, SHMIMG_EGONE,
+        return seg_fail(err, SEG_EGONE,
                            "%s was removed or replaced while we were "
                            "attached; attach again",
                            s->path);
@@ -770,7 +770,7 @@ unsigned seg_create_flag(seg_share share)
                                       : 0;
 }
 
-int seg_set_share(seg *s, seg_share share, shmimg_err *err)
+int seg_set_share(seg *s, seg_share share, seg_err *err)
 {
     if (s->read_only)
         return fail_read_only(s, err);
@@ -800,14 +800,14 @@ void seg_set_buffers(seg *s, unsigned count)
 /* Under the lock: the header we hold is still a header. A file truncated
  * under us reads as zeros now (guard.h); one overwritten by a hostile
  * writer has lost its magic. */
-static int check_intact(seg *s, shmimg_err *err)
+static int check_intact(seg *s, seg_err *err)
 {
     bool magic = memcmp(s->hdr->magic, SHMIMG_MAGIC, sizeof s->hdr->magic) == 0;
     if (atomic_load(&s->lost))
         return fail_truncated(s, err);
     if (!magic) {
         s->untrusted = true;
-        return shmimg_fail(err, SHMIMG_ECORRUPT,
+        return seg_fail(err, SEG_ECORRUPT,
                            "%s: corrupt segment header: its magic was "
                            "overwritten while we were attached",
                            s->path);
@@ -870,7 +870,7 @@ static uint64_t round_up(uint64_t n, uint64_t to)
  * per buffer and layout: buffers are allocated as they are first written,
  * so a still image costs one buffer, a stream up to want_buffers. */
 static int reserve_buffer(seg *s, unsigned i, uint64_t stride,
-                          shmimg_err *err)
+                          seg_err *err)
 {
     if (s->reserved_stride != stride) {
         s->reserved_stride = stride;
@@ -891,7 +891,7 @@ static int reserve_buffer(seg *s, unsigned i, uint64_t stride,
  * invalidate them all first, since they move. Under the lock.
  * Returns: 0; ENOSPACE (the header unchanged) when buffer 0 does not fit. */
 static int relayout(seg *s, uint64_t stride, uint64_t capacity,
-                    uint64_t file_size, shmimg_err *err)
+                    uint64_t file_size, seg_err *err)
 {
     unsigned n = s->want_buffers;
     uint64_t total = s->payload_offset + (uint64_t)n * stride;
@@ -902,7 +902,7 @@ static int relayout(seg *s, uint64_t stride, uint64_t capacity,
         return rc;
     if (file_size < total && ftruncate(s->fd, (off_t)total) < 0)
         return errno == EFBIG
-                   ? shmimg_fail(err, SHMIMG_ENOSPACE,
+                   ? seg_fail(err, SEG_ENOSPACE,
                                  "%s: a file of %llu bytes is too large "
                                  "here (%s)",
                                  s->path, (unsigned long long)total,
@@ -928,12 +928,12 @@ static int relayout(seg *s, uint64_t stride, uint64_t capacity,
  * least buffer 0, reserved by the re-layout): from then on the publisher
  * makes do with them. Returns: 0; the errors of reserve and cover. */
 static int pick_buffer(seg *s, unsigned count, uint64_t stride,
-                       uint32_t newest, shmimg_err *err)
+                       uint32_t newest, seg_err *err)
 {
     int rc = cover(s, (uint64_t)count * stride, err);
     unsigned t = (newest + 1) % count;
     while (rc == 0 && (rc = reserve_buffer(s, t, stride, err)) ==
-                          SHMIMG_ENOSPACE && t > 0) {
+                          SEG_ENOSPACE && t > 0) {
         /* The ring fills in order, so t is the first buffer never
          * written in this layout, and newest is t - 1. */
         count = t;
@@ -950,14 +950,14 @@ static int pick_buffer(seg *s, unsigned count, uint64_t stride,
 
 int seg_write_begin(seg *s, uint32_t width, uint32_t height,
                     const char *source_name, uint8_t **pixels,
-                    uint32_t *pitch, shmimg_err *err)
+                    uint32_t *pitch, seg_err *err)
 {
     int rc = become_owner(s, err);
     if (rc < 0)
         return rc;
     if (width == 0 || height == 0 || width > SEG_MAX_DIMENSION ||
         height > SEG_MAX_DIMENSION)
-        return shmimg_fail(err, SHMIMG_ETOOBIG,
+        return seg_fail(err, SEG_ETOOBIG,
                            "image size %ux%u is not between 1x1 and %ux%u",
                            width, height, SEG_MAX_DIMENSION,
                            SEG_MAX_DIMENSION);
@@ -979,7 +979,7 @@ int seg_write_begin(seg *s, uint32_t width, uint32_t height,
     if (rc == 0 && file_size < s->payload_offset + s->payload_len)
         rc = fail_truncated(s, err);
     if (rc < 0) {
-        if (rc == SHMIMG_ECORRUPT && !atomic_load(&s->lost))
+        if (rc == SEG_ECORRUPT && !atomic_load(&s->lost))
             s->untrusted = true;
         seg_unlock(s);
         return rc;
@@ -1025,7 +1025,7 @@ static void mark_empty(shmimg_buffer *b)
     mark_done(b);
 }
 
-int seg_write_end(seg *s, bool complete, shmimg_err *err)
+int seg_write_end(seg *s, bool complete, seg_err *err)
 {
     shmimg_header *h = s->hdr;
     uint32_t t = s->write_index;
@@ -1051,24 +1051,24 @@ int seg_write_end(seg *s, bool complete, shmimg_err *err)
 
 /* ---- reading ------------------------------------------------------------ */
 
-int seg_read_begin(seg *s, seg_view *v, shmimg_err *err)
+int seg_read_begin(seg *s, seg_view *v, seg_err *err)
 {
     return find_frame(s, v, s->lock_timeout_ms, err);
 }
 
-int seg_read_end(seg *s, const seg_view *v, shmimg_err *err)
+int seg_read_end(seg *s, const seg_view *v, seg_err *err)
 {
     atomic_thread_fence(memory_order_acquire);
     uint32_t seq = load_seq(&s->hdr->buf[v->image.buffer],
                             memory_order_relaxed);
     if (atomic_load(&s->lost))
-        return shmimg_fail(err, SHMIMG_ECORRUPT,
+        return seg_fail(err, SEG_ECORRUPT,
                            "%s: the file was truncated by another process "
                            "while being read (SIGBUS caught); publish again",
                            s->path);
     if (seq != v->seq)
-        return shmimg_fail(err, SHMIMG_ELAPPED, "%s: %s", s->path,
-                           shmimg_strerror(SHMIMG_ELAPPED));
+        return seg_fail(err, SEG_ELAPPED, "%s: %s", s->path,
+                           seg_strerror(SEG_ELAPPED));
     return 0;
 }
 
@@ -1083,7 +1083,7 @@ seg_copy_out(seg *s, void *dst, const void *src, size_t n)
 
 /* One read of the newest frame into dst. */
 static int pull_once(seg *s, void *dst, size_t dst_size, seg_image *img,
-                     shmimg_err *err)
+                     seg_err *err)
 {
     seg_view v;
     int rc = seg_read_begin(s, &v, err);
@@ -1091,7 +1091,7 @@ static int pull_once(seg *s, void *dst, size_t dst_size, seg_image *img,
         return rc;
     *img = v.image;
     if (v.image.payload_size > dst_size)
-        return shmimg_fail(err, SHMIMG_EINVAL,
+        return seg_fail(err, SEG_EINVAL,
                            "%s: the image needs %llu bytes, the buffer has "
                            "%zu",
                            s->path, (unsigned long long)v.image.payload_size,
@@ -1101,10 +1101,10 @@ static int pull_once(seg *s, void *dst, size_t dst_size, seg_image *img,
 }
 
 int seg_pull(seg *s, void *dst, size_t dst_size, seg_image *img,
-             shmimg_err *err)
+             seg_err *err)
 {
-    int rc = SHMIMG_ELAPPED;
-    for (int laps = 0; laps < SEG_MAX_LAPS && rc == SHMIMG_ELAPPED; laps++) {
+    int rc = SEG_ELAPPED;
+    for (int laps = 0; laps < SEG_MAX_LAPS && rc == SEG_ELAPPED; laps++) {
         /* One buffer: an unpaced publisher could overwrite it under every
          * copy. A reader of the owner's uid then copies under the lock
          * (the degraded mode docs/format.md describes), with a slot taken
@@ -1121,26 +1121,26 @@ int seg_pull(seg *s, void *dst, size_t dst_size, seg_image *img,
         if (borrowed)
             drop_slot(s);
     }
-    if (rc == SHMIMG_ELAPPED)
-        return shmimg_fail(err, SHMIMG_ELAPPED,
+    if (rc == SEG_ELAPPED)
+        return seg_fail(err, SEG_ELAPPED,
                            "%s: %s %d times in a row; this reader is slower "
                            "than the publisher",
-                           s->path, shmimg_strerror(SHMIMG_ELAPPED),
+                           s->path, seg_strerror(SEG_ELAPPED),
                            SEG_MAX_LAPS);
     return rc;
 }
 
 int seg_pull_grow(seg *s, uint8_t **buf, size_t *cap, seg_image *img,
-                  shmimg_err *err)
+                  seg_err *err)
 {
-    int rc = SHMIMG_EINVAL;
+    int rc = SEG_EINVAL;
     for (int grown = 0; grown < SEG_MAX_LAPS; grown++) {
         rc = seg_pull(s, *buf, *cap, img, err);
-        if (rc != SHMIMG_EINVAL || img->payload_size <= *cap)
+        if (rc != SEG_EINVAL || img->payload_size <= *cap)
             return rc;
         uint8_t *bigger = realloc(*buf, (size_t)img->payload_size);
         if (!bigger)
-            return shmimg_fail(err, SHMIMG_ESYS,
+            return seg_fail(err, SEG_ESYS,
                                "out of memory for a %ux%u frame", img->width,
                                img->height);
         *buf = bigger;
@@ -1156,7 +1156,7 @@ uint32_t seg_generation(const seg *s)
     return atomic_load_explicit(&s->hdr->latest, memory_order_acquire);
 }
 
-int seg_check(seg *s, shmimg_err *err)
+int seg_check(seg *s, seg_err *err)
 {
     struct stat st;
     if (atomic_load(&s->lost) ||
@@ -1164,7 +1164,7 @@ int seg_check(seg *s, shmimg_err *err)
          (uint64_t)st.st_size < s->payload_offset + s->payload_len))
         return fail_truncated(s, err);
     if (!same_file(s->path, s->fd))
-        return shmimg_fail(err, SHMIMG_EGONE,
+        return seg_fail(err, SEG_EGONE,
                            "%s was removed or replaced while we were "
                            "attached",
                            s->path);
@@ -1172,7 +1172,7 @@ int seg_check(seg *s, shmimg_err *err)
 }
 
 int seg_wait(seg *s, uint32_t seen, int timeout_ms,
-             const atomic_bool *cancel, uint32_t *now, shmimg_err *err)
+             const atomic_bool *cancel, uint32_t *now, seg_err *err)
 {
     int64_t deadline = timeout_ms < 0
                            ? INT64_MAX
@@ -1189,7 +1189,7 @@ int seg_wait(seg *s, uint32_t seen, int timeout_ms,
             return 0;
         }
         if (cancel && atomic_load(cancel))
-            return shmimg_fail(err, SHMIMG_ECANCELED, "%s: wait cancelled",
+            return seg_fail(err, SEG_ECANCELED, "%s: wait cancelled",
                                s->path);
         /* Woken without a new frame ('shmimg rm' wakes us), or time to
          * look: is the file still the key's, and whole? */
@@ -1202,7 +1202,7 @@ int seg_wait(seg *s, uint32_t seen, int timeout_ms,
         }
         int64_t left = timeout_ms < 0 ? INT64_MAX : deadline - t;
         if (left <= 0)
-            return shmimg_fail(err, SHMIMG_ETIMEDOUT,
+            return seg_fail(err, SEG_ETIMEDOUT,
                                "%s: no new image within %d ms", s->path,
                                timeout_ms);
         int64_t slice = next_check - t < left ? next_check - t : left;
@@ -1217,7 +1217,7 @@ void seg_wake_waiters(seg *s) { futex_wake(&s->hdr->latest, INT_MAX); }
  * (link() and rename() both make the name), and it looks anyway every
  * wait_check_ms, for a cancel flag, a lost event or inotify refused. */
 int seg_wait_for_key(const char *key, int timeout_ms,
-                     const atomic_bool *cancel, shmimg_err *err)
+                     const atomic_bool *cancel, seg_err *err)
 {
     char path[SEG_PATH_MAX];
     int rc = seg_path(key, path, sizeof path, err);
@@ -1248,13 +1248,13 @@ int seg_wait_for_key(const char *key, int timeout_ms,
             break;
         }
         if (cancel && atomic_load(cancel)) {
-            rc = shmimg_fail(err, SHMIMG_ECANCELED, "%s: wait cancelled",
+            rc = seg_fail(err, SEG_ECANCELED, "%s: wait cancelled",
                              path);
             break;
         }
         int64_t left = deadline - monotonic_ns();
         if (left <= 0) {
-            rc = shmimg_fail(err, SHMIMG_ETIMEDOUT,
+            rc = seg_fail(err, SEG_ETIMEDOUT,
                              "no segment for key '%s' in %s within %d ms",
                              key, seg_dir(), timeout_ms);
             break;
@@ -1277,14 +1277,14 @@ int seg_wait_for_key(const char *key, int timeout_ms,
 }
 
 int seg_attach_wait(const char *key, int timeout_ms, const atomic_bool *cancel,
-                    seg **out, shmimg_err *err)
+                    seg **out, seg_err *err)
 {
     int64_t deadline = timeout_ms < 0
                            ? INT64_MAX
                            : monotonic_ns() + (int64_t)timeout_ms * 1000000;
     for (;;) {
         int rc = seg_attach(key, SEG_READER, out, err);
-        if (rc != SHMIMG_ENOSEG)
+        if (rc != SEG_ENOSEG)
             return rc;
         /* The file may appear and vanish again before we open it. */
         int64_t left = deadline - monotonic_ns();
@@ -1301,7 +1301,7 @@ bool seg_replaced(const seg *s) { return !same_file(s->path, s->fd); }
 
 /* ---- removing ----------------------------------------------------------- */
 
-int seg_remove(const char *key, unsigned *attached, shmimg_err *err)
+int seg_remove(const char *key, unsigned *attached, seg_err *err)
 {
     if (attached)
         *attached = 0;
@@ -1316,7 +1316,7 @@ int seg_remove(const char *key, unsigned *attached, shmimg_err *err)
     if (attached)
         *attached = seg_count_owners(fd);
     if (unlink(path) < 0) {
-        rc = errno == ENOENT ? shmimg_fail(err, SHMIMG_ENOSEG,
+        rc = errno == ENOENT ? seg_fail(err, SEG_ENOSEG,
                                            "no segment for key '%s' in %s",
                                            key, seg_dir())
                              : seg_fail_errno(err, path, "remove");

@@ -22,7 +22,7 @@
  *     out.
  *   - fork(): a handle belongs to the process that attached it. A child
  *     may read through an inherited handle; publishing or locking through
- *     it fails with SHMIMG_EINVAL, and its seg_detach only unmaps and
+ *     it fails with SEG_EINVAL, and its seg_detach only unmaps and
  *     closes (the parent's slot and file are untouched).
  *   - A failed publish (no space, bad size) leaves the previous image as it
  *     was, readable.
@@ -41,7 +41,7 @@
  *       do {
  *           if (seg_read_begin(s, &v, &err) < 0) fail(err.msg);
  *           upload(v.pixels, v.image.pitch);     the publisher may write
- *       } while (seg_read_end(s, &v, &err) == SHMIMG_ELAPPED);
+ *       } while (seg_read_end(s, &v, &err) == SEG_ELAPPED);
  *       seg_detach(s);
  */
 #ifndef SHMIMG_SEGMENT_H
@@ -112,7 +112,7 @@ typedef enum seg_share {
 
 /* Buffers a segment asks for; fewer when SHMIMG_DIR cannot hold them. */
 #define SEG_DEFAULT_BUFFERS 3u
-/* A reader lapped this many times in a row reports SHMIMG_ELAPPED. */
+/* A reader lapped this many times in a row reports SEG_ELAPPED. */
 #define SEG_MAX_LAPS 64
 
 /* Moves fd above the standard streams (closing fd): a program started
@@ -121,26 +121,26 @@ typedef enum seg_share {
  * through it. Returns: the fd to use, or -1 (errno). */
 int seg_above_stdio(int fd);
 
-/* Checks a key. Returns: 0 or SHMIMG_EKEY with the reason. */
-int seg_key_check(const char *key, shmimg_err *err);
+/* Checks a key. Returns: 0 or SEG_EKEY with the reason. */
+int seg_key_check(const char *key, seg_err *err);
 
 /* Writes the file name of key into buf.
- * Returns: 0, SHMIMG_EKEY, or SHMIMG_EINVAL if buf is too small. */
-int seg_path(const char *key, char *buf, size_t size, shmimg_err *err);
+ * Returns: 0, SEG_EKEY, or SEG_EINVAL if buf is too small. */
+int seg_path(const char *key, char *buf, size_t size, seg_err *err);
 
 /* Returns: $SHMIMG_DIR, or SEG_DEFAULT_DIR when it is unset or empty. */
 const char *seg_dir(void);
 
 /* Checks that seg_dir() exists and is a directory.
- * Returns: 0, or SHMIMG_ESETTING with a message naming SHMIMG_DIR. */
-int seg_dir_check(shmimg_err *err);
+ * Returns: 0, or SEG_ESETTING with a message naming SHMIMG_DIR. */
+int seg_dir_check(seg_err *err);
 
 /* Attaches to the segment of key, creating it (empty) with SEG_CREATE.
  * With SEG_READER, a file that belongs to another uid is opened read-only.
- * Returns: 0 and *out; or SHMIMG_ENOSEG, EKEY, ENOTFILE, EPERM, ECORRUPT,
+ * Returns: 0 and *out; or SEG_ENOSEG, EKEY, ENOTFILE, EPERM, ECORRUPT,
  * EVERSION, ENOSPACE, ETOOMANY, ETIMEDOUT (a publisher stopped holding the
  * lock), ESETTING (SHMIMG_DIR missing), ESYS. */
-int seg_attach(const char *key, unsigned flags, seg **out, shmimg_err *err);
+int seg_attach(const char *key, unsigned flags, seg **out, seg_err *err);
 
 /* Detaches; the last owner out removes a non-persistent segment (a
  * reader, or a child with an inherited handle, never does).
@@ -149,7 +149,7 @@ int seg_detach(seg *s);
 
 /* Stops keeping the file alive, and stays attached as a reader: an owner
  * gives up its attach slot, removing the file as seg_detach would when it
- * was the last owner (its waiters, us included, then see SHMIMG_EGONE).
+ * was the last owner (its waiters, us included, then see SEG_EGONE).
  * Nothing for a reader. Returns: 1 when this call removed the file. */
 int seg_let_go(seg *s);
 
@@ -163,7 +163,7 @@ bool seg_read_only(const seg *s);
 unsigned seg_create_flag(seg_share share);
 
 /* Sets who may read the file (its mode). Returns: 0, EPERM, ESYS. */
-int seg_set_share(seg *s, seg_share share, shmimg_err *err);
+int seg_set_share(seg *s, seg_share share, seg_err *err);
 
 /* Returns: the buffers the segment holds now (0 before the first
  * publish), and in *wanted (may be NULL) how many it asked for. */
@@ -181,7 +181,7 @@ void seg_set_lock_timeout(seg *s, int timeout_ms);
 void seg_set_persist(seg *s, bool persist);
 
 /* Starts a publish of a width x height RGBA8 image: makes a reader
- * handle an owner (it takes a slot; SHMIMG_EGONE when the key's file was
+ * handle an owner (it takes a slot; SEG_EGONE when the key's file was
  * removed meanwhile), locks, picks the
  * oldest buffer (re-laying the buffers out, and growing the file, when the
  * image does not fit them), marks it as being written, and stores the
@@ -189,34 +189,34 @@ void seg_set_persist(seg *s, bool persist);
  * frame stays readable meanwhile.
  * On success the caller writes *pitch-spaced rows into *pixels and must
  * call seg_write_end. On failure nothing was changed.
- * Returns: 0; SHMIMG_EPERM (read-only), EINVAL (a handle inherited
+ * Returns: 0; SEG_EPERM (read-only), EINVAL (a handle inherited
  * through fork), EGONE, ETOOMANY, ETOOBIG, ENOSPACE, ETIMEDOUT, ECORRUPT,
  * ESYS. */
 int seg_write_begin(seg *s, uint32_t width, uint32_t height,
                     const char *source_name, uint8_t **pixels,
-                    uint32_t *pitch, shmimg_err *err);
+                    uint32_t *pitch, seg_err *err);
 
 /* Ends a publish: complete = true makes the frame the newest and wakes
  * every waiter; false leaves its buffer marked incomplete, and readers
  * keep the previous frame (unless a re-layout had dropped it: they then
  * report "incomplete"). Releases the lock.
- * Returns: 0; SHMIMG_ECORRUPT when the file was truncated under us during
+ * Returns: 0; SEG_ECORRUPT when the file was truncated under us during
  * the publish (the pixels were lost). */
-int seg_write_end(seg *s, bool complete, shmimg_err *err);
+int seg_write_end(seg *s, bool complete, seg_err *err);
 
 /* Finds and validates the newest complete frame, without a lock; waits
  * (up to the lock timeout) while the only candidate is being written.
  * v->pixels then points into the mapping, where a publisher may overwrite
  * it: use it, then ask seg_read_end whether that happened.
- * Returns: 0; SHMIMG_EEMPTY, EINCOMPLETE (its writer died), ECORRUPT,
+ * Returns: 0; SEG_EEMPTY, EINCOMPLETE (its writer died), ECORRUPT,
  * ETIMEDOUT, ELAPPED, ESYS. */
-int seg_read_begin(seg *s, seg_view *v, shmimg_err *err);
+int seg_read_begin(seg *s, seg_view *v, seg_err *err);
 
 /* Ends a read: whether the frame of v stayed whole while it was used.
- * Returns: 0; SHMIMG_ELAPPED when a publisher overwrote it meanwhile
- * (what was read may be torn: read again); SHMIMG_ECORRUPT when the file
+ * Returns: 0; SEG_ELAPPED when a publisher overwrote it meanwhile
+ * (what was read may be torn: read again); SEG_ECORRUPT when the file
  * was truncated under us (the pages read as zeros). */
-int seg_read_end(seg *s, const seg_view *v, shmimg_err *err);
+int seg_read_end(seg *s, const seg_view *v, seg_err *err);
 
 /* Copies n bytes of a view (between seg_read_begin and seg_read_end) to
  * dst; pages that vanished read as zeros, and seg_read_end says so. */
@@ -225,24 +225,24 @@ void seg_copy_out(seg *s, void *dst, const void *src, size_t n);
 /* Copies the newest complete frame into dst (dst_size bytes), reading
  * again when lapped (with one buffer, an owner copies under the lock after
  * two laps, so that an unpaced publisher cannot starve it).
- * Returns: 0 and *img; SHMIMG_EINVAL with *img filled when dst is too
+ * Returns: 0 and *img; SEG_EINVAL with *img filled when dst is too
  * small; or the errors of seg_read_begin and seg_read_end. */
 int seg_pull(seg *s, void *dst, size_t dst_size, seg_image *img,
-             shmimg_err *err);
+             seg_err *err);
 
 /* seg_pull into a malloc'd buffer of the caller's (*buf, *cap bytes;
  * NULL and 0 to start) that grows to fit whichever frame is newest when it
  * is read: a frame that grew again between two reads is read again.
- * Returns: as seg_pull; SHMIMG_ESYS when out of memory (*buf kept). */
+ * Returns: as seg_pull; SEG_ESYS when out of memory (*buf kept). */
 int seg_pull_grow(seg *s, uint8_t **buf, size_t *cap, seg_image *img,
-                  shmimg_err *err);
+                  seg_err *err);
 
 /* Takes and releases the segment lock alone, for callers that measure or
  * test the lock itself. An owner's only.
  * Returns: 0; SHLOCK_TAKEN_OVER (1) when a dead holder's lock was taken
- * over; SHMIMG_ETIMEDOUT; SHMIMG_EPERM for a reader handle; SHMIMG_EINVAL
+ * over; SEG_ETIMEDOUT; SEG_EPERM for a reader handle; SEG_EINVAL
  * for a handle inherited through fork. */
-int seg_lock(seg *s, shmimg_err *err);
+int seg_lock(seg *s, seg_err *err);
 void seg_unlock(seg *s);
 
 /* Returns: the `latest` word now; it changes with every new frame. */
@@ -254,24 +254,24 @@ uint32_t seg_generation(const seg *s);
  * checked after every wake-up; seg_wake_waiters wakes the sleepers so they
  * check it. Every 250 ms, and on any wake-up without a new image, it also
  * checks the file (seg_check): 'shmimg rm' and a truncation wake nobody.
- * Returns: 0 and *now; SHMIMG_ETIMEDOUT; SHMIMG_ECANCELED; SHMIMG_EGONE
+ * Returns: 0 and *now; SEG_ETIMEDOUT; SEG_ECANCELED; SEG_EGONE
  * when the key's file was removed or replaced (attach again to follow the
- * key); SHMIMG_ECORRUPT when the file was truncated. */
+ * key); SEG_ECORRUPT when the file was truncated. */
 int seg_wait(seg *s, uint32_t seen, int timeout_ms,
-             const atomic_bool *cancel, uint32_t *now, shmimg_err *err);
+             const atomic_bool *cancel, uint32_t *now, seg_err *err);
 
 /* Sleeps until key has a segment file (a reader never makes one: only
  * publishers create, keep and remove segments). timeout_ms < 0 waits for
  * ever; cancel (may be NULL) is checked at least every 250 ms.
- * Returns: 0 once the file exists; SHMIMG_ETIMEDOUT; SHMIMG_ECANCELED;
- * SHMIMG_EKEY; SHMIMG_ESETTING (SHMIMG_DIR missing). */
+ * Returns: 0 once the file exists; SEG_ETIMEDOUT; SEG_ECANCELED;
+ * SEG_EKEY; SEG_ESETTING (SHMIMG_DIR missing). */
 int seg_wait_for_key(const char *key, int timeout_ms,
-                     const atomic_bool *cancel, shmimg_err *err);
+                     const atomic_bool *cancel, seg_err *err);
 
 /* seg_attach(key, SEG_READER), waiting (seg_wait_for_key) while the key
  * has no segment. Returns: as seg_attach, or ETIMEDOUT, ECANCELED. */
 int seg_attach_wait(const char *key, int timeout_ms, const atomic_bool *cancel,
-                    seg **out, shmimg_err *err);
+                    seg **out, seg_err *err);
 
 /* Wakes every process and thread sleeping in seg_wait on this segment,
  * without a new image: they recheck their cancel flag and sleep again. */
@@ -282,10 +282,10 @@ void seg_wake_waiters(seg *s);
 bool seg_replaced(const seg *s);
 
 /* Checks that the file we are attached to is still whole and still the
- * key's. Returns: 0; SHMIMG_ECORRUPT when another process truncated it
- * (our mappings then read zeros, guard.h); SHMIMG_EGONE when the key's
+ * key's. Returns: 0; SEG_ECORRUPT when another process truncated it
+ * (our mappings then read zeros, guard.h); SEG_EGONE when the key's
  * name was removed or now leads to another file. */
-int seg_check(seg *s, shmimg_err *err);
+int seg_check(seg *s, seg_err *err);
 
 /* Whether SHMIMG_DIR is in memory (tmpfs, ramfs), as segments should be.
  * Returns: 0 in memory; 1 on a disk-backed filesystem, with a sentence
@@ -299,7 +299,7 @@ typedef struct seg_status {
     int64_t file_size;        /* bytes */
     unsigned attached;        /* processes attached now */
     int problem;              /* 0, or why the segment is unusable */
-    char problem_msg[SHMIMG_ERR_MSG_MAX];
+    char problem_msg[SEG_ERR_MSG_MAX];
     bool header_read;         /* the fields below are from the file */
     uint32_t layout_version;
     uint32_t flags;
@@ -324,8 +324,8 @@ typedef struct seg_status {
 /* Reads the segment at path as it is. Problems with its content go into
  * st->problem; the file is never locked or written. Another uid's file
  * is read when its mode allows.
- * Returns: 0; SHMIMG_ENOSEG, ENOTFILE, EPERM, ESYS when it cannot be read. */
-int seg_inspect(const char *path, seg_status *st, shmimg_err *err);
+ * Returns: 0; SEG_ENOSEG, ENOTFILE, EPERM, ESYS when it cannot be read. */
+int seg_inspect(const char *path, seg_status *st, seg_err *err);
 
 /* The words info, list and --json use for a seg_status (one place, so
  * that the command line and libshmimg's JSON always agree). */
@@ -347,12 +347,12 @@ void seg_format_time(int64_t ns, char *buf, size_t n);
  * died before linking them (.shmimg-KEY.PID.XXXXXXXX; see layout.h).
  * Returns: 0, fn's non-zero value, or ESYS when the directory is unreadable. */
 int seg_list(int (*fn)(const seg_status *st, void *ctx), void *ctx,
-             shmimg_err *err);
+             seg_err *err);
 
 /* Removes the segment file of key; attached processes keep their mapping
  * (*attached, which may be NULL, gets how many there were) and waiters are
  * woken so that they follow the key to its next file.
- * Returns: 0; SHMIMG_ENOSEG, EKEY, ENOTFILE, EPERM, ESETTING, ESYS. */
-int seg_remove(const char *key, unsigned *attached, shmimg_err *err);
+ * Returns: 0; SEG_ENOSEG, EKEY, ENOTFILE, EPERM, ESETTING, ESYS. */
+int seg_remove(const char *key, unsigned *attached, seg_err *err);
 
 #endif

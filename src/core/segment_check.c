@@ -21,17 +21,17 @@ const char *seg_dir(void)
     return dir && *dir ? dir : SEG_DEFAULT_DIR;
 }
 
-int seg_key_check(const char *key, shmimg_err *err)
+int seg_key_check(const char *key, seg_err *err)
 {
     size_t n = key ? strlen(key) : 0;
     if (n == 0)
-        return shmimg_fail(err, SHMIMG_EKEY, "the key is empty");
+        return seg_fail(err, SEG_EKEY, "the key is empty");
     if (n > SEG_KEY_MAX)
-        return shmimg_fail(err, SHMIMG_EKEY,
+        return seg_fail(err, SEG_EKEY,
                            "key is %zu characters long; at most %d allowed",
                            n, SEG_KEY_MAX);
     if (key[0] == '.' || key[0] == '-')
-        return shmimg_fail(err, SHMIMG_EKEY,
+        return seg_fail(err, SEG_EKEY,
                            "key '%s' starts with '%c'; that is not allowed "
                            "(a hidden name, or one taken for an option)",
                            key, key[0]);
@@ -40,7 +40,7 @@ int seg_key_check(const char *key, shmimg_err *err)
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                   (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
         if (!ok)
-            return shmimg_fail(err, SHMIMG_EKEY,
+            return seg_fail(err, SEG_EKEY,
                                "key '%s' has character 0x%02x at position "
                                "%zu; allowed are A-Z a-z 0-9 . _ -",
                                key, c, i + 1);
@@ -48,31 +48,31 @@ int seg_key_check(const char *key, shmimg_err *err)
     return 0;
 }
 
-int seg_path(const char *key, char *buf, size_t size, shmimg_err *err)
+int seg_path(const char *key, char *buf, size_t size, seg_err *err)
 {
     int rc = seg_key_check(key, err);
     if (rc < 0)
         return rc;
     int n = snprintf(buf, size, "%s/" SEG_FILE_PREFIX "%s", seg_dir(), key);
     if (n < 0 || (size_t)n >= size)
-        return shmimg_fail(err, SHMIMG_EINVAL,
+        return seg_fail(err, SEG_EINVAL,
                            "SHMIMG_DIR '%s' is too long", seg_dir());
     return 0;
 }
 
 /* ---- the directory -------------------------------------------------- */
 
-int seg_dir_check(shmimg_err *err)
+int seg_dir_check(seg_err *err)
 {
     struct stat st;
     if (stat(seg_dir(), &st) < 0)
-        return shmimg_fail(err, SHMIMG_ESETTING,
+        return seg_fail(err, SEG_ESETTING,
                            "the segment directory %s does not exist (%s; "
                            "set SHMIMG_DIR to an existing directory, or "
                            "unset it for %s)",
                            seg_dir(), strerror(errno), SEG_DEFAULT_DIR);
     if (!S_ISDIR(st.st_mode))
-        return shmimg_fail(err, SHMIMG_ESETTING,
+        return seg_fail(err, SEG_ESETTING,
                            "the segment directory %s is not a directory "
                            "(SHMIMG_DIR)",
                            seg_dir());
@@ -125,22 +125,26 @@ int seg_above_stdio(int fd)
 }
 
 /* Why a segment file is missing: no segment, or no directory at all. */
-static int fail_missing(shmimg_err *err, const char *key)
+static int fail_missing(seg_err *err, const char *key)
 {
     int rc = seg_dir_check(err);
     if (rc < 0)
         return rc;
-    return shmimg_fail(err, SHMIMG_ENOSEG, "%s (no segment for key '%s' in %s)",
-                       shmimg_strerror(SHMIMG_ENOSEG), key, seg_dir());
+    /* The sentence of Qt's example, which shmimg succeeds: its users know
+     * it, and the command line and the window say it as it was. */
+    return seg_fail(err, SEG_ENOSEG,
+                    "Unable to attach to shared memory segment. Load an "
+                    "image first. (no segment for key '%s' in %s)",
+                    key, seg_dir());
 }
 
-int seg_fail_errno(shmimg_err *err, const char *path, const char *what)
+int seg_fail_errno(seg_err *err, const char *path, const char *what)
 {
     int e = errno;
-    int code = e == EACCES || e == EPERM ? SHMIMG_EPERM
-               : e == ENOSPC || e == EDQUOT ? SHMIMG_ENOSPACE
-                                            : SHMIMG_ESYS;
-    return shmimg_fail(err, code, "%s: %s: %s", path, what, strerror(e));
+    int code = e == EACCES || e == EPERM ? SEG_EPERM
+               : e == ENOSPC || e == EDQUOT ? SEG_ENOSPACE
+                                            : SEG_ESYS;
+    return seg_fail(err, code, "%s: %s: %s", path, what, strerror(e));
 }
 
 /* What a file that is not a regular one is, in words; NULL for a
@@ -155,15 +159,15 @@ static const char *file_kind(mode_t mode)
                             : NULL;
 }
 
-static int fail_not_file(shmimg_err *err, const char *path, const char *kind)
+static int fail_not_file(seg_err *err, const char *path, const char *kind)
 {
-    return shmimg_fail(err, SHMIMG_ENOTFILE,
+    return seg_fail(err, SEG_ENOTFILE,
                        "%s is %s, not a segment file; refusing it", path,
                        kind);
 }
 
 int seg_check_file(int fd, const char *path, bool others_ok, struct stat *st,
-                   shmimg_err *err)
+                   seg_err *err)
 {
     if (fstat(fd, st) < 0)
         return seg_fail_errno(err, path, "fstat");
@@ -171,12 +175,12 @@ int seg_check_file(int fd, const char *path, bool others_ok, struct stat *st,
     if (kind)
         return fail_not_file(err, path, kind);
     if (st->st_uid != geteuid() && !others_ok)
-        return shmimg_fail(err, SHMIMG_EPERM,
+        return seg_fail(err, SEG_EPERM,
                            "%s belongs to uid %u, not to you (uid %u); "
                            "refusing it",
                            path, (unsigned)st->st_uid, (unsigned)geteuid());
     if (st->st_mode & (S_IWGRP | S_IWOTH))
-        return shmimg_fail(err, SHMIMG_EPERM,
+        return seg_fail(err, SEG_EPERM,
                            "%s is writable by group or others (mode %04o); "
                            "refusing it",
                            path, (unsigned)(st->st_mode & 07777));
@@ -184,7 +188,7 @@ int seg_check_file(int fd, const char *path, bool others_ok, struct stat *st,
 }
 
 int seg_open_checked(const char *path, int oflags, const char *key,
-                     bool others_ok, struct stat *st, shmimg_err *err)
+                     bool others_ok, struct stat *st, seg_err *err)
 {
     int fd = seg_above_stdio(
         open(path, oflags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
@@ -192,11 +196,11 @@ int seg_open_checked(const char *path, int oflags, const char *key,
         if (errno == ENOENT || errno == ENOTDIR)
             return fail_missing(err, key);
         if (errno == ELOOP)
-            return shmimg_fail(err, SHMIMG_ENOTFILE,
+            return seg_fail(err, SEG_ENOTFILE,
                                "%s is a symbolic link; refusing to follow it",
                                path);
         if (errno == EISDIR)
-            return shmimg_fail(err, SHMIMG_ENOTFILE,
+            return seg_fail(err, SEG_ENOTFILE,
                                "%s is a directory, not a segment file; "
                                "refusing it",
                                path);
@@ -211,7 +215,7 @@ int seg_open_checked(const char *path, int oflags, const char *key,
             return fail_not_file(err, path, kind);
         if ((e == EACCES || e == EPERM) && !others_ok &&
             lstat(path, &other) == 0 && other.st_uid != geteuid())
-            return shmimg_fail(err, SHMIMG_EPERM,
+            return seg_fail(err, SEG_EPERM,
                                "%s belongs to uid %u, not to you (uid %u); "
                                "refusing it",
                                path, (unsigned)other.st_uid,
@@ -230,26 +234,26 @@ int seg_open_checked(const char *path, int oflags, const char *key,
 /* ---- the header ----------------------------------------------------- */
 
 int seg_check_header(const shmimg_header *h, uint64_t file_size,
-                     const char *path, shmimg_err *err)
+                     const char *path, seg_err *err)
 {
     if (file_size < SHMIMG_HEADER_SIZE)
-        return shmimg_fail(err, SHMIMG_ECORRUPT,
+        return seg_fail(err, SEG_ECORRUPT,
                            "%s is %llu bytes, shorter than the %u-byte "
                            "segment header (corrupt segment header)",
                            path, (unsigned long long)file_size,
                            SHMIMG_HEADER_SIZE);
     if (memcmp(h->magic, SHMIMG_MAGIC, sizeof h->magic) != 0)
-        return shmimg_fail(err, SHMIMG_ECORRUPT,
+        return seg_fail(err, SEG_ECORRUPT,
                            "%s: corrupt segment header: wrong magic, this is "
                            "not a shmimg segment",
                            path);
     if (h->layout_version != SHMIMG_LAYOUT_VERSION)
-        return shmimg_fail(err, SHMIMG_EVERSION,
+        return seg_fail(err, SEG_EVERSION,
                            "%s: unsupported segment layout version %u (this "
                            "shmimg reads version %u)",
                            path, h->layout_version, SHMIMG_LAYOUT_VERSION);
     if (h->header_size != SHMIMG_HEADER_SIZE)
-        return shmimg_fail(err, SHMIMG_ECORRUPT,
+        return seg_fail(err, SEG_ECORRUPT,
                            "%s: corrupt segment header: header size %u, "
                            "expected %u",
                            path, h->header_size, SHMIMG_HEADER_SIZE);
@@ -257,13 +261,13 @@ int seg_check_header(const shmimg_header *h, uint64_t file_size,
     uint64_t stride = h->buffer_stride;
     uint32_t count = h->buffer_count;
     if (offset < SHMIMG_HEADER_SIZE || offset % SHMIMG_BUFFER_ALIGN != 0)
-        return shmimg_fail(err, SHMIMG_ECORRUPT,
+        return seg_fail(err, SEG_ECORRUPT,
                            "%s: corrupt segment header: payload offset %llu "
                            "is not a multiple of %u past the header",
                            path, (unsigned long long)offset,
                            SHMIMG_BUFFER_ALIGN);
     if (offset > file_size || capacity > file_size - offset)
-        return shmimg_fail(err, SHMIMG_ECORRUPT,
+        return seg_fail(err, SEG_ECORRUPT,
                            "%s: corrupt segment header: payload area "
                            "%llu+%llu bytes does not fit in the %llu-byte "
                            "file",
@@ -272,7 +276,7 @@ int seg_check_header(const shmimg_header *h, uint64_t file_size,
                            (unsigned long long)file_size);
     if (count > SHMIMG_MAX_BUFFERS || stride % SHMIMG_BUFFER_ALIGN != 0 ||
         (count > 0 && stride > capacity / count))
-        return shmimg_fail(err, SHMIMG_ECORRUPT,
+        return seg_fail(err, SEG_ECORRUPT,
                            "%s: corrupt segment header: %u buffers of %llu "
                            "bytes do not fit the %llu-byte capacity (at "
                            "most %u buffers, %u-byte aligned)",
@@ -305,16 +309,16 @@ void seg_copy_descriptor(const shmimg_buffer *d, seg_image *img,
 
 int seg_check_frame(const seg_image *img, uint64_t offset,
                     uint64_t payload_offset, uint64_t file_size,
-                    const char *path, shmimg_err *err)
+                    const char *path, seg_err *err)
 {
     if (img->pixel_format != SHMIMG_FORMAT_RGBA8)
-        return shmimg_fail(err, SHMIMG_ECORRUPT,
+        return seg_fail(err, SEG_ECORRUPT,
                            "%s: corrupt segment header: unknown pixel format "
                            "%u",
                            path, img->pixel_format);
     if (img->width == 0 || img->height == 0 ||
         img->width > SEG_MAX_DIMENSION || img->height > SEG_MAX_DIMENSION)
-        return shmimg_fail(err, SHMIMG_ECORRUPT,
+        return seg_fail(err, SEG_ECORRUPT,
                            "%s: corrupt segment header: image size %ux%u is "
                            "not between 1x1 and %ux%u",
                            path, img->width, img->height, SEG_MAX_DIMENSION,
@@ -323,7 +327,7 @@ int seg_check_frame(const seg_image *img, uint64_t offset,
     uint64_t row = (uint64_t)img->width * SHMIMG_BYTES_PER_PIXEL;
     if (img->pitch < row ||
         img->payload_size != (uint64_t)img->pitch * img->height)
-        return shmimg_fail(err, SHMIMG_ECORRUPT,
+        return seg_fail(err, SEG_ECORRUPT,
                            "%s: corrupt segment header: pitch %u and payload "
                            "size %llu do not fit a %ux%u image",
                            path, img->pitch,
@@ -331,7 +335,7 @@ int seg_check_frame(const seg_image *img, uint64_t offset,
                            img->height);
     if (offset < payload_offset || offset % SHMIMG_BUFFER_ALIGN != 0 ||
         offset > file_size || img->payload_size > file_size - offset)
-        return shmimg_fail(err, SHMIMG_ECORRUPT,
+        return seg_fail(err, SEG_ECORRUPT,
                            "%s: corrupt segment header: buffer %u's %llu "
                            "bytes at offset %llu do not lie inside the "
                            "%llu-byte file",

@@ -16,7 +16,7 @@
 
 /* Fills st's buffer table and newest frame from the header copy h. */
 static void read_buffers(const shmimg_header *h, seg_status *st,
-                         shmimg_err *why)
+                         seg_err *why)
 {
     for (unsigned i = 0; i < SHMIMG_MAX_BUFFERS; i++) {
         uint64_t offset;
@@ -27,9 +27,9 @@ static void read_buffers(const shmimg_header *h, seg_status *st,
     unsigned newest = SHMIMG_LATEST_INDEX(st->latest);
     const seg_image *img = &st->buf[newest].image;
     if (st->buf[newest].seq % 2) {
-        st->state = SHMIMG_EINCOMPLETE;
+        st->state = SEG_EINCOMPLETE;
     } else if (img->frame == 0) {
-        st->state = SHMIMG_EEMPTY;
+        st->state = SEG_EEMPTY;
     } else {
         st->image = *img;
         int rc = seg_check_frame(img, h->buf[newest].offset, h->payload_offset,
@@ -39,7 +39,7 @@ static void read_buffers(const shmimg_header *h, seg_status *st,
     }
 }
 
-int seg_inspect(const char *path, seg_status *st, shmimg_err *err)
+int seg_inspect(const char *path, seg_status *st, seg_err *err)
 {
     memset(st, 0, sizeof *st);
     snprintf(st->path, sizeof st->path, "%s", path);
@@ -60,11 +60,11 @@ int seg_inspect(const char *path, seg_status *st, shmimg_err *err)
     shmimg_header h = zero;
     ssize_t got = pread(fd, &h, sizeof h, 0);
     close(fd);
-    shmimg_err why = {0};
+    seg_err why = {0};
     if (got < 0)
         return seg_fail_errno(err, path, "read");
     st->problem = seg_check_header(&h, (uint64_t)sb.st_size, path, &why);
-    if ((size_t)got == sizeof h && st->problem != SHMIMG_ECORRUPT) {
+    if ((size_t)got == sizeof h && st->problem != SEG_ECORRUPT) {
         st->header_read = st->problem == 0;
         st->layout_version = h.layout_version;
     }
@@ -97,14 +97,14 @@ static int is_segment_name(const struct dirent *d)
 }
 
 int seg_list(int (*fn)(const seg_status *st, void *ctx), void *ctx,
-             shmimg_err *err)
+             seg_err *err)
 {
     seg_clean_leftovers(NULL);
     struct dirent **names;
     int n = scandir(seg_dir(), &names, is_segment_name, by_name);
     if (n < 0)
         return seg_dir_check(err) < 0
-                   ? SHMIMG_ESETTING
+                   ? SEG_ESETTING
                    : seg_fail_errno(err, seg_dir(),
                                     "read the directory (SHMIMG_DIR)");
     int rc = 0;
@@ -113,7 +113,7 @@ int seg_list(int (*fn)(const seg_status *st, void *ctx), void *ctx,
         if (st && rc == 0) {
             char path[SEG_PATH_MAX];
             snprintf(path, sizeof path, "%s/%s", seg_dir(), names[i]->d_name);
-            shmimg_err why;
+            seg_err why;
             if (seg_inspect(path, st, &why) < 0) {
                 /* Unopenable: report it as a problem of that entry. */
                 memset(st, 0, sizeof *st);
@@ -145,9 +145,9 @@ const char *seg_status_key(const seg_status *st)
  * rather than call it stale (which means: left by dead processes). */
 const char *seg_status_liveness(const seg_status *st)
 {
-    if (st->problem == SHMIMG_ENOTFILE)
+    if (st->problem == SEG_ENOTFILE)
         return "n/a";
-    if (st->problem == SHMIMG_EPERM && !st->header_read)
+    if (st->problem == SEG_EPERM && !st->header_read)
         return "unknown";
     if (st->attached > 0)
         return "alive";
@@ -160,16 +160,16 @@ const char *seg_status_liveness(const seg_status *st)
 
 const char *seg_status_state(const seg_status *st)
 {
-    if (st->problem == SHMIMG_ENOTFILE)
+    if (st->problem == SEG_ENOTFILE)
         return "not-a-segment";
-    if (st->problem == SHMIMG_EPERM)
+    if (st->problem == SEG_EPERM)
         return "not-yours";
-    if (st->problem == SHMIMG_ECORRUPT || st->problem == SHMIMG_EVERSION ||
+    if (st->problem == SEG_ECORRUPT || st->problem == SEG_EVERSION ||
         !st->header_read)
         return "unreadable";
-    if (st->state == SHMIMG_EINCOMPLETE)
+    if (st->state == SEG_EINCOMPLETE)
         return st->lock_word ? "writing or incomplete" : "incomplete";
-    return st->state == SHMIMG_EEMPTY ? "empty" : "complete";
+    return st->state == SEG_EEMPTY ? "empty" : "complete";
 }
 
 bool seg_status_has_image(const seg_status *st)

@@ -48,27 +48,27 @@ _Static_assert((1u << seg_slot_bits) == SHMIMG_SLOTS, "slot bits");
 
 /* ---- segment_check.c ---- */
 
-/* Turns errno after a failed call into SHMIMG_EPERM, ENOSPACE or ESYS,
+/* Turns errno after a failed call into SEG_EPERM, ENOSPACE or ESYS,
  * with "path: what: strerror". Returns: the code. */
-int seg_fail_errno(shmimg_err *err, const char *path, const char *what);
+int seg_fail_errno(seg_err *err, const char *path, const char *what);
 
 /* Refuses what an attacker or an accident could put at path: not a
  * regular file; writable by group or others; and, unless others_ok,
  * owned by another uid. */
 int seg_check_file(int fd, const char *path, bool others_ok, struct stat *st,
-                   shmimg_err *err);
+                   seg_err *err);
 
 /* Opens path (O_NOFOLLOW, O_CLOEXEC, above fd 2) and checks it as
  * seg_check_file does. Returns: the fd, or an error (ENOSEG when missing,
  * naming key). */
 int seg_open_checked(const char *path, int oflags, const char *key,
-                     bool others_ok, struct stat *st, shmimg_err *err);
+                     bool others_ok, struct stat *st, seg_err *err);
 
 /* Checks the fixed part of a header against the real file size, in the
  * order docs/format.md gives. h may be NULL when the file is too short to
  * hold a header: that is the first thing checked. */
 int seg_check_header(const shmimg_header *h, uint64_t file_size,
-                     const char *path, shmimg_err *err);
+                     const char *path, seg_err *err);
 
 /* Copies buffer descriptor d into *img (field by field, relaxed: a
  * publisher may be rewriting it; the caller's seq check says whether the
@@ -80,7 +80,7 @@ void seg_copy_descriptor(const shmimg_buffer *d, seg_image *img,
  * file of file_size bytes, past payload_offset. */
 int seg_check_frame(const seg_image *img, uint64_t offset,
                     uint64_t payload_offset, uint64_t file_size,
-                    const char *path, shmimg_err *err);
+                    const char *path, seg_err *err);
 
 
 /* ---- segment.c ---- */

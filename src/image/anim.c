@@ -21,7 +21,7 @@ void image_anim_free(image_anim *a)
     free(a);
 }
 
-int image_load_animation(const char *path, image_anim **out, shmimg_err *err)
+int image_load_animation(const char *path, image_anim **out, seg_err *err)
 {
     *out = NULL;
     int rc = image_check_settings(err);
@@ -42,7 +42,7 @@ int image_load_animation(const char *path, image_anim **out, shmimg_err *err)
     /* The same words as image_load's (truncated_check says them), with
      * no extension: the animation reader goes by the magic bytes alone. */
     if (cut == 1 && truncated_check(f, size, &info, NULL, why, sizeof why))
-        rc = shmimg_fail(err, SHMIMG_ENOTIMAGE, "%s (truncated: %s)", path,
+        rc = seg_fail(err, SEG_ENOTIMAGE, "%s (truncated: %s)", path,
                          why);
     rewind(f);
     if (rc < 0 || cut < 0 || frames < 2) {
@@ -51,14 +51,14 @@ int image_load_animation(const char *path, image_anim **out, shmimg_err *err)
     }
     if (probe_image(f, &info) < 0 || info.width == 0 || info.height == 0) {
         fclose(f);
-        return shmimg_fail(err, SHMIMG_ENOTIMAGE, "%s (a GIF without a size)",
+        return seg_fail(err, SEG_ENOTIMAGE, "%s (a GIF without a size)",
                            path);
     }
     int w = (int)info.width, h = (int)info.height; /* 16 bits each */
     uint64_t pixels = (uint64_t)frames * (uint64_t)w * (uint64_t)h;
     if (pixels > image_max_pixels()) {
         fclose(f);
-        return shmimg_fail(err, SHMIMG_ETOOBIG,
+        return seg_fail(err, SEG_ETOOBIG,
                            "%s: %d frames of %dx%d are %llu pixels, over the "
                            "limit of %llu for an animation kept in memory "
                            "(SHMIMG_MAX_PIXELS); refused before decoding",
@@ -71,11 +71,11 @@ int image_load_animation(const char *path, image_anim **out, shmimg_err *err)
     SDL_RWops *rw = SDL_RWFromFP(f, SDL_TRUE);
     if (!rw) {
         fclose(f);
-        return shmimg_fail(err, SHMIMG_ESYS, "%s: %s", path, SDL_GetError());
+        return seg_fail(err, SEG_ESYS, "%s: %s", path, SDL_GetError());
     }
     IMG_Animation *decoded = IMG_LoadAnimation_RW(rw, 1);
     if (!decoded)
-        return shmimg_fail(err, SHMIMG_ENOTIMAGE, "%s (%s)", path,
+        return seg_fail(err, SEG_ENOTIMAGE, "%s (%s)", path,
                            IMG_GetError());
     image_anim *a = calloc(1, sizeof *a);
     if (!a)
@@ -112,7 +112,7 @@ int image_load_animation(const char *path, image_anim **out, shmimg_err *err)
 nomem:
     IMG_FreeAnimation(decoded);
     image_anim_free(a);
-    return shmimg_fail(err, SHMIMG_ESYS,
+    return seg_fail(err, SEG_ESYS,
                        "%s: out of memory for its %d frames of %dx%d", path,
                        frames, w, h);
 }

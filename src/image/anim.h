@@ -6,7 +6,7 @@
  *     else (a still GIF, another format) is "not an animation": *out is
  *     NULL and the caller decodes it as a still image (image_load).
  *   - A GIF cut short (its blocks end before the trailer) is refused,
- *     SHMIMG_ENOTIMAGE "PATH (truncated: the GIF data stops before its
+ *     SEG_ENOTIMAGE "PATH (truncated: the GIF data stops before its
  *     trailer, after N whole frames)", whatever N: the same refusal as
  *     image_load's for a still, so that no caller plays or shows part of
  *     a file as if it were the whole.
@@ -41,11 +41,11 @@ typedef struct image_anim {
 } image_anim;
 
 /* Decodes the animation in path. Returns: 0 and *out (NULL when path is
- * not an animation); SHMIMG_ETOOBIG (over the memory bound, nothing
- * decoded), SHMIMG_ENOTIMAGE (a cut GIF among them), SHMIMG_EPERM,
- * SHMIMG_ESYS, SHMIMG_ESETTING. */
+ * not an animation); SEG_ETOOBIG (over the memory bound, nothing
+ * decoded), SEG_ENOTIMAGE (a cut GIF among them), SEG_EPERM,
+ * SEG_ESYS, SEG_ESETTING. */
 int image_load_animation(const char *path, image_anim **out,
-                         shmimg_err *err);
+                         seg_err *err);
 
 void image_anim_free(image_anim *a);
 

@@ -54,14 +54,14 @@ uint64_t image_max_pixels(void)
     return pixels;
 }
 
-int image_check_settings(shmimg_err *err)
+int image_check_settings(seg_err *err)
 {
     uint64_t pixels;
     if (read_max_pixels(&pixels) == 0)
         return 0;
     /* The value goes into the message as it is (cut if long), like every
      * path in the library's messages: callers escape what they print. */
-    return shmimg_fail(err, SHMIMG_ESETTING,
+    return seg_fail(err, SEG_ESETTING,
                        "SHMIMG_MAX_PIXELS='%.64s' is not a whole number from "
                        "1 to %llu (the default is %llu)",
                        getenv("SHMIMG_MAX_PIXELS"),
@@ -126,13 +126,13 @@ size_t image_limit_allocations(void)
     return ceiling;
 }
 
-/* Returns: 0, or SHMIMG_ETOOBIG naming the limit that w x h breaks: the
+/* Returns: 0, or SEG_ETOOBIG naming the limit that w x h breaks: the
  * segment's per side, or SHMIMG_MAX_PIXELS in all. */
 static int check_pixels(const char *path, uint64_t w, uint64_t h,
-                        const char *when, shmimg_err *err)
+                        const char *when, seg_err *err)
 {
     if (w > SEG_MAX_DIMENSION || h > SEG_MAX_DIMENSION)
-        return shmimg_fail(err, SHMIMG_ETOOBIG,
+        return seg_fail(err, SEG_ETOOBIG,
                            "%s: image of %llux%llu pixels is over the limit of "
                            "%u pixels per side (the largest width and height "
                            "a segment holds)%s",
@@ -140,7 +140,7 @@ static int check_pixels(const char *path, uint64_t w, uint64_t h,
                            SEG_MAX_DIMENSION, when);
     uint64_t limit = image_max_pixels();
     if (w * h > limit) /* each side <= 2^20: no overflow */
-        return shmimg_fail(err, SHMIMG_ETOOBIG,
+        return seg_fail(err, SEG_ETOOBIG,
                            "%s: image of %llux%llu pixels is over the limit of "
                            "%llu pixels (SHMIMG_MAX_PIXELS)%s",
                            path, (unsigned long long)w, (unsigned long long)h,
@@ -165,10 +165,10 @@ static const struct decoder_limit {
     {PROBE_QOI, "SDL_image's QOI decoder", 0, 400000000},
 };
 
-/* Returns: 0, or SHMIMG_ETOOBIG naming the decoder's limit that the
+/* Returns: 0, or SEG_ETOOBIG naming the decoder's limit that the
  * probed size breaks. */
 static int check_decoder_limits(const char *path, const probe_info *info,
-                                shmimg_err *err)
+                                seg_err *err)
 {
     for (size_t i = 0; i < sizeof decoder_limits / sizeof *decoder_limits;
          i++) {
@@ -177,7 +177,7 @@ static int check_decoder_limits(const char *path, const probe_info *info,
             continue;
         if (l->per_side &&
             (info->width > l->per_side || info->height > l->per_side))
-            return shmimg_fail(err, SHMIMG_ETOOBIG,
+            return seg_fail(err, SEG_ETOOBIG,
                                "%s: image of %llux%llu pixels is over %s's "
                                "read limit of %llu pixels per side; refused "
                                "before decoding",
@@ -185,7 +185,7 @@ static int check_decoder_limits(const char *path, const probe_info *info,
                                (unsigned long long)info->height, l->decoder,
                                (unsigned long long)l->per_side);
         if (l->total && info->width * info->height > l->total)
-            return shmimg_fail(err, SHMIMG_ETOOBIG,
+            return seg_fail(err, SEG_ETOOBIG,
                                "%s: image of %llux%llu pixels is over %s's "
                                "limit of %llu pixels; refused before decoding",
                                path, (unsigned long long)info->width,
@@ -297,10 +297,10 @@ static SDL_Surface *grey_alpha_to_rgba(const SDL_Surface *s)
 
 /* Replaces *surface by the right pixels where SDL_image 2.6 (or libtiff's
  * RGBA reader) gets them wrong (see above).
- * Returns: 0, or SHMIMG_ESYS when a corrected copy cannot be allocated.
+ * Returns: 0, or SEG_ESYS when a corrected copy cannot be allocated.
  * On failure *surface is left as it was, for the caller to free. */
 static int correct_decoded(const char *path, const probe_info *info,
-                           SDL_Surface **surface, shmimg_err *err)
+                           SDL_Surface **surface, seg_err *err)
 {
     SDL_Surface *s = *surface;
     Uint32 format = s->format->format;
@@ -315,7 +315,7 @@ static int correct_decoded(const char *path, const probe_info *info,
              !SDL_ISPIXELFORMAT_INDEXED(format)) {
         SDL_Surface *fixed = grey_alpha_to_rgba(s);
         if (!fixed)
-            return shmimg_fail(err, SHMIMG_ESYS,
+            return seg_fail(err, SEG_ESYS,
                                "%s: cannot convert the image: %s", path,
                                SDL_GetError());
         SDL_FreeSurface(s);
@@ -325,7 +325,7 @@ static int correct_decoded(const char *path, const probe_info *info,
 }
 
 int image_open(const char *path, FILE **out, uint64_t *size,
-               shmimg_err *err)
+               seg_err *err)
 {
     *out = NULL;
     /* Open first and check what we opened: O_NONBLOCK so that a FIFO
@@ -333,22 +333,22 @@ int image_open(const char *path, FILE **out, uint64_t *size,
     int fd = seg_above_stdio(open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK));
     if (fd < 0) {
         int e = errno;
-        return shmimg_fail(err, e == EACCES ? SHMIMG_EPERM : SHMIMG_ESYS,
+        return seg_fail(err, e == EACCES ? SEG_EPERM : SEG_ESYS,
                            "%s: cannot read it: %s", path, strerror(e));
     }
     struct stat st;
     int rc = 0;
     if (fstat(fd, &st) < 0)
-        rc = shmimg_fail(err, SHMIMG_ESYS, "%s: %s", path, strerror(errno));
+        rc = seg_fail(err, SEG_ESYS, "%s: %s", path, strerror(errno));
     else if (S_ISDIR(st.st_mode))
-        rc = shmimg_fail(err, SHMIMG_ENOTIMAGE, "%s (a directory)", path);
+        rc = seg_fail(err, SEG_ENOTIMAGE, "%s (a directory)", path);
     else if (!S_ISREG(st.st_mode))
-        rc = shmimg_fail(err, SHMIMG_ENOTIMAGE, "%s (not a regular file)",
+        rc = seg_fail(err, SEG_ENOTIMAGE, "%s (not a regular file)",
                          path);
     else if (st.st_size == 0)
-        rc = shmimg_fail(err, SHMIMG_ENOTIMAGE, "%s (empty: 0 bytes)", path);
+        rc = seg_fail(err, SEG_ENOTIMAGE, "%s (empty: 0 bytes)", path);
     else if (!(*out = fdopen(fd, "rb")))
-        rc = shmimg_fail(err, SHMIMG_ESYS, "%s: %s", path, strerror(errno));
+        rc = seg_fail(err, SEG_ESYS, "%s: %s", path, strerror(errno));
     if (rc < 0) {
         close(fd);
         return rc;
@@ -358,13 +358,13 @@ int image_open(const char *path, FILE **out, uint64_t *size,
 }
 
 int image_check_whole(const char *path, FILE *f, uint64_t size,
-                      const probe_info *info, shmimg_err *err)
+                      const probe_info *info, seg_err *err)
 {
     char why[160];
     if (truncated_check(f, size, info, image_extension(path), why,
                         sizeof why) != 1)
         return 0;
-    return shmimg_fail(err, SHMIMG_ENOTIMAGE, "%s (truncated: %s)", path,
+    return seg_fail(err, SEG_ENOTIMAGE, "%s (truncated: %s)", path,
                        why);
 }
 
@@ -396,25 +396,25 @@ const char *image_extension(const char *path)
 /* Decodes f with SDL_image, which closes it. Returns: the surface, or
  * NULL with rc set. */
 static SDL_Surface *decode_sdl(const char *path, FILE *f, int *rc,
-                               shmimg_err *err)
+                               seg_err *err)
 {
     SDL_RWops *rw = SDL_RWFromFP(f, SDL_TRUE);
     if (!rw) {
         fclose(f);
-        *rc = shmimg_fail(err, SHMIMG_ESYS, "%s: %s", path, SDL_GetError());
+        *rc = seg_fail(err, SEG_ESYS, "%s: %s", path, SDL_GetError());
         return NULL;
     }
     /* The extension is a hint, as in IMG_Load: TGA has no magic number. */
     SDL_Surface *surface = IMG_LoadTyped_RW(rw, 1, image_extension(path));
     if (!surface && refused)
-        *rc = shmimg_fail(err, SHMIMG_ETOOBIG,
+        *rc = seg_fail(err, SEG_ETOOBIG,
                           "%s: image too large: decoding it needs more than "
                           "%zu bytes, over the limit of %llu pixels "
                           "(SHMIMG_MAX_PIXELS); refused before allocating",
                           path, ceiling,
                           (unsigned long long)image_max_pixels());
     else if (!surface)
-        *rc = shmimg_fail(err, SHMIMG_ENOTIMAGE,
+        *rc = seg_fail(err, SEG_ENOTIMAGE,
                           "%s (SDL_image cannot decode it: %s)", path,
                           IMG_GetError());
     return surface;
@@ -423,29 +423,29 @@ static SDL_Surface *decode_sdl(const char *path, FILE *f, int *rc,
 /* Decodes f, a TIFF, with libtiff (tiffread.h). Returns: the surface,
  * or NULL with rc set. */
 static SDL_Surface *decode_tiff(const char *path, FILE *f, uint64_t size,
-                                int *rc, shmimg_err *err)
+                                int *rc, seg_err *err)
 {
     SDL_Surface *surface;
     char why[256];
     int r = tiffread_decode(fileno(f), size, ceiling, &surface, why,
                             sizeof why);
     if (r == TIFFREAD_CUT)
-        *rc = shmimg_fail(err, SHMIMG_ENOTIMAGE, "%s (truncated: %s)", path,
+        *rc = seg_fail(err, SEG_ENOTIMAGE, "%s (truncated: %s)", path,
                           why);
     else if (r != TIFFREAD_DECODED && refused)
-        *rc = shmimg_fail(err, SHMIMG_ETOOBIG,
+        *rc = seg_fail(err, SEG_ETOOBIG,
                           "%s: image too large: decoding it needs more than "
                           "%zu bytes, over the limit of %llu pixels "
                           "(SHMIMG_MAX_PIXELS); refused before allocating",
                           path, ceiling,
                           (unsigned long long)image_max_pixels());
     else if (r != TIFFREAD_DECODED)
-        *rc = shmimg_fail(err, SHMIMG_ENOTIMAGE,
+        *rc = seg_fail(err, SEG_ENOTIMAGE,
                           "%s (libtiff cannot decode it: %s)", path, why);
     return r == TIFFREAD_DECODED ? surface : NULL;
 }
 
-int image_load(const char *path, SDL_Surface **out, shmimg_err *err)
+int image_load(const char *path, SDL_Surface **out, seg_err *err)
 {
     *out = NULL;
     FILE *f = NULL; /* until a decoder takes it */
@@ -473,7 +473,7 @@ int image_load(const char *path, SDL_Surface **out, shmimg_err *err)
      * nothing to put back. */
     if (info.format == PROBE_TIFF && info.tiff_photometric == 5 &&
         info.tiff_alpha) {
-        rc = shmimg_fail(err, SHMIMG_ENOTIMAGE,
+        rc = seg_fail(err, SEG_ENOTIMAGE,
                          "%s (a CMYK TIFF with alpha: libtiff's RGBA reader "
                          "drops the alpha)",
                          path);
@@ -494,7 +494,7 @@ int image_load(const char *path, SDL_Surface **out, shmimg_err *err)
         /* Above the standard streams, as every fd of ours. */
         int copy = fcntl(fileno(f), F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
         if (copy < 0 || !(again = fdopen(copy, "rb"))) {
-            rc = shmimg_fail(err, SHMIMG_ESYS, "%s: %s", path,
+            rc = seg_fail(err, SEG_ESYS, "%s: %s", path,
                              strerror(errno));
             if (copy >= 0)
                 close(copy);
@@ -510,7 +510,7 @@ int image_load(const char *path, SDL_Surface **out, shmimg_err *err)
     if (again) {
         /* The truncation is the clearer word, also where the reader
          * failed ("Error reading from datastream"). */
-        if (rc != SHMIMG_ETOOBIG) {
+        if (rc != SEG_ETOOBIG) {
             int cut = image_check_whole(path, again, size, &info, err);
             if (cut < 0) {
                 SDL_FreeSurface(surface);
@@ -592,20 +592,20 @@ static int convert_into(uint8_t *dst, uint32_t pitch, const SDL_Surface *src)
 }
 
 int image_publish(seg *s, SDL_Surface *src, const char *source_name,
-                  shmimg_err *err)
+                  seg_err *err)
 {
     SDL_Surface *converted = NULL;
     if (needs_private_conversion(src)) {
         converted = SDL_ConvertSurfaceFormat(src, SDL_PIXELFORMAT_RGBA32, 0);
         if (!converted)
-            return shmimg_fail(err, SHMIMG_ESYS,
+            return seg_fail(err, SEG_ESYS,
                                "%s: cannot convert the image: %s",
                                source_name, SDL_GetError());
         src = converted;
     }
     if (SDL_MUSTLOCK(src) && SDL_LockSurface(src) < 0) {
         SDL_FreeSurface(converted);
-        return shmimg_fail(err, SHMIMG_ESYS, "%s: %s", source_name,
+        return seg_fail(err, SEG_ESYS, "%s: %s", source_name,
                            SDL_GetError());
     }
 
@@ -615,7 +615,7 @@ int image_publish(seg *s, SDL_Surface *src, const char *source_name,
                              source_name, &dst, &pitch, err);
     if (rc == 0) {
         if (convert_into(dst, pitch, src) < 0)
-            rc = shmimg_fail(err, SHMIMG_ESYS,
+            rc = seg_fail(err, SEG_ESYS,
                              "%s: cannot convert the pixels: %s; the segment "
                              "is marked incomplete",
                              source_name, SDL_GetError());
@@ -629,7 +629,7 @@ int image_publish(seg *s, SDL_Surface *src, const char *source_name,
     return rc;
 }
 
-int image_publish_file(seg *s, const char *path, shmimg_err *err)
+int image_publish_file(seg *s, const char *path, seg_err *err)
 {
     SDL_Surface *surface;
     int rc = image_load(path, &surface, err);
@@ -646,7 +646,7 @@ static bool fits(const SDL_Surface *sf, const seg_image *img)
            (uint32_t)sf->w == img->width && (uint32_t)sf->h == img->height;
 }
 
-int image_pull(seg *s, SDL_Surface **io, seg_image *img, shmimg_err *err)
+int image_pull(seg *s, SDL_Surface **io, seg_image *img, seg_err *err)
 {
     /* A publisher may overwrite the frame while we copy it (the read is
      * then lapped: read again), or publish one of another size (make a
@@ -661,7 +661,7 @@ int image_pull(seg *s, SDL_Surface **io, seg_image *img, shmimg_err *err)
                 0, (int)v.image.width, (int)v.image.height, 32,
                 SDL_PIXELFORMAT_RGBA32);
             if (!fresh)
-                return shmimg_fail(err, SHMIMG_ESYS,
+                return seg_fail(err, SEG_ESYS,
                                    "cannot allocate a %ux%u image: %s",
                                    v.image.width, v.image.height,
                                    SDL_GetError());
@@ -678,15 +678,15 @@ int image_pull(seg *s, SDL_Surface **io, seg_image *img, shmimg_err *err)
                              (uint8_t *)d->pixels + (size_t)y * (size_t)d->pitch,
                              v.pixels + (size_t)y * v.image.pitch, row);
         rc = seg_read_end(s, &v, err);
-        if (rc == SHMIMG_ELAPPED)
+        if (rc == SEG_ELAPPED)
             continue;
         if (rc == 0 && img)
             *img = v.image;
         return rc;
     }
-    return shmimg_fail(err, SHMIMG_ELAPPED,
+    return seg_fail(err, SEG_ELAPPED,
                        "%s: %s %d times in a row; this reader is slower than "
                        "the publisher",
-                       seg_file(s), shmimg_strerror(SHMIMG_ELAPPED),
+                       seg_file(s), seg_strerror(SEG_ELAPPED),
                        SEG_MAX_LAPS);
 }

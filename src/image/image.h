@@ -53,13 +53,13 @@ uint64_t image_max_pixels(void);
 /* Checks the settings image_load reads: SHMIMG_MAX_PIXELS must be unset,
  * empty or a whole number (digits only) from 1 to SEG_MAX_DIMENSION^2
  * (1099511627776). Call it at start; image_load fails the same way.
- * Returns: 0, or SHMIMG_ESETTING with a message that names the setting,
+ * Returns: 0, or SEG_ESETTING with a message that names the setting,
  * its value and the valid range. */
-int image_check_settings(shmimg_err *err);
+int image_check_settings(seg_err *err);
 
 /* Puts a ceiling on every allocation made through SDL (surfaces, decoder
  * buffers): image_max_pixels() * 4 bytes and a little more. A decoder
- * asked for more fails, and image_load reports SHMIMG_ETOOBIG, so a file
+ * asked for more fails, and image_load reports SEG_ETOOBIG, so a file
  * that declares a huge image in a format whose header is not probed is
  * still refused before the memory is taken. Idempotent; image_load calls
  * it too, but call it first thing, before other threads use SDL.
@@ -73,18 +73,18 @@ int image_probe_file(const char *path, int *width, int *height);
 /* Opens path for reading as image_load does: without waiting on a FIFO,
  * and only a non-empty regular file (checked on the descriptor opened).
  * Returns: 0, *f (at offset 0; the caller closes it) and *size (bytes);
- * SHMIMG_ENOTIMAGE "PATH (why)" for a directory, a non-regular or an
- * empty file; SHMIMG_EPERM, SHMIMG_ESYS. */
-int image_open(const char *path, FILE **f, uint64_t *size, shmimg_err *err);
+ * SEG_ENOTIMAGE "PATH (why)" for a directory, a non-regular or an
+ * empty file; SEG_EPERM, SEG_ESYS. */
+int image_open(const char *path, FILE **f, uint64_t *size, seg_err *err);
 
 /* The extension of path's last component, without the dot, or NULL. */
 const char *image_extension(const char *path);
 
 /* Checks that f (path, size bytes, probed as *info) is not cut short
- * (truncated.h). Moves f. Returns: 0, or SHMIMG_ENOTIMAGE "PATH
+ * (truncated.h). Moves f. Returns: 0, or SEG_ENOTIMAGE "PATH
  * (truncated: what is missing)". */
 int image_check_whole(const char *path, FILE *f, uint64_t size,
-                      const probe_info *info, shmimg_err *err);
+                      const probe_info *info, seg_err *err);
 
 /* Whether path is a file cut short, for a caller that wants to say so in
  * its own words after image_load or image_load_animation refused it.
@@ -92,25 +92,25 @@ int image_check_whole(const char *path, FILE *f, uint64_t size,
  * 0 when whole, unreadable, or of a format these checks do not know. */
 int image_truncated(const char *path, char *why, size_t why_size);
 
-/* Decodes path into *out (owned by the caller). For SHMIMG_ENOTIMAGE the
+/* Decodes path into *out (owned by the caller). For SEG_ENOTIMAGE the
  * message is "PATH (why)", to follow a "not an image: " of the caller's.
- * Returns: 0; SHMIMG_ENOTIMAGE, ETOOBIG, EPERM, ESYS, ESETTING. */
-int image_load(const char *path, SDL_Surface **out, shmimg_err *err);
+ * Returns: 0; SEG_ENOTIMAGE, ETOOBIG, EPERM, ESYS, ESETTING. */
+int image_load(const char *path, SDL_Surface **out, seg_err *err);
 
 /* Publishes src under source_name (only its base name is kept).
  * Returns: 0 or the errors of seg_write_begin; ESYS if SDL fails. */
 int image_publish(seg *s, SDL_Surface *src, const char *source_name,
-                  shmimg_err *err);
+                  seg_err *err);
 
 /* Loads path and publishes it.
  * Returns: 0, or the errors of image_load and image_publish. */
-int image_publish_file(seg *s, const char *path, shmimg_err *err);
+int image_publish_file(seg *s, const char *path, seg_err *err);
 
 /* Copies the current image into *io: a new RGBA32 surface, or *io itself
  * when it already has the image's size and format. *img gets the metadata
  * (may be NULL). Allocation happens outside the lock. On failure the
  * pixels of *io are undefined: do not pull into what is on screen.
  * Returns: 0, or the errors of seg_read_begin; ESYS if SDL fails. */
-int image_pull(seg *s, SDL_Surface **io, seg_image *img, shmimg_err *err);
+int image_pull(seg *s, SDL_Surface **io, seg_image *img, seg_err *err);
 
 #endif

@@ -59,18 +59,18 @@ image_out_format image_out_format_of(const char *path)
 }
 
 int image_check_output_size(image_out_format fmt, int width, int height,
-                            shmimg_err *err)
+                            seg_err *err)
 {
     int64_t w = width, h = height;
     if (fmt != IMAGE_OUT_PNG && fmt != IMAGE_OUT_BMP && fmt != IMAGE_OUT_JPG)
-        return shmimg_fail(err, SHMIMG_EINVAL, "unknown output format");
+        return seg_fail(err, SEG_EINVAL, "unknown output format");
     if (w < 1 || h < 1)
-        return shmimg_fail(err, SHMIMG_EINVAL,
+        return seg_fail(err, SEG_EINVAL,
                            "an empty image (%dx%d) cannot be saved", width,
                            height);
     if (fmt == IMAGE_OUT_JPG) {
         if (w > jpeg_max_side || h > jpeg_max_side)
-            return shmimg_fail(err, SHMIMG_ETOOBIG,
+            return seg_fail(err, SEG_ETOOBIG,
                                "%dx%d is too large for JPEG: at most %lld "
                                "pixels per side (libjpeg's "
                                "JPEG_MAX_DIMENSION)",
@@ -78,7 +78,7 @@ int image_check_output_size(image_out_format fmt, int width, int height,
         /* SDL_image encodes from an RGB24 copy, rows padded to 4 bytes. */
         int64_t pitch = (w * 3 + 3) & ~(int64_t)3;
         if (pitch * h > max_pixel_bytes)
-            return shmimg_fail(err, SHMIMG_ETOOBIG,
+            return seg_fail(err, SEG_ETOOBIG,
                                "%dx%d is too large for JPEG: at most 2 GiB "
                                "of RGB pixel data (SDL_image's encoder "
                                "uses int offsets)",
@@ -86,12 +86,12 @@ int image_check_output_size(image_out_format fmt, int width, int height,
         return 0;
     }
     if (fmt == IMAGE_OUT_PNG && (w > png_max_side || h > png_max_side))
-        return shmimg_fail(err, SHMIMG_ETOOBIG,
+        return seg_fail(err, SEG_ETOOBIG,
                            "%dx%d is too large for PNG: at most %lld pixels "
                            "per side (libpng's default user limit)",
                            width, height, (long long)png_max_side);
     if (w * h > max_pixel_bytes / 4) /* w * h < 2^62: no overflow */
-        return shmimg_fail(err, SHMIMG_ETOOBIG,
+        return seg_fail(err, SEG_ETOOBIG,
                            "%dx%d is too large for %s: at most 2 GiB of "
                            "pixel data, width x height x 4 bytes (%s uses "
                            "int offsets)",
@@ -255,14 +255,14 @@ static int encode(SDL_Surface *sf, image_out_format fmt, SDL_RWops *rw)
 }
 
 /* Encodes sf into fd; name is the output as people know it.
- * Returns: 0; SHMIMG_EWRITE with errno's reason; SHMIMG_ESYS. */
+ * Returns: 0; SEG_EWRITE with errno's reason; SEG_ESYS. */
 static int write_image(SDL_Surface *sf, image_out_format fmt, int fd,
-                       const char *name, shmimg_err *err)
+                       const char *name, seg_err *err)
 {
     output o = {.fd = fd};
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0)
-        return shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", name,
+        return seg_fail(err, SEG_EWRITE, "%s: %s", name,
                            strerror(errno));
     o.seekable = !(fl & O_APPEND) && lseek(fd, 0, SEEK_CUR) >= 0;
     o.in_memory = fmt == IMAGE_OUT_BMP && !o.seekable;
@@ -282,12 +282,12 @@ static int write_image(SDL_Surface *sf, image_out_format fmt, int fd,
         o.error = save_write_all(fd, o.buf, o.len);
     free(o.buf);
     if (o.error == ENOMEM)
-        return shmimg_fail(err, SHMIMG_ESYS, "%s: out of memory", name);
+        return seg_fail(err, SEG_ESYS, "%s: out of memory", name);
     if (o.error)
-        return shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", name,
+        return seg_fail(err, SEG_EWRITE, "%s: %s", name,
                            strerror(o.error));
     if (rc < 0)
-        return shmimg_fail(err, SHMIMG_ESYS, "%s: cannot encode: %s", name,
+        return seg_fail(err, SEG_ESYS, "%s: cannot encode: %s", name,
                            SDL_GetError());
     return 0;
 }
@@ -315,28 +315,28 @@ static mode_t current_umask(void)
 
 /* Writes into an existing device or FIFO at path. */
 static int save_in_place(const char *path, save_writer fn, void *ctx,
-                         shmimg_err *err)
+                         seg_err *err)
 {
     int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
-        return shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", path,
+        return seg_fail(err, SEG_EWRITE, "%s: %s", path,
                            strerror(errno));
     int rc = fn(fd, path, ctx, err);
     if (close(fd) < 0 && rc == 0 && errno != EINTR)
-        rc = shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", path,
+        rc = seg_fail(err, SEG_EWRITE, "%s: %s", path,
                          strerror(errno));
     return rc;
 }
 
 /* Puts the complete temporary tmp in place of target, or at path (which
  * must not exist) with NO_CLOBBER.
- * Returns: 0; SHMIMG_EEXIST; SHMIMG_EWRITE. */
+ * Returns: 0; SEG_EEXIST; SEG_EWRITE. */
 static int put_in_place(const char *tmp, const char *target,
-                        const char *path, unsigned flags, shmimg_err *err)
+                        const char *path, unsigned flags, seg_err *err)
 {
     if (!(flags & IMAGE_SAVE_NO_CLOBBER)) {
         if (rename(tmp, target) < 0)
-            return shmimg_fail(err, SHMIMG_EWRITE, "%s: cannot replace: %s",
+            return seg_fail(err, SEG_EWRITE, "%s: cannot replace: %s",
                                target, strerror(errno));
         return 0;
     }
@@ -345,13 +345,13 @@ static int put_in_place(const char *tmp, const char *target,
     int rc = link(tmp, path);
     if (rc < 0 && (errno == EPERM || errno == EOPNOTSUPP || errno == EMLINK))
         return renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) < 0
-                   ? shmimg_fail(err,
-                                 errno == EEXIST ? SHMIMG_EEXIST
-                                                 : SHMIMG_EWRITE,
+                   ? seg_fail(err,
+                                 errno == EEXIST ? SEG_EEXIST
+                                                 : SEG_EWRITE,
                                  "%s: %s", path, strerror(errno))
                    : 0;
     if (rc < 0)
-        return shmimg_fail(err, errno == EEXIST ? SHMIMG_EEXIST : SHMIMG_EWRITE,
+        return seg_fail(err, errno == EEXIST ? SEG_EEXIST : SEG_EWRITE,
                            "%s: %s", path, strerror(errno));
     unlink(tmp); /* the image is saved; a leftover name is only untidy */
     return 0;
@@ -399,22 +399,22 @@ void image_save_abandon(void)
 static int save_replacing(const char *path, const char *target,
                           const struct stat *old, mode_t mode,
                           save_writer fn, void *ctx, unsigned flags,
-                          shmimg_err *err)
+                          seg_err *err)
 {
     int existed = old != NULL;
     const char *slash = strrchr(target, '/');
     const char *base = slash ? slash + 1 : target;
     if (!*base)
-        return shmimg_fail(err, SHMIMG_EWRITE, "%s: is a directory", path);
+        return seg_fail(err, SEG_EWRITE, "%s: is a directory", path);
     char tmp[PATH_MAX];
     int n = snprintf(tmp, sizeof tmp, "%.*s.%.*s.shmimg-XXXXXX",
                      (int)(base - target), target, (int)TMP_NAME_KEEP, base);
     if (n < 0 || (size_t)n >= sizeof tmp)
-        return shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", path,
+        return seg_fail(err, SEG_EWRITE, "%s: %s", path,
                            strerror(ENAMETOOLONG));
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
-        return shmimg_fail(err, SHMIMG_EWRITE,
+        return seg_fail(err, SEG_EWRITE,
                            "%s: cannot create a temporary file: %s", path,
                            strerror(errno));
     memcpy(pending_tmp, tmp, sizeof pending_tmp);
@@ -422,7 +422,7 @@ static int save_replacing(const char *path, const char *target,
 
     int rc = 0;
     if (fchmod(fd, mode) < 0)
-        rc = shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", tmp, strerror(errno));
+        rc = seg_fail(err, SEG_EWRITE, "%s: %s", tmp, strerror(errno));
     /* The replaced file keeps its owner where we may give it (root
      * saving over a user's file); otherwise it becomes ours, as with any
      * program that replaces a file. */
@@ -431,15 +431,15 @@ static int save_replacing(const char *path, const char *target,
     if (rc == 0)
         rc = fn(fd, path, ctx, err);
     if (rc == 0 && fsync(fd) < 0)
-        rc = shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", path, strerror(errno));
+        rc = seg_fail(err, SEG_EWRITE, "%s: %s", path, strerror(errno));
     if (close(fd) < 0 && rc == 0 && errno != EINTR)
-        rc = shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", path, strerror(errno));
+        rc = seg_fail(err, SEG_EWRITE, "%s: %s", path, strerror(errno));
     pending = 0; /* from here on, the name is put in place or removed */
     if (rc == 0)
         rc = put_in_place(tmp, target, path, flags, err);
     if (rc < 0) {
         unlink(tmp);
-        if (existed && rc == SHMIMG_EWRITE && err) {
+        if (existed && rc == SEG_EWRITE && err) {
             size_t len = strlen(err->msg);
             snprintf(err->msg + len, sizeof err->msg - len,
                      " (the file was left as it was)");
@@ -466,47 +466,47 @@ static bool may_follow(const char *path, const struct stat *link)
 }
 
 static int save_to_path(const char *path, save_writer fn, void *ctx,
-                        unsigned flags, shmimg_err *err)
+                        unsigned flags, seg_err *err)
 {
     struct stat lst, st;
     if (lstat(path, &lst) < 0) {
         if (errno != ENOENT)
-            return shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", path,
+            return seg_fail(err, SEG_EWRITE, "%s: %s", path,
                                strerror(errno));
         return save_replacing(path, path, NULL, 0666 & ~current_umask(), fn,
                               ctx, flags, err);
     }
     if (flags & IMAGE_SAVE_NO_CLOBBER) /* link() checks again, atomically */
-        return shmimg_fail(err, SHMIMG_EEXIST, "%s: the file exists", path);
+        return seg_fail(err, SEG_EEXIST, "%s: the file exists", path);
     if (stat(path, &st) < 0)
-        return shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", path,
+        return seg_fail(err, SEG_EWRITE, "%s: %s", path,
                            errno == ENOENT ? "a dangling symbolic link"
                                            : strerror(errno));
     if (S_ISDIR(st.st_mode))
-        return shmimg_fail(err, SHMIMG_EWRITE, "%s: is a directory", path);
+        return seg_fail(err, SEG_EWRITE, "%s: is a directory", path);
     if (!S_ISREG(st.st_mode))
         return save_in_place(path, fn, ctx, err);
     if (!S_ISLNK(lst.st_mode))
         return save_replacing(path, path, &st, st.st_mode & 0777, fn, ctx,
                               flags, err);
     if (!may_follow(path, &lst))
-        return shmimg_fail(err, SHMIMG_EWRITE,
+        return seg_fail(err, SEG_EWRITE,
                            "%s: a symbolic link of uid %u in a world-writable "
                            "sticky directory; refusing to follow it",
                            path, (unsigned)lst.st_uid);
     char target[PATH_MAX];
     if (!realpath(path, target))
-        return shmimg_fail(err, SHMIMG_EWRITE, "%s: %s", path,
+        return seg_fail(err, SEG_EWRITE, "%s: %s", path,
                            strerror(errno));
     return save_replacing(path, target, &st, st.st_mode & 0777, fn, ctx,
                           flags, err);
 }
 
 int save_output(const char *path, unsigned flags, save_writer fn, void *ctx,
-                shmimg_err *err)
+                seg_err *err)
 {
     if (!path || !*path)
-        return shmimg_fail(err, SHMIMG_EINVAL, "save_output: no path");
+        return seg_fail(err, SEG_EINVAL, "save_output: no path");
     if (strcmp(path, "-") == 0) {
         fflush(stdout); /* what the caller printed comes first */
         return fn(STDOUT_FILENO, "standard output", ctx, err);
@@ -519,28 +519,28 @@ typedef struct image_job {
     image_out_format fmt;
 } image_job;
 
-static int write_job(int fd, const char *name, void *ctx, shmimg_err *err)
+static int write_job(int fd, const char *name, void *ctx, seg_err *err)
 {
     image_job *job = ctx;
     return write_image(job->sf, job->fmt, fd, name, err);
 }
 
 int image_save(SDL_Surface *sf, const char *path, image_out_format fmt,
-               unsigned flags, shmimg_err *err)
+               unsigned flags, seg_err *err)
 {
     if (!sf || !path || !*path)
-        return shmimg_fail(err, SHMIMG_EINVAL,
+        return seg_fail(err, SEG_EINVAL,
                            "image_save: no image or no path");
     const int to_stdout = strcmp(path, "-") == 0;
     const char *name = to_stdout ? "standard output" : path;
-    shmimg_err why;
+    seg_err why;
     int rc = image_check_output_size(fmt, sf->w, sf->h, &why);
     if (rc == 0 && (int64_t)sf->h * sf->pitch > max_pixel_bytes)
-        rc = shmimg_fail(&why, SHMIMG_ETOOBIG,
+        rc = seg_fail(&why, SEG_ETOOBIG,
                          "%d rows of %d bytes are more than 2 GiB", sf->h,
                          sf->pitch);
     if (rc < 0)
-        return shmimg_fail(err, rc, "%s: %s", name, why.msg);
+        return seg_fail(err, rc, "%s: %s", name, why.msg);
     image_job job = {sf, fmt};
     return save_output(path, flags, write_job, &job, err);
 }

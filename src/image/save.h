@@ -28,7 +28,7 @@
  *   Failure: a code (errors.h) and one sentence that names the path, with
  *   the system's reason ("out.png: No space left on device"). Every failure
  *   to create, write, flush, close, rename or link the output, a full disk
- *   (ENOSPC, EDQUOT) included, is SHMIMG_EWRITE: SHMIMG_ENOSPACE means a
+ *   (ENOSPC, EDQUOT) included, is SEG_EWRITE: SEG_ENOSPACE means a
  *   full SHMIMG_DIR to the rest of shmimg, and is not returned here.
  *
  *   Left unchanged by a failure: the target file, byte for byte, and its
@@ -46,7 +46,7 @@
  *   changing it, a race with other threads); 022 when that fails.
  *
  * Limits, per format, for the 32-bit RGBA surfaces shmimg saves (checked
- * before anything is created; SHMIMG_ETOOBIG past them):
+ * before anything is created; SEG_ETOOBIG past them):
  *   JPEG  at most 65500 pixels per side: libjpeg's JPEG_MAX_DIMENSION
  *         (jmorecfg.h), checked in jpeg_start_compress. SDL_image 2.6 does
  *         not set up the longjmp that its libjpeg error handler jumps to, so
@@ -79,7 +79,7 @@ typedef enum image_out_format {
 } image_out_format;
 
 enum image_save_flags {
-    IMAGE_SAVE_NO_CLOBBER = 1 /* fail with SHMIMG_EEXIST if path exists */
+    IMAGE_SAVE_NO_CLOBBER = 1 /* fail with SEG_EEXIST if path exists */
 };
 
 /* The format named by path's extension (.png, .bmp, .jpg or .jpeg, in any
@@ -90,10 +90,10 @@ image_out_format image_out_format_of(const char *path);
 
 /* Checks a width x height image (pixels, 32-bit RGBA) against fmt's limits
  * (see the top of this file).
- * Returns: 0 when it can be written; SHMIMG_ETOOBIG with a message naming
- * the limit; SHMIMG_EINVAL for an unknown format or an empty image. */
+ * Returns: 0 when it can be written; SEG_ETOOBIG with a message naming
+ * the limit; SEG_EINVAL for an unknown format or an empty image. */
 int image_check_output_size(image_out_format fmt, int width, int height,
-                            shmimg_err *err);
+                            seg_err *err);
 
 /* Encodes sf (any SDL surface; shmimg passes SDL_PIXELFORMAT_RGBA32) into
  * path in fmt, as described at the top of this file. With
@@ -103,28 +103,28 @@ int image_check_output_size(image_out_format fmt, int width, int height,
  * stdout's stdio buffer first; the caller should ignore SIGPIPE, so that a
  * closed reader is EPIPE, reported as "standard output: Broken pipe" (a
  * caller may stay quiet on it).
- * Returns: 0; SHMIMG_ETOOBIG (over the format's limit, nothing created),
- * SHMIMG_EEXIST (NO_CLOBBER), SHMIMG_EWRITE (the output could not be
- * written whole; a directory; a dangling link), SHMIMG_EINVAL (unknown
- * format, no surface, empty path), SHMIMG_ESYS (out of memory, the encoder
+ * Returns: 0; SEG_ETOOBIG (over the format's limit, nothing created),
+ * SEG_EEXIST (NO_CLOBBER), SEG_EWRITE (the output could not be
+ * written whole; a directory; a dangling link), SEG_EINVAL (unknown
+ * format, no surface, empty path), SEG_ESYS (out of memory, the encoder
  * failed for another reason). */
 int image_save(SDL_Surface *sf, const char *path, image_out_format fmt,
-               unsigned flags, shmimg_err *err);
+               unsigned flags, seg_err *err);
 
 /* Writes an output's bytes to fd; name is the output as people know it.
- * Returns: 0, or an error code with a message (SHMIMG_EWRITE for a failed
+ * Returns: 0, or an error code with a message (SEG_EWRITE for a failed
  * write). */
 typedef int (*save_writer)(int fd, const char *name, void *ctx,
-                           shmimg_err *err);
+                           seg_err *err);
 
 /* The destination handling of image_save, for any producer of bytes (a
  * stream of raw frames, say): "-" is standard output, devices and FIFOs
  * are written in place, any other name through a temporary file renamed
  * into place when fn returns 0 (and removed, the target untouched, when it
  * fails). image_save_abandon removes that temporary, as for images.
- * Returns: 0; fn's error; SHMIMG_EEXIST, SHMIMG_EWRITE, SHMIMG_EINVAL. */
+ * Returns: 0; fn's error; SEG_EEXIST, SEG_EWRITE, SEG_EINVAL. */
 int save_output(const char *path, unsigned flags, save_writer fn, void *ctx,
-                shmimg_err *err);
+                seg_err *err);
 
 /* Writes all n bytes through short writes, EINTR and a non-blocking fd.
  * Returns: 0, or the errno of the failure (EPIPE: the reader left). */

@@ -1,6 +1,6 @@
 /* api.c - libshmimg's public API (src/libshmimg/include/shmimg.h): a thin layer over
- * the segment (src/core/segment.h) that translates its codes into the
- * public ones, keeps the last message per thread, converts pixel formats
+ * the segment (src/core/segment.h), whose codes it passes on (errors.h:
+ * one set), that keeps the last message per thread, converts pixel formats
  * on publish and row pitches on pull. Everything here but the shmimg_*
  * functions is static; the library is built with -fvisibility=hidden, so
  * the segment's own functions are not exported either. */
@@ -27,38 +27,37 @@ struct shmimg {
 
 /* Escaped (escape_display): a message names keys, files and SDL's words,
  * which are anyone's bytes, and callers print it. An escape is at most 4
- * bytes for one byte of input, so a message of SHMIMG_ERR_MSG_MAX bytes
+ * bytes for one byte of input, so a message of SEG_ERR_MSG_MAX bytes
  * always fits whole. */
-static _Thread_local char last_msg[4 * SHMIMG_ERR_MSG_MAX];
+static _Thread_local char last_msg[4 * SEG_ERR_MSG_MAX];
 
-static int translate(int internal)
-{
-    switch (internal) {
-    case 0: return SHMIMG_OK;
-    case SHMIMG_ENOSEG: return SHMIMG_ERR_NO_SEGMENT;
-    case SHMIMG_EEMPTY: return SHMIMG_ERR_EMPTY;
-    case SHMIMG_EINCOMPLETE: return SHMIMG_ERR_INCOMPLETE;
-    case SHMIMG_ECORRUPT: return SHMIMG_ERR_CORRUPT;
-    case SHMIMG_EVERSION: return SHMIMG_ERR_VERSION;
-    case SHMIMG_EPERM: return SHMIMG_ERR_PERMISSION;
-    case SHMIMG_ENOTFILE: return SHMIMG_ERR_NOT_FILE;
-    case SHMIMG_EKEY: return SHMIMG_ERR_KEY;
-    case SHMIMG_ENOTIMAGE: return SHMIMG_ERR_NOT_IMAGE;
-    case SHMIMG_ETOOBIG: return SHMIMG_ERR_TOO_BIG;
-    case SHMIMG_ENOSPACE: return SHMIMG_ERR_NO_SPACE;
-    case SHMIMG_ETIMEDOUT: return SHMIMG_ERR_TIMEOUT;
-    case SHMIMG_ETOOMANY: return SHMIMG_ERR_TOO_MANY;
-    case SHMIMG_EINVAL: return SHMIMG_ERR_ARGUMENT;
-    case SHMIMG_ESETTING: return SHMIMG_ERR_SETTING;
-    case SHMIMG_EGONE: return SHMIMG_ERR_GONE;
-    case SHMIMG_ELAPPED: return SHMIMG_ERR_LAPPED;
-    default: return SHMIMG_ERR_SYSTEM; /* ESYS, and the CLI's own codes */
-    }
-}
+/* One set of codes (errors.h): the core's public ones are shmimg.h's. */
+#define SAME(pub, seg) _Static_assert((int)(pub) == (int)(seg), #pub)
+SAME(SHMIMG_ERR_NO_SEGMENT, SEG_ENOSEG);
+SAME(SHMIMG_ERR_EMPTY, SEG_EEMPTY);
+SAME(SHMIMG_ERR_INCOMPLETE, SEG_EINCOMPLETE);
+SAME(SHMIMG_ERR_CORRUPT, SEG_ECORRUPT);
+SAME(SHMIMG_ERR_VERSION, SEG_EVERSION);
+SAME(SHMIMG_ERR_PERMISSION, SEG_EPERM);
+SAME(SHMIMG_ERR_NOT_FILE, SEG_ENOTFILE);
+SAME(SHMIMG_ERR_KEY, SEG_EKEY);
+SAME(SHMIMG_ERR_NOT_IMAGE, SEG_ENOTIMAGE);
+SAME(SHMIMG_ERR_TOO_BIG, SEG_ETOOBIG);
+SAME(SHMIMG_ERR_NO_SPACE, SEG_ENOSPACE);
+SAME(SHMIMG_ERR_TIMEOUT, SEG_ETIMEDOUT);
+SAME(SHMIMG_ERR_TOO_MANY, SEG_ETOOMANY);
+SAME(SHMIMG_ERR_SYSTEM, SEG_ESYS);
+SAME(SHMIMG_ERR_ARGUMENT, SEG_EINVAL);
+SAME(SHMIMG_ERR_SMALL_BUFFER, SEG_ESMALL);
+SAME(SHMIMG_ERR_SETTING, SEG_ESETTING);
+SAME(SHMIMG_ERR_GONE, SEG_EGONE);
+SAME(SHMIMG_ERR_LAPPED, SEG_ELAPPED);
+SAME(SHMIMG_ERR_READ_ONLY, SEG_EREADONLY);
+#undef SAME
 
 int shmimg_set_error(int code, const char *fmt, ...)
 {
-    char raw[SHMIMG_ERR_MSG_MAX];
+    char raw[SEG_ERR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(raw, sizeof raw, fmt, ap);
@@ -67,44 +66,19 @@ int shmimg_set_error(int code, const char *fmt, ...)
     return code;
 }
 
-int shmimg__failed(int internal, const shmimg_err *err)
+int shmimg__failed(int code, const seg_err *err)
 {
-    int code = translate(internal);
+    if (code < SEG_PUBLIC_LAST)
+        code = SHMIMG_ERR_SYSTEM; /* the executables' own: never expected */
     return shmimg_set_error(code, "%s",
-                        err->msg[0] ? err->msg : shmimg_strerror(code));
+                            err->msg[0] ? err->msg : seg_strerror(code));
 }
 
 const char *shmimg_version(void) { return SHMIMG_VERSION; }
 
 const char *shmimg_last_error(void) { return last_msg; }
 
-const char *shmimg_strerror(int code)
-{
-    switch (code) {
-    case SHMIMG_OK: return "success";
-    case SHMIMG_ERR_NO_SEGMENT: return "no segment under that key";
-    case SHMIMG_ERR_EMPTY: return "nothing has been published yet";
-    case SHMIMG_ERR_INCOMPLETE: return "the publisher stopped while writing";
-    case SHMIMG_ERR_CORRUPT: return "corrupt segment";
-    case SHMIMG_ERR_VERSION: return "unsupported segment layout version";
-    case SHMIMG_ERR_PERMISSION: return "permission denied";
-    case SHMIMG_ERR_NOT_FILE: return "not a regular file";
-    case SHMIMG_ERR_KEY: return "invalid key";
-    case SHMIMG_ERR_NOT_IMAGE: return "not an image";
-    case SHMIMG_ERR_TOO_BIG: return "image too large";
-    case SHMIMG_ERR_NO_SPACE: return "no space left for the segment";
-    case SHMIMG_ERR_TIMEOUT: return "timed out";
-    case SHMIMG_ERR_TOO_MANY: return "too many processes attached";
-    case SHMIMG_ERR_SYSTEM: return "system error";
-    case SHMIMG_ERR_ARGUMENT: return "invalid argument";
-    case SHMIMG_ERR_SMALL_BUFFER: return "destination buffer too small";
-    case SHMIMG_ERR_SETTING: return "invalid SHMIMG_DIR setting";
-    case SHMIMG_ERR_GONE: return "the segment was removed or replaced";
-    case SHMIMG_ERR_LAPPED: return "frames overwritten while being read";
-    case SHMIMG_ERR_READ_ONLY: return "a reader cannot publish";
-    }
-    return "unknown error";
-}
+const char *shmimg_strerror(int code) { return seg_strerror(code); }
 
 /* ---- handles -------------------------------------------------------------- */
 
@@ -135,7 +109,7 @@ static int open_as(const char *key, bool reader, shmimg **out)
     shmimg *h = calloc(1, sizeof *h);
     if (!h)
         return shmimg_set_error(SHMIMG_ERR_SYSTEM, "out of memory");
-    shmimg_err err = {0};
+    seg_err err = {0};
     /* A reader holds no slot: it never keeps a segment alive nor removes
      * it (segment.h). */
     int rc = seg_attach(key, reader ? SEG_READER : SEG_CREATE, &h->s, &err);
@@ -280,7 +254,7 @@ int shmimg_publish(shmimg *h, const void *pixels, uint32_t width,
                             seg_file(h->s));
     if (inherited(h))
         return fail_inherited(h);
-    shmimg_err err = {0};
+    seg_err err = {0};
     uint8_t *dst;
     uint32_t dst_pitch;
     int rc = seg_write_begin(h->s, width, height, source_name, &dst,
@@ -337,10 +311,10 @@ int shmimg_pull(shmimg *h, void *dst, size_t dst_pitch, size_t dst_size,
                             dst_size);
     if (inherited(h))
         return fail_inherited(h);
-    shmimg_err err = {0};
-    int rc = SHMIMG_ELAPPED;
+    seg_err err = {0};
+    int rc = SEG_ELAPPED;
     seg_image img = {0};
-    for (int laps = 0; laps < SEG_MAX_LAPS && rc == SHMIMG_ELAPPED; laps++) {
+    for (int laps = 0; laps < SEG_MAX_LAPS && rc == SEG_ELAPPED; laps++) {
         seg_view v;
         rc = seg_read_begin(h->s, &v, &err);
         if (rc < 0)
@@ -376,8 +350,8 @@ int shmimg_pull(shmimg *h, void *dst, size_t dst_pitch, size_t dst_size,
             /* seg_pull reads the frame newest by then: one too large for
              * dst, or one whose rows are packed at another pitch than
              * dst's, is read again, and sized again. */
-            if (rc == SHMIMG_EINVAL || (rc == 0 && img.pitch != pitch))
-                rc = SHMIMG_ELAPPED;
+            if (rc == SEG_EINVAL || (rc == 0 && img.pitch != pitch))
+                rc = SEG_ELAPPED;
             else
                 break; /* seg_pull did its own laps */
             continue;
@@ -398,10 +372,10 @@ int shmimg_peek(shmimg *h, shmimg_frame *frame)
         return shmimg_set_error(SHMIMG_ERR_ARGUMENT, "no handle");
     if (inherited(h))
         return fail_inherited(h);
-    shmimg_err err = {0};
-    int rc = SHMIMG_ELAPPED;
+    seg_err err = {0};
+    int rc = SEG_ELAPPED;
     seg_view v;
-    for (int laps = 0; laps < SEG_MAX_LAPS && rc == SHMIMG_ELAPPED; laps++) {
+    for (int laps = 0; laps < SEG_MAX_LAPS && rc == SEG_ELAPPED; laps++) {
         rc = seg_read_begin(h->s, &v, &err);
         if (rc == 0)
             rc = seg_read_end(h->s, &v, &err);
@@ -437,7 +411,7 @@ int shmimg_wait(shmimg *h, int timeout_ms)
         /* seg_wait looks at the file every 250 ms of one wait: a caller
          * that waits in shorter slices (to run signal handlers between
          * them) would never learn that it was removed. */
-        shmimg_err err = {0};
+        seg_err err = {0};
         int rc = first ? seg_check(h->s, &err) : 0;
         if (rc < 0)
             return shmimg__failed(rc, &err);
@@ -448,7 +422,7 @@ int shmimg_wait(shmimg *h, int timeout_ms)
                                 timeout_ms);
         rc = seg_wait(h->s, g, left > INT32_MAX ? INT32_MAX : (int)left, NULL,
                       NULL, &err);
-        if (rc < 0 && rc != SHMIMG_ETIMEDOUT)
+        if (rc < 0 && rc != SEG_ETIMEDOUT)
             return shmimg__failed(rc, &err);
     }
 }
@@ -459,7 +433,7 @@ int shmimg_remove(const char *key)
 {
     if (!key)
         return shmimg_set_error(SHMIMG_ERR_ARGUMENT, "no key");
-    shmimg_err err = {0};
+    seg_err err = {0};
     int rc = seg_remove(key, NULL, &err);
     return rc < 0 ? shmimg__failed(rc, &err) : SHMIMG_OK;
 }

@@ -106,7 +106,7 @@ int shmimg_info_json(const char *key, char **json)
     if (!key || !json)
         return shmimg_set_error(SHMIMG_ERR_ARGUMENT, "key and json must not be NULL");
     *json = NULL;
-    shmimg_err err = {0};
+    seg_err err = {0};
     char path[SEG_PATH_MAX];
     int rc = seg_path(key, path, sizeof path, &err);
     if (rc < 0)
@@ -152,7 +152,7 @@ int shmimg_list_json(char **json)
     if (rc < 0)
         return rc;
     list_ctx l = {.f = o.f};
-    shmimg_err err = {0};
+    seg_err err = {0};
     rc = seg_list(list_one, &l, &err);
     if (rc < 0)
         rc = shmimg__failed(rc, &err);

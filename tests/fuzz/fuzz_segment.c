@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     close(fd);
 
-    shmimg_err err;
+    seg_err err;
     static seg_status st;
     seg_inspect(path, &st, &err);
 

@@ -74,7 +74,7 @@ int shlock_acquire(_Atomic uint32_t *word, uint32_t token, int timeout_ms,
         }
         int64_t left = deadline - monotonic_ns();
         if (left <= 0)
-            return SHMIMG_ETIMEDOUT;
+            return SEG_ETIMEDOUT;
         int rc = futex_wait(word, cur, left < slice_ns ? left : slice_ns);
         if (rc != -ETIMEDOUT)
             continue;

@@ -47,7 +47,7 @@ typedef bool (*shlock_alive_fn)(void *ctx, uint32_t owner_token);
 /* Takes the lock for token (1..0x7fffffff).
  * timeout_ms: < 0 waits as long as the owner lives.
  * Returns: 0; SHLOCK_TAKEN_OVER when the previous owner had died holding
- * it; SHMIMG_ETIMEDOUT when timeout_ms passed. */
+ * it; SEG_ETIMEDOUT when timeout_ms passed. */
 int shlock_acquire(_Atomic uint32_t *word, uint32_t token, int timeout_ms,
                    shlock_alive_fn owner_alive, void *ctx);
 

@@ -18,6 +18,7 @@
  */
 #include "check.h"
 #include "pattern.h"
+#include "inspect.h"
 #include "segment.h"
 
 #include <dirent.h>

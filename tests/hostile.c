@@ -12,6 +12,7 @@
  * same cases.
  */
 #include "check.h"
+#include "inspect.h"
 #include "segment.h"
 
 #include <fcntl.h>

@@ -12,6 +12,7 @@
  */
 #include "check.h"
 #include "pattern.h"
+#include "inspect.h"
 #include "segment.h"
 
 #include <stdbool.h>

@@ -6,6 +6,7 @@
  * publishers and readers at once where every read is one whole image. */
 #include "check.h"
 #include "pattern.h"
+#include "inspect.h"
 #include "segment.h"
 
 #include <stdbool.h>

@@ -18,6 +18,7 @@
 #include "escape.h"
 #include "image.h"
 #include "save.h"
+#include "inspect.h"
 #include "segment.h"
 
 #include <ctype.h>
@@ -339,54 +340,6 @@ static int cmd_pull(int argc, char **argv)
 
 /* ---- info and list ------------------------------------------------------ */
 
-static void print_json(const seg_status *st)
-{
-    char when[32];
-    seg_format_time(st->image.publish_time_ns, when, sizeof when);
-    printf("{\"key\": ");
-    json_string(seg_status_key(st));
-    printf(", \"path\": ");
-    json_string(st->path);
-    printf(", \"file_size\": %lld, \"attached\": %u, \"liveness\": \"%s\", "
-           "\"state\": \"%s\"",
-           (long long)st->file_size, st->attached, seg_status_liveness(st),
-           seg_status_state(st));
-    if (st->problem) {
-        printf(", \"problem\": ");
-        json_string(st->problem_msg);
-    }
-    if (st->header_read) {
-        printf(", \"layout_version\": %u, \"latest\": %u, \"flags\": %u, "
-               "\"persist\": %s, \"mode\": \"%04o\", \"owner_uid\": %u, "
-               "\"lock_held\": %s, \"lock_owner_pid\": %u, "
-               "\"payload_offset\": %llu, \"capacity\": %llu, "
-               "\"buffer_stride\": %llu, \"buffer_count\": %u, "
-               "\"buffers\": [",
-               st->layout_version, st->latest, st->flags,
-               st->flags & SHMIMG_FLAG_PERSIST ? "true" : "false", st->mode,
-               st->uid, st->lock_word ? "true" : "false", st->lock_owner_pid,
-               (unsigned long long)st->payload_offset,
-               (unsigned long long)st->capacity,
-               (unsigned long long)st->buffer_stride, st->buffer_count);
-        for (unsigned i = 0; i < st->buffer_count && i < SHMIMG_MAX_BUFFERS;
-             i++)
-            printf("%s{\"state\": \"%s\", \"seq\": %u, \"frame\": %llu}",
-                   i ? ", " : "", seg_status_buffer_state(st, i), st->buf[i].seq,
-                   (unsigned long long)st->buf[i].image.frame);
-        printf("]");
-    }
-    if (seg_status_has_image(st)) {
-        printf(", \"frame\": %llu, \"width\": %u, \"height\": %u, \"pitch\": %u, "
-               "\"pixel_format\": \"RGBA8\", \"payload_size\": %llu, "
-               "\"publisher_pid\": %u, \"published\": \"%s\", \"source\": ",
-               (unsigned long long)st->image.frame, st->image.width, st->image.height, st->image.pitch,
-               (unsigned long long)st->image.payload_size,
-               st->image.publisher_pid, when);
-        json_string(st->image.source_name);
-    }
-    printf("}");
-}
-
 static void print_info(const seg_status *st)
 {
     out("segment    %s", st->path);
@@ -460,7 +413,7 @@ static int cmd_info(int argc, char **argv)
     rc = seg_inspect(path, st, &err);
     if (rc == 0) {
         if (o.json) {
-            print_json(st);
+            out_json_status(st);
             printf("\n");
         } else {
             print_info(st);
@@ -490,7 +443,7 @@ static int list_one(const seg_status *st, void *ctx)
     list_ctx *l = ctx;
     if (l->json) {
         printf("%s\n  ", l->count ? "," : "[");
-        print_json(st);
+        out_json_status(st);
     } else {
         if (l->count == 0)
             out("%-20s %12s %11s %8s %8s %-10s %s", "KEY", "FILE_BYTES",

@@ -3,6 +3,7 @@
 
 #include "cli.h"
 #include "escape.h"
+#include "inspect.h"
 #include "quitsig.h"
 #include "save.h"
 
@@ -81,12 +82,13 @@ void say(const char *fmt, ...)
     va_end(ap);
 }
 
-/* Writes s as a JSON string literal. */
-void json_string(const char *s)
+/* st as JSON on stdout (inspect.h's writer, libshmimg's too), let in by
+ * quit signals like every report. */
+void out_json_status(const seg_status *st)
 {
     sigset_t held;
     report_begin(&held);
-    put_escaped(stdout, s, true, "\"\"");
+    seg_status_json(stdout, st);
     report_end(&held);
 }
 

@@ -6,6 +6,7 @@
 #define SHMIMG_CLI_COMMON_H
 
 #include "errors.h"
+#include "inspect.h"
 #include "segment.h"
 
 #include <getopt.h>
@@ -40,8 +41,8 @@ extern const opts defaults;
 void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "shmimg: " and a line on stderr, escaped. */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Writes s as a JSON string literal on stdout. */
-void json_string(const char *s);
+/* Writes st as JSON (seg_status_json) on stdout. */
+void out_json_status(const seg_status *st);
 /* Flushes stdout; result: stdout carries the command's result.
  * Returns: status, or EXIT_FAILURE. */
 int finish_stdout(int status, bool result);

@@ -6,7 +6,8 @@
  *                      wait, remove
  *   segment_check.c    validation of names, files, headers and buffer
  *                      descriptors: every byte of a segment is untrusted
- *   segment_inspect.c  looking without touching: seg_inspect, seg_list
+ *   inspect.c          looking without touching: seg_inspect, seg_list
+ *                      (inspect.h)
  */
 #ifndef SHMIMG_SEGMENT_INTERNAL_H
 #define SHMIMG_SEGMENT_INTERNAL_H

@@ -14,6 +14,7 @@
  * Run: build-fuzz/tests/fuzz_segment -max_len=70000 CORPUS_DIR tests/fuzz/corpus
  * (files go to $SHMIMG_DIR if set, else to a new /dev/shm/shmimg-fuzz.*)
  */
+#include "inspect.h"
 #include "segment.h"
 
 #include <fcntl.h>

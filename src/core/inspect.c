@@ -1,9 +1,10 @@
-/* segment_inspect.c - looking at segment files without touching them:
- * seg_inspect reads one with pread (no lock, no mapping, nothing
+/* inspect.c - see inspect.h. seg_inspect reads a segment file with pread (no lock, no mapping, nothing
  * written), seg_list walks SHMIMG_DIR. What they report is for people and
  * scripts; a publisher may be writing meanwhile, so the newest frame is
  * the one whose buffer was even in the copy we read.
  */
+#include "inspect.h"
+#include "escape.h"
 #include "segment_internal.h"
 
 #include <dirent.h>
@@ -193,4 +194,69 @@ void seg_format_time(int64_t ns, char *buf, size_t n)
     if (ns <= 0 || !gmtime_r(&t, &tm) ||
         !strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
         snprintf(buf, n, "-");
+}
+
+/* ---- JSON --------------------------------------------------------------- */
+
+static void put_string(FILE *f, const char *s)
+{
+    size_t n = escape_json_size(s);
+    char *buf = malloc(n);
+    if (!buf) {
+        fputs("\"\"", f); /* out of memory: still valid JSON */
+        return;
+    }
+    escape_json(s, buf, n);
+    fputs(buf, f);
+    free(buf);
+}
+
+void seg_status_json(FILE *f, const seg_status *st)
+{
+    fputs("{\"key\": ", f);
+    put_string(f, seg_status_key(st));
+    fputs(", \"path\": ", f);
+    put_string(f, st->path);
+    fprintf(f, ", \"file_size\": %lld, \"attached\": %u, \"liveness\": \"%s\", "
+            "\"state\": \"%s\"",
+            (long long)st->file_size, st->attached, seg_status_liveness(st),
+            seg_status_state(st));
+    if (st->problem) {
+        fputs(", \"problem\": ", f);
+        put_string(f, st->problem_msg);
+    }
+    if (st->header_read) {
+        fprintf(f, ", \"layout_version\": %u, \"latest\": %u, \"flags\": %u, "
+                "\"persist\": %s, \"mode\": \"%04o\", \"owner_uid\": %u, "
+                "\"lock_held\": %s, \"lock_owner_pid\": %u, "
+                "\"payload_offset\": %llu, \"capacity\": %llu, "
+                "\"buffer_stride\": %llu, \"buffer_count\": %u, "
+                "\"buffers\": [",
+                st->layout_version, st->latest, st->flags,
+                st->flags & SHMIMG_FLAG_PERSIST ? "true" : "false", st->mode,
+                st->uid, st->lock_word ? "true" : "false", st->lock_owner_pid,
+                (unsigned long long)st->payload_offset,
+                (unsigned long long)st->capacity,
+                (unsigned long long)st->buffer_stride, st->buffer_count);
+        for (unsigned i = 0; i < st->buffer_count && i < SHMIMG_MAX_BUFFERS;
+             i++)
+            fprintf(f, "%s{\"state\": \"%s\", \"seq\": %u, \"frame\": %llu}",
+                    i ? ", " : "", seg_status_buffer_state(st, i),
+                    st->buf[i].seq, (unsigned long long)st->buf[i].image.frame);
+        fputs("]", f);
+    }
+    if (seg_status_has_image(st)) {
+        char when[32];
+        seg_format_time(st->image.publish_time_ns, when, sizeof when);
+        fprintf(f, ", \"frame\": %llu, \"width\": %u, \"height\": %u, "
+                "\"pitch\": %u, \"pixel_format\": \"RGBA8\", "
+                "\"payload_size\": %llu, \"publisher_pid\": %u, "
+                "\"published\": \"%s\", \"source\": ",
+                (unsigned long long)st->image.frame, st->image.width,
+                st->image.height, st->image.pitch,
+                (unsigned long long)st->image.payload_size,
+                st->image.publisher_pid, when);
+        put_string(f, st->image.source_name);
+    }
+    fputs("}", f);
 }

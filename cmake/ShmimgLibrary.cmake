@@ -39,8 +39,10 @@ target_link_libraries(libshmimg PRIVATE Threads::Threads)
 shmimg_target_flags(libshmimg)
 
 # The optional SDL part: surfaces and image files in and out, over the
-# public API only.
-add_library(shmimg_sdl ${shmimg_lib_type} src/libshmimg/sdl.c)
+# public API, with the command line's decoder (shmimg_decode's objects, and
+# its own hidden copies of errors.c and fd.c, which they call).
+add_library(shmimg_sdl ${shmimg_lib_type} src/libshmimg/sdl.c
+  src/core/errors.c src/core/fd.c $<TARGET_OBJECTS:shmimg_decode>)
 add_library(shmimg::sdl ALIAS shmimg_sdl)
 set_target_properties(shmimg_sdl PROPERTIES
   OUTPUT_NAME shmimg-sdl EXPORT_NAME sdl
@@ -51,24 +53,27 @@ set_target_properties(shmimg_sdl PROPERTIES
 target_include_directories(shmimg_sdl
   PUBLIC $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/src/libshmimg/include>
          $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+target_include_directories(shmimg_sdl PRIVATE src/image src/core)
 target_compile_definitions(shmimg_sdl PRIVATE SHMIMG_BUILDING)
 target_link_libraries(shmimg_sdl PUBLIC libshmimg SDL2::SDL2
-  PRIVATE SDL2_image::SDL2_image)
+  PRIVATE SDL2_image::SDL2_image TIFF::TIFF)
 shmimg_target_flags(shmimg_sdl)
 # A static libshmimg.a would carry the segment's global names (seg_*,
-# shlock_*...) into the program that links it. One relocatable object,
-# its hidden symbols made local, keeps only the shmimg_ names global there
-# too.
+# shlock_*...) into the program that links it, and libshmimg-sdl.a the
+# decoder's (image_*, probe_*...). One relocatable object per library, its
+# hidden symbols made local, keeps only the shmimg_ names global there too.
 if(SHMIMG_STATIC_LIBRARY)
-  add_custom_command(TARGET libshmimg POST_BUILD
-    COMMAND ${CMAKE_LINKER} -r --whole-archive $<TARGET_FILE:libshmimg>
-      -o ${CMAKE_CURRENT_BINARY_DIR}/libshmimg-all.o
-    COMMAND ${CMAKE_OBJCOPY} --localize-hidden
-      ${CMAKE_CURRENT_BINARY_DIR}/libshmimg-all.o
-    COMMAND ${CMAKE_COMMAND} -E rm -f $<TARGET_FILE:libshmimg>
-    COMMAND ${CMAKE_AR} qcs $<TARGET_FILE:libshmimg>
-      ${CMAKE_CURRENT_BINARY_DIR}/libshmimg-all.o
-    VERBATIM)
+  foreach(t libshmimg shmimg_sdl)
+    add_custom_command(TARGET ${t} POST_BUILD
+      COMMAND ${CMAKE_LINKER} -r --whole-archive $<TARGET_FILE:${t}>
+        -o ${CMAKE_CURRENT_BINARY_DIR}/${t}-all.o
+      COMMAND ${CMAKE_OBJCOPY} --localize-hidden
+        ${CMAKE_CURRENT_BINARY_DIR}/${t}-all.o
+      COMMAND ${CMAKE_COMMAND} -E rm -f $<TARGET_FILE:${t}>
+      COMMAND ${CMAKE_AR} qcs $<TARGET_FILE:${t}>
+        ${CMAKE_CURRENT_BINARY_DIR}/${t}-all.o
+      VERBATIM)
+  endforeach()
 endif()
 if(NOT SHMIMG_STATIC_LIBRARY)
   foreach(t libshmimg shmimg_sdl)

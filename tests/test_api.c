@@ -8,14 +8,17 @@
  *   - a child of fork() that closes an inherited publisher leaves the
  *     parent's segment alone (row 3);
  *   - shmimg_last_error() is escaped: no control byte of a key, a file
- *     name or SDL's reason reaches the caller (row 9).
+ *     name or SDL's reason reaches the caller (row 9);
+ *   - shmimg_sdl_publish_file decodes as the command line does (issue 17).
  *
  *   test_api             every check below
- *   test_api NAME        one: overflow, sizes, fork, messages
+ *   test_api NAME        one: overflow, sizes, fork, messages, decoder
  */
 #include "check.h"
 #include "pattern.h"
 #include "shmimg_sdl.h"
+
+#include <SDL_image.h>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -370,13 +373,149 @@ static void test_escaped_messages(void)
     CHECK_API(shmimg_publisher_open("sdl", &h), SHMIMG_OK);
     char file[4200];
     snprintf(file, sizeof file, "%s/no\x1b[2Jsuch.png", dir_path);
-    CHECK_API(shmimg_sdl_publish_file(h, file), SHMIMG_ERR_NOT_IMAGE);
+    /* (A missing file is a system error, errno's text in the message, as
+     * for `shmimg publish`: one decoder.) */
+    CHECK_API(shmimg_sdl_publish_file(h, file), SHMIMG_ERR_SYSTEM);
     msg = shmimg_last_error();
     CHECK(!has_control(msg));
     CHECK_STR_HAS(msg, "no\\e[2Jsuch.png");
     shmimg_close(h);
     printf("messages escaped: a key, SHMIMG_DIR, a layer's text, an SDL "
            "file name\n");
+}
+
+/* ---- one decoder (issue 17) ------------------------------------------ */
+
+/* The frame under key, pulled whole into a new buffer (*w x *ht). */
+static uint8_t *pull_all(const char *key, uint32_t *w, uint32_t *ht)
+{
+    shmimg *r;
+    shmimg_frame f;
+    CHECK_API(shmimg_reader_open(key, &r), SHMIMG_OK);
+    CHECK_API(shmimg_peek(r, &f), SHMIMG_OK);
+    size_t size = (size_t)f.width * f.height * 4;
+    uint8_t *px = malloc(size);
+    CHECK(px);
+    CHECK_API(shmimg_pull(r, px, 0, size, &f), SHMIMG_OK);
+    shmimg_close(r);
+    *w = f.width;
+    *ht = f.height;
+    return px;
+}
+
+/* Writes n bytes to path. */
+static void write_file(const char *path, const void *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    CHECK(f);
+    CHECK_EQ(fwrite(p, 1, n, f), n);
+    CHECK_EQ(fclose(f), 0);
+}
+
+static uint32_t crc32_of(const uint8_t *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+    }
+    return ~c;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* shmimg_sdl_publish_file decodes as `shmimg publish FILE` does: the
+ * same pixels for the files SDL_image alone misreads (CMYK JPEGs, TIFF),
+ * and the same refusals (a file cut short, a header that declares a huge
+ * image, a SHMIMG_MAX_PIXELS that does not parse). */
+static void test_one_decoder(void)
+{
+    const char *cli = getenv("SHMIMG_CLI"), *formats = getenv("SHMIMG_FORMATS");
+    if (!cli || !formats) {
+        fprintf(stderr, "decoder: SHMIMG_CLI and SHMIMG_FORMATS must be set\n");
+        exit(1);
+    }
+    static const char *const same[] = {"cmyk-adobe.jpg", "cmyk-plain.jpg",
+                                       "sample.tif", "sample.png"};
+    shmimg *h;
+    CHECK_API(shmimg_publisher_open("sdl-file", &h), SHMIMG_OK);
+    for (size_t i = 0; i < sizeof same / sizeof *same; i++) {
+        char file[4200], cmd[9000];
+        snprintf(file, sizeof file, "%s/%s", formats, same[i]);
+        snprintf(cmd, sizeof cmd, "'%s' publish --persist --key cli-file '%s' "
+                 "> /dev/null", cli, file);
+        CHECK_EQ(system(cmd), 0);
+        CHECK_API(shmimg_sdl_publish_file(h, file), SHMIMG_OK);
+        uint32_t w1, h1, w2, h2;
+        uint8_t *lib = pull_all("sdl-file", &w1, &h1);
+        uint8_t *exe = pull_all("cli-file", &w2, &h2);
+        CHECK_EQ(w1, w2);
+        CHECK_EQ(h1, h2);
+        CHECK(memcmp(lib, exe, (size_t)w1 * h1 * 4) == 0);
+        if (i == 0) {
+            /* The check can fail: SDL_image alone gives other pixels. */
+            SDL_Surface *raw = IMG_Load(file);
+            CHECK(raw);
+            SDL_Surface *rgba =
+                SDL_ConvertSurfaceFormat(raw, SDL_PIXELFORMAT_RGBA32, 0);
+            CHECK(rgba);
+            bool differs = false;
+            for (int y = 0; y < rgba->h && !differs; y++)
+                differs = memcmp((uint8_t *)rgba->pixels + (size_t)y * (size_t)rgba->pitch,
+                                 lib + (size_t)y * w1 * 4, (size_t)w1 * 4) != 0;
+            CHECK(differs);
+            SDL_FreeSurface(rgba);
+            SDL_FreeSurface(raw);
+        }
+        free(lib);
+        free(exe);
+    }
+
+    /* Cut short: refused, and what was published stays. */
+    char src[4200], cut[4200];
+    snprintf(src, sizeof src, "%s/sample.png", formats);
+    snprintf(cut, sizeof cut, "%s/cut.png", dir_path);
+    FILE *f = fopen(src, "rb");
+    CHECK(f);
+    static uint8_t bytes[1 << 20];
+    size_t n = fread(bytes, 1, sizeof bytes, f);
+    fclose(f);
+    CHECK_LT(100u, n);
+    write_file(cut, bytes, n - 30);
+    CHECK_API(shmimg_sdl_publish_file(h, cut), SHMIMG_ERR_NOT_IMAGE);
+    CHECK_STR_HAS(shmimg_last_error(), "truncated");
+
+    /* A 40000 x 40000 PNG header: over the pixel limit before decoding. */
+    uint8_t png[33] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',
+                       0, 0, 0, 13, 'I', 'H', 'D', 'R'};
+    put_be32(png + 16, 40000);
+    put_be32(png + 20, 40000);
+    png[24] = 8; /* 8 bits, RGBA, deflate, no filter, no interlace */
+    png[25] = 6;
+    put_be32(png + 29, crc32_of(png + 12, 17));
+    char bomb[4200];
+    snprintf(bomb, sizeof bomb, "%s/bomb.png", dir_path);
+    write_file(bomb, png, sizeof png);
+    CHECK_API(shmimg_sdl_publish_file(h, bomb), SHMIMG_ERR_TOO_BIG);
+    CHECK_STR_HAS(shmimg_last_error(), "refused before decoding");
+
+    setenv("SHMIMG_MAX_PIXELS", "12 million", 1);
+    CHECK_API(shmimg_sdl_publish_file(h, src), SHMIMG_ERR_SETTING);
+    CHECK_STR_HAS(shmimg_last_error(), "SHMIMG_MAX_PIXELS");
+    unsetenv("SHMIMG_MAX_PIXELS");
+
+    uint32_t w, ht;
+    free(pull_all("sdl-file", &w, &ht)); /* sample.png's frame stayed */
+    shmimg_close(h);
+    printf("one decoder: 4 files publish the same pixels as the command line; "
+           "a cut file, a bomb and a bad setting refused\n");
 }
 
 static const struct {
@@ -387,6 +526,7 @@ static const struct {
     {"sizes", test_size_changes},
     {"fork", test_fork},
     {"messages", test_escaped_messages},
+    {"decoder", test_one_decoder},
 };
 
 int main(int argc, char **argv)
@@ -402,7 +542,7 @@ int main(int argc, char **argv)
         }
     test_dir_remove(dir);
     if (ran == 0) {
-        fprintf(stderr, "usage: test_api [overflow|sizes|fork|messages]\n");
+        fprintf(stderr, "usage: test_api [overflow|sizes|fork|messages|decoder]\n");
         return 2;
     }
     printf("%d api checks passed\n", ran);

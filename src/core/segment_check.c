@@ -110,20 +110,6 @@ int seg_dir_note(char *note, size_t size)
 
 /* ---- the file ------------------------------------------------------- */
 
-/* A program started with stdout closed would otherwise get a segment as
- * fd 1, and its next printf would overwrite the header.
- * Returns: the fd to use, or -1 (errno). */
-int seg_above_stdio(int fd)
-{
-    if (fd < 0 || fd > STDERR_FILENO)
-        return fd;
-    int high = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
-    int e = errno;
-    close(fd);
-    errno = e;
-    return high;
-}
-
 /* Why a segment file is missing: no segment, or no directory at all. */
 static int fail_missing(seg_err *err, const char *key)
 {

@@ -1,9 +1,11 @@
-/* sdl.c - libshmimg-sdl (src/libshmimg/include/shmimg_sdl.h), over the public API
- * only: what it cannot do with shmimg_publish and shmimg_pull it does not
- * do. */
+/* sdl.c - libshmimg-sdl (src/libshmimg/include/shmimg_sdl.h), over the
+ * public API: what it cannot do with shmimg_publish and shmimg_pull it does
+ * not do. Files are decoded by image_load (decode.h), as by the command
+ * line and the window. */
 #include "shmimg_sdl.h"
 
-#include <SDL_image.h>
+#include "decode.h"
+
 #include <string.h>
 
 /* SDL's failure as a shmimg code, with SDL's reason as the message. */
@@ -42,11 +44,14 @@ int shmimg_sdl_publish_file(shmimg *h, const char *path)
 {
     if (!path)
         return shmimg_publish(h, NULL, 0, 0, 0, SHMIMG_PIXEL_RGBA8, NULL);
-    SDL_Surface *sf = IMG_Load(path);
-    if (!sf)
-        return sdl_failed(SHMIMG_ERR_NOT_IMAGE, path);
+    /* The command line's decoder: its limits, checks and corrections. */
+    SDL_Surface *sf;
+    seg_err err = {0};
+    int rc = image_load(path, &sf, &err);
+    if (rc < 0) /* one set of codes: image_load's are the public ones */
+        return shmimg_set_error(rc, "%s", err.msg);
     const char *name = strrchr(path, '/');
-    int rc = shmimg_sdl_publish_surface(h, sf, name ? name + 1 : path);
+    rc = shmimg_sdl_publish_surface(h, sf, name ? name + 1 : path);
     SDL_FreeSurface(sf);
     return rc;
 }

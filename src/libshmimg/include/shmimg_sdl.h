@@ -33,9 +33,21 @@ extern "C" {
 SHMIMG_API int shmimg_sdl_publish_surface(shmimg *h, SDL_Surface *surface,
                                           const char *source_name);
 
-/* Decodes the image file at path with SDL_image and publishes it, named
- * after the file. Returns: SHMIMG_ERR_NOT_IMAGE when it does not decode;
- * the codes of shmimg_publish. */
+/* Decodes the image file at path and publishes it, named after the file,
+ * exactly as `shmimg publish FILE` does: the same decoder (SDL_image, and
+ * libtiff for TIFF), the same pixel limit (SHMIMG_MAX_PIXELS, 16384 x 16384
+ * by default, checked from the header before decoding), the same refusal
+ * of files cut short, and the same corrections (CMYK JPEGs, grey PNGs with
+ * a transparent level, premultiplied TIFFs).
+ * The first call puts a ceiling on SDL's allocations for the whole process
+ * (SDL_SetMemoryFunctions; the allocator stays SDL's own): from then on any
+ * one allocation through SDL over that limit's 4 bytes per pixel and 1 MiB
+ * (1 GiB by default) fails, so that a small file that declares a huge image
+ * is refused before its memory is taken.
+ * Returns: SHMIMG_ERR_NOT_IMAGE when it does not decode or is cut short
+ * (the message says which); TOO_BIG; SETTING (SHMIMG_MAX_PIXELS does not
+ * parse); PERMISSION; SYSTEM (it cannot be opened, or is missing: the
+ * message has errno's text); the codes of shmimg_publish. */
 SHMIMG_API int shmimg_sdl_publish_file(shmimg *h, const char *path);
 
 /* Pulls the newest frame into a new SDL_PIXELFORMAT_RGBA32 surface (*out,

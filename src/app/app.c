@@ -11,6 +11,7 @@
 
 #include "chooser.h"
 #include "escape.h"
+#include "events.h"
 #include "gone.h"
 #include "hud.h"
 #include "image.h"
@@ -107,8 +108,6 @@ typedef struct app {
     bool show_help;
     bool dirty;
     bool running;
-    Uint32 ev_loaded, ev_live, ev_saved, ev_gone, ev_shrunk, ev_chosen,
-        ev_tick;
     char message[SEG_ERR_MSG_MAX + 128];
     text_tone message_tone;
     int message_serial;   /* which message the collapse timer is for */
@@ -118,8 +117,6 @@ typedef struct app {
 /* ---- messages and title --------------------------------------------- */
 
 /* SDL user event types are per process; the timer thread needs these. */
-static Uint32 ev_collapse_type;
-static Uint32 ev_spin_type;
 /* While a save runs, the spinner's timer ticks; it stops itself after. */
 static SDL_atomic_t spinning;
 
@@ -143,13 +140,12 @@ static double stream_fps(const app *a)
 /* SDL timer thread: a redraw a second after a live frame, so that the
  * STREAM badge goes when the frames stop. */
 static SDL_atomic_t stream_check_pending;
-static Uint32 ev_stream_check_type;
 static Uint32 stream_check_later(Uint32 interval, void *unused)
 {
     (void)interval;
     (void)unused;
     SDL_AtomicSet(&stream_check_pending, 0);
-    SDL_Event e = {.user = {.type = ev_stream_check_type}};
+    SDL_Event e = {.user = {.type = event_type(EVENT_STREAM_CHECK)}};
     SDL_PushEvent(&e);
     return 0;
 }
@@ -164,7 +160,7 @@ static void check_stream_later(void)
 static Uint32 collapse_later(Uint32 interval, void *serial)
 {
     (void)interval;
-    SDL_Event e = {.user = {.type = ev_collapse_type,
+    SDL_Event e = {.user = {.type = event_type(EVENT_COLLAPSE),
                             .code = (int)(intptr_t)serial}};
     SDL_PushEvent(&e);
     return 0; /* once */
@@ -396,7 +392,7 @@ static int attach(app *a, unsigned flags, seg_err *err)
         /* One thread sleeps on the generation word whenever we are
          * attached: live mode pulls what it reports, otherwise the window
          * says a newer image waits. (NULL: no thread; no news then.) */
-        a->watch = live_start(a->seg, a->ev_live);
+        a->watch = live_start(a->seg, event_type(EVENT_LIVE));
     }
     return rc;
 }
@@ -502,7 +498,7 @@ static void watch_publisher(app *a, pid_t pid)
     if (pid == a->shown_pid && (a->publisher || pid == 0))
         return; /* the same publisher: what we know of it holds */
     gone_stop(a->publisher);
-    a->publisher = pid ? gone_start(pid, a->ev_gone) : NULL;
+    a->publisher = pid ? gone_start(pid, event_type(EVENT_GONE)) : NULL;
     a->shown_pid = pid;
     a->publisher_gone = false;
 }
@@ -517,7 +513,7 @@ static void pull(app *a, bool quiet_when_empty)
         /* Nothing under the key yet: notice the segment when a publisher
          * makes it, and say that an image waits for P. */
         if (rc == SEG_ENOSEG && !a->watch)
-            a->watch = live_start_key(a->key, a->ev_live);
+            a->watch = live_start_key(a->key, event_type(EVENT_LIVE));
         return;
     }
     seg_image img;
@@ -563,7 +559,7 @@ static void publish(app *a, loader_result *r)
     }
     stop_playing(a); /* what was playing is replaced */
     if (r->anim) {
-        a->player = player_create(r->anim, a->ev_tick);
+        a->player = player_create(r->anim, event_type(EVENT_TICK));
         if (a->player)
             r->anim = NULL; /* the player has it now */
     }
@@ -695,8 +691,8 @@ static void key_live(app *a)
         return;
     }
     if (!a->watch)
-        a->watch = a->seg ? live_start(a->seg, a->ev_live)
-                          : live_start_key(a->key, a->ev_live);
+        a->watch = a->seg ? live_start(a->seg, event_type(EVENT_LIVE))
+                          : live_start_key(a->key, event_type(EVENT_LIVE));
     if (!a->watch) {
         say(a, TEXT_ERROR, "Cannot start live mode: %s", SDL_GetError());
         return;
@@ -715,7 +711,7 @@ static Uint32 spin_later(Uint32 interval, void *unused)
     (void)unused;
     if (!SDL_AtomicGet(&spinning))
         return 0;
-    SDL_Event e = {.user = {.type = ev_spin_type}};
+    SDL_Event e = {.user = {.type = event_type(EVENT_SPIN)}};
     SDL_PushEvent(&e);
     return interval;
 }
@@ -1043,7 +1039,7 @@ static void on_watch(app *a, int code, uint32_t generation)
         if (rc == SEG_ENOSEG) {
             /* Removed, and no new file yet: watch for the next one, so
              * that its first image shows (live) or is announced. */
-            a->watch = live_start_key(a->key, a->ev_live);
+            a->watch = live_start_key(a->key, event_type(EVENT_LIVE));
             if (!a->live)
                 say(a, TEXT_INFO, "The segment of key %s was removed; what "
                                   "is on screen stays", a->key);
@@ -1070,6 +1066,62 @@ static void on_watch(app *a, int code, uint32_t generation)
         a->newer = true;
         say(a, TEXT_INFO, "Newer image under key %s: press P", a->key);
         update_title(a);
+    }
+}
+
+/* The process whose image is shown has exited (gone.h). */
+static void on_publisher_gone(app *a)
+{
+    a->publisher_gone = true;
+    /* Its last detach removed the segment unless it persists. */
+    if (a->seg && !seg_replaced(a->seg))
+        say(a, TEXT_INFO, "The publisher of %s (pid %d) has exited; "
+                          "its image stays under key %s",
+            a->shown_name, (int)a->shown_pid, a->key);
+    else
+        say(a, TEXT_INFO, "The publisher of %s (pid %d) has exited, "
+                          "and its segment with it; what is on "
+                          "screen stays",
+            a->shown_name, (int)a->shown_pid);
+    update_title(a);
+}
+
+/* The app's own events (events.h), from its threads and timers. */
+static void on_app_event(app *a, SDL_Event *e)
+{
+    switch (event_of(e->type)) {
+    case EVENT_LOADED: on_loaded(a, e->user.data1); break;
+    case EVENT_CHOSEN: on_chosen(a, e->user.data1); break;
+    case EVENT_SHRUNK: on_shrunk(a, e->user.data1); break;
+    case EVENT_SAVED: on_saved(a, e->user.data1); break;
+    case EVENT_SPIN:
+        if (saver_busy(a->saver))
+            show_saving(a);
+        break;
+    case EVENT_STREAM_CHECK:
+        a->dirty = true; /* the STREAM badge may have to go */
+        update_title(a);
+        if (stream_fps(a) > 0)
+            check_stream_later();
+        break;
+    case EVENT_COLLAPSE:
+        if (e->user.code == a->message_serial) {
+            a->message_expanded = false;
+            a->dirty = true;
+        }
+        break;
+    case EVENT_TICK:
+        if (player_owns_event(a->player, e))
+            on_tick(a);
+        break;
+    case EVENT_LIVE:
+        if (a->watch)
+            on_watch(a, e->user.code, (uint32_t)(uintptr_t)e->user.data1);
+        break;
+    case EVENT_GONE:
+        if (e->user.code == a->shown_pid && a->publisher && !a->publisher_gone)
+            on_publisher_gone(a);
+        break;
     }
 }
 
@@ -1112,50 +1164,7 @@ static void on_event(app *a, SDL_Event *e)
             key_pull(a);
         break;
     case SDL_WINDOWEVENT: a->dirty = true; break;
-    default:
-        if (e->type == a->ev_loaded)
-            on_loaded(a, e->user.data1);
-        else if (e->type == a->ev_chosen)
-            on_chosen(a, e->user.data1);
-        else if (e->type == a->ev_shrunk)
-            on_shrunk(a, e->user.data1);
-        else if (e->type == a->ev_saved)
-            on_saved(a, e->user.data1);
-        else if (e->type == ev_spin_type) {
-            if (saver_busy(a->saver))
-                show_saving(a);
-        }
-        else if (e->type == ev_stream_check_type) {
-            a->dirty = true; /* the STREAM badge may have to go */
-            update_title(a);
-            if (stream_fps(a) > 0)
-                check_stream_later();
-        }
-        else if (e->type == ev_collapse_type) {
-            if (e->user.code == a->message_serial) {
-                a->message_expanded = false;
-                a->dirty = true;
-            }
-        }
-        else if (player_owns_event(a->player, e))
-            on_tick(a);
-        else if (e->type == a->ev_live && a->watch)
-            on_watch(a, e->user.code, (uint32_t)(uintptr_t)e->user.data1);
-        else if (e->type == a->ev_gone && e->user.code == a->shown_pid &&
-                 a->publisher && !a->publisher_gone) {
-            a->publisher_gone = true;
-            /* Its last detach removed the segment unless it persists. */
-            if (a->seg && !seg_replaced(a->seg))
-                say(a, TEXT_INFO, "The publisher of %s (pid %d) has exited; "
-                                  "its image stays under key %s",
-                    a->shown_name, (int)a->shown_pid, a->key);
-            else
-                say(a, TEXT_INFO, "The publisher of %s (pid %d) has exited, "
-                                  "and its segment with it; what is on "
-                                  "screen stays",
-                    a->shown_name, (int)a->shown_pid);
-            update_title(a);
-        }
+    default: on_app_event(a, e);
     }
 }
 
@@ -1313,16 +1322,10 @@ static int setup(app *a, const options *o)
 {
     a->key = o->key;
     a->running = true;
-    a->ev_loaded = SDL_RegisterEvents(10);
-    a->ev_tick = a->ev_loaded + 8;
-    ev_stream_check_type = a->ev_loaded + 9;
-    a->ev_chosen = a->ev_loaded + 7;
-    a->ev_shrunk = a->ev_loaded + 6;
-    a->ev_gone = a->ev_loaded + 5;
-    a->ev_live = a->ev_loaded + 1;
-    ev_collapse_type = a->ev_loaded + 2;
-    a->ev_saved = a->ev_loaded + 3;
-    ev_spin_type = a->ev_loaded + 4;
+    if (events_register() < 0) {
+        fprintf(stderr, "shmimg: %s\n", SDL_GetError());
+        return -1;
+    }
     SDL_Rect g = initial_geometry(o);
     /* Hidden until the renderer exists: the OpenGL renderer replaces the X
      * window of a window made without SDL_WINDOW_OPENGL (SDL_RecreateWindow),
@@ -1344,10 +1347,10 @@ static int setup(app *a, const options *o)
     if (!a->renderer)
         return -1;
     a->view = view_create(a->renderer);
-    a->loader = loader_create(a->ev_loaded);
-    a->saver = saver_create(a->ev_saved);
-    a->shrinker = shrinker_create(a->ev_shrunk);
-    a->chooser = chooser_create(a->ev_chosen);
+    a->loader = loader_create(event_type(EVENT_LOADED));
+    a->saver = saver_create(event_type(EVENT_SAVED));
+    a->shrinker = shrinker_create(event_type(EVENT_SHRUNK));
+    a->chooser = chooser_create(event_type(EVENT_CHOSEN));
     if (!a->view || !a->loader || !a->saver || !a->shrinker || !a->chooser)
         return SDL_OutOfMemory();
     char atlas[PATH_MAX];

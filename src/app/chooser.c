@@ -1,6 +1,8 @@
 /* chooser.c - see chooser.h. */
 #include "chooser.h"
 
+#include "job.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,17 +17,16 @@
 extern char **environ;
 
 struct chooser {
-    Uint32 event_type;
-    SDL_Thread *thread; /* non-NULL while a chooser is open or unreported */
+    job *job;           /* the open chooser, one at a time */
     SDL_atomic_t pid;   /* of the tool while it runs, else 0 */
 };
 
-typedef struct job {
+typedef struct chooser_job {
     chooser *owner;
     int fd;             /* the read end of the tool's stdout */
     pid_t pid;
     chooser_result *result;
-} job;
+} chooser_job;
 
 /* Returns: true when PATH has an executable named name. */
 static bool in_path(const char *name)
@@ -56,9 +57,9 @@ const char *chooser_tool(void)
 }
 
 /* The thread: reads what the tool prints until it exits. */
-static int watch(void *arg)
+static void *watch(void *arg)
 {
-    job *j = arg;
+    chooser_job *j = arg;
     enum { cap = PATH_MAX + 2 };
     char *out = SDL_malloc(cap), drain[256];
     size_t have = 0;
@@ -90,26 +91,30 @@ static int watch(void *arg)
         r->path = out;
     else
         SDL_free(out);
-    SDL_Event e = {.user = {.type = j->owner->event_type, .data1 = r}};
     SDL_free(j);
-    SDL_PushEvent(&e); /* refused only at shutdown: lost with the process */
-    return 0;
+    return r;
+}
+
+static void free_result(void *arg)
+{
+    chooser_result *r = arg;
+    SDL_free(r->path);
+    SDL_free(r);
 }
 
 chooser *chooser_create(Uint32 event_type)
 {
     chooser *c = SDL_calloc(1, sizeof *c);
-    if (c)
-        c->event_type = event_type;
+    if (c && !(c->job = job_create(event_type, "shmimg-chooser", free_result))) {
+        SDL_free(c);
+        c = NULL;
+    }
     return c;
 }
 
 char *chooser_finished(chooser *c, chooser_result *r)
 {
-    if (c->thread) {
-        SDL_WaitThread(c->thread, NULL);
-        c->thread = NULL;
-    }
+    job_finished(c->job);
     char *path = r->path;
     SDL_free(r);
     return path;
@@ -119,23 +124,16 @@ void chooser_destroy(chooser *c)
 {
     if (!c)
         return;
-    if (c->thread) {
-        int pid = SDL_AtomicGet(&c->pid);
-        if (pid > 0)
-            kill(pid, SIGTERM); /* its stdout closes, the thread ends */
-        SDL_WaitThread(c->thread, NULL);
-        c->thread = NULL;
-        SDL_Event e;
-        while (SDL_PeepEvents(&e, 1, SDL_GETEVENT, c->event_type,
-                              c->event_type) == 1)
-            SDL_free(chooser_finished(c, e.user.data1));
-    }
+    int pid = SDL_AtomicGet(&c->pid);
+    if (pid > 0)
+        kill(pid, SIGTERM); /* its stdout closes, the thread ends */
+    job_destroy(c->job);
     SDL_free(c);
 }
 
 int chooser_open(chooser *c, const char *title)
 {
-    if (c->thread)
+    if (job_busy(c->job))
         return SDL_SetError("a file chooser is already open");
     const char *tool = chooser_tool();
     if (!tool)
@@ -160,15 +158,16 @@ int chooser_open(chooser *c, const char *title)
         close(fds[0]);
         return SDL_SetError("cannot start %s: %s", tool, strerror(e));
     }
-    job *j = SDL_calloc(1, sizeof *j);
+    chooser_job *j = SDL_calloc(1, sizeof *j);
     chooser_result *r = SDL_calloc(1, sizeof *r);
+    bool started = false;
     if (j && r) {
         snprintf(r->tool, sizeof r->tool, "%s", tool);
-        *j = (job){.owner = c, .fd = fds[0], .pid = pid, .result = r};
+        *j = (chooser_job){.owner = c, .fd = fds[0], .pid = pid, .result = r};
         SDL_AtomicSet(&c->pid, pid);
-        c->thread = SDL_CreateThread(watch, "shmimg-chooser", j);
+        started = job_start(c->job, watch, j) == 0;
     }
-    if (!c->thread) {
+    if (!started) {
         SDL_AtomicSet(&c->pid, 0);
         kill(pid, SIGTERM);
         close(fds[0]);
@@ -180,4 +179,4 @@ int chooser_open(chooser *c, const char *title)
     return 0;
 }
 
-bool chooser_busy(const chooser *c) { return c->thread != NULL; }
+bool chooser_busy(const chooser *c) { return job_busy(c->job); }

@@ -2,16 +2,11 @@
 #include "loader.h"
 
 #include "image.h"
+#include "job.h"
 
 struct loader {
-    Uint32 event_type;
-    SDL_Thread *thread; /* non-NULL while a decode runs or is unreported */
+    job *job; /* the decode, one at a time */
 };
-
-typedef struct job {
-    loader *owner;
-    char *path;
-} job;
 
 void loader_result_free(loader_result *r)
 {
@@ -25,16 +20,9 @@ void loader_result_free(loader_result *r)
 
 /* Decodes, then converts to the canonical format here too: the window
  * shows (and publishes) this private RGBA32 copy, off the event loop. */
-static int decode(void *arg)
+static void *decode(void *arg)
 {
-    job *j = arg;
-    loader_result *r = SDL_calloc(1, sizeof *r);
-    if (!r) {
-        SDL_free(j->path);
-        SDL_free(j);
-        return -1;
-    }
-    r->path = j->path;
+    loader_result *r = arg;
     SDL_Surface *raw = NULL;
     r->rc = image_load_animation(r->path, &r->anim, &r->err);
     if (r->rc == 0 && r->anim)
@@ -42,28 +30,27 @@ static int decode(void *arg)
     else if (r->rc == 0)
         r->rc = image_load(r->path, &raw, &r->err);
     if (r->rc == 0 && !raw)
-        r->rc = seg_fail(&r->err, SEG_ESYS, "%s: out of memory",
-                            r->path);
+        r->rc = seg_fail(&r->err, SEG_ESYS, "%s: out of memory", r->path);
     if (r->rc == 0) {
         r->surface = SDL_ConvertSurfaceFormat(raw, SDL_PIXELFORMAT_RGBA32, 0);
         SDL_FreeSurface(raw);
         if (!r->surface)
             r->rc = seg_fail(&r->err, SEG_ESYS,
-                                "%s: cannot convert the image: %s", r->path,
-                                SDL_GetError());
+                             "%s: cannot convert the image: %s", r->path,
+                             SDL_GetError());
     }
-    SDL_Event e = {.user = {.type = j->owner->event_type, .data1 = r}};
-    SDL_free(j);
-    if (SDL_PushEvent(&e) != 1)
-        loader_result_free(r); /* the app is shutting down */
-    return 0;
+    return r;
 }
+
+static void free_result(void *r) { loader_result_free(r); }
 
 loader *loader_create(Uint32 event_type)
 {
     loader *l = SDL_calloc(1, sizeof *l);
-    if (l)
-        l->event_type = event_type;
+    if (l && !(l->job = job_create(event_type, "shmimg-decode", free_result))) {
+        SDL_free(l);
+        l = NULL;
+    }
     return l;
 }
 
@@ -71,45 +58,29 @@ void loader_destroy(loader *l)
 {
     if (!l)
         return;
-    if (l->thread) {
-        SDL_WaitThread(l->thread, NULL);
-        /* Its event may still be queued: take it out and free it. */
-        SDL_Event e;
-        while (SDL_PeepEvents(&e, 1, SDL_GETEVENT, l->event_type,
-                              l->event_type) == 1)
-            loader_result_free(e.user.data1);
-    }
+    job_destroy(l->job);
     SDL_free(l);
 }
 
 int loader_start(loader *l, const char *path)
 {
-    if (l->thread)
+    if (job_busy(l->job))
         return SDL_SetError("a decode is already running");
-    job *j = SDL_calloc(1, sizeof *j);
+    loader_result *r = SDL_calloc(1, sizeof *r);
     char *copy = SDL_strdup(path);
-    if (!j || !copy) {
-        SDL_free(j);
+    if (!r || !copy) {
+        SDL_free(r);
         SDL_free(copy);
         return SDL_OutOfMemory();
     }
-    j->owner = l;
-    j->path = copy;
-    l->thread = SDL_CreateThread(decode, "shmimg-decode", j);
-    if (!l->thread) {
-        SDL_free(copy);
-        SDL_free(j);
+    r->path = copy;
+    if (job_start(l->job, decode, r) < 0) {
+        loader_result_free(r);
         return -1;
     }
     return 0;
 }
 
-bool loader_busy(const loader *l) { return l->thread != NULL; }
+bool loader_busy(const loader *l) { return job_busy(l->job); }
 
-void loader_finished(loader *l)
-{
-    if (l->thread) {
-        SDL_WaitThread(l->thread, NULL);
-        l->thread = NULL;
-    }
-}
+void loader_finished(loader *l) { job_finished(l->job); }

@@ -1,6 +1,7 @@
 /* saver.c - see saver.h. */
 #include "saver.h"
 
+#include "job.h"
 #include "save.h"
 
 #include <stdio.h>
@@ -8,19 +9,17 @@
 #include <unistd.h>
 
 struct saver {
-    Uint32 event_type;
-    SDL_Thread *thread; /* non-NULL while a save runs or is unreported */
+    job *job; /* the save, one at a time */
 };
 
-typedef struct job {
-    saver *owner;
+typedef struct save_job {
     SDL_Surface *image;
     char key[128];
-} job;
+} save_job;
 
 /* Tries shmimg-KEY-STAMP.png, then -1, -2 ...: linked into place only
  * under a name nobody has, atomically (IMAGE_SAVE_NO_CLOBBER). */
-static void save_new(job *j, saver_result *r)
+static void save_new(const save_job *j, saver_result *r)
 {
     time_t now = time(NULL);
     struct tm tm;
@@ -42,10 +41,10 @@ static void save_new(job *j, saver_result *r)
     }
 }
 
-static int run(void *arg)
+static void *run(void *arg)
 {
-    job *j = arg;
-    saver_result *r = SDL_calloc(1, sizeof *r);
+    save_job *j = arg;
+    saver_result *r = SDL_calloc(1, sizeof *r); /* NULL: said by the app */
     if (r) {
         Uint64 t0 = SDL_GetPerformanceCounter();
         r->width = j->image->w;
@@ -54,19 +53,20 @@ static int run(void *arg)
         r->seconds = (double)(SDL_GetPerformanceCounter() - t0) /
                      (double)SDL_GetPerformanceFrequency();
     }
-    SDL_Event e = {.user = {.type = j->owner->event_type, .data1 = r}};
     SDL_FreeSurface(j->image);
     SDL_free(j);
-    if (r && SDL_PushEvent(&e) != 1)
-        SDL_free(r); /* the app is shutting down */
-    return 0;
+    return r;
 }
+
+static void free_result(void *r) { SDL_free(r); }
 
 saver *saver_create(Uint32 event_type)
 {
     saver *s = SDL_calloc(1, sizeof *s);
-    if (s)
-        s->event_type = event_type;
+    if (s && !(s->job = job_create(event_type, "shmimg-save", free_result))) {
+        SDL_free(s);
+        s = NULL;
+    }
     return s;
 }
 
@@ -74,32 +74,24 @@ void saver_destroy(saver *s)
 {
     if (!s)
         return;
-    if (s->thread) {
-        SDL_WaitThread(s->thread, NULL);
-        SDL_Event e; /* its event may be queued: take it out, free it */
-        while (SDL_PeepEvents(&e, 1, SDL_GETEVENT, s->event_type,
-                              s->event_type) == 1)
-            SDL_free(e.user.data1);
-    }
+    job_destroy(s->job); /* waits: the file is then whole, or not there */
     SDL_free(s);
 }
 
 int saver_start(saver *s, SDL_Surface *image, const char *key)
 {
-    if (s->thread) {
+    if (job_busy(s->job)) {
         SDL_FreeSurface(image);
         return SDL_SetError("a save is already running");
     }
-    job *j = SDL_calloc(1, sizeof *j);
+    save_job *j = SDL_calloc(1, sizeof *j);
     if (!j) {
         SDL_FreeSurface(image);
         return SDL_OutOfMemory();
     }
-    j->owner = s;
     j->image = image;
     snprintf(j->key, sizeof j->key, "%s", key);
-    s->thread = SDL_CreateThread(run, "shmimg-save", j);
-    if (!s->thread) {
+    if (job_start(s->job, run, j) < 0) {
         SDL_FreeSurface(image);
         SDL_free(j);
         return -1;
@@ -107,12 +99,6 @@ int saver_start(saver *s, SDL_Surface *image, const char *key)
     return 0;
 }
 
-bool saver_busy(const saver *s) { return s->thread != NULL; }
+bool saver_busy(const saver *s) { return job_busy(s->job); }
 
-void saver_finished(saver *s)
-{
-    if (s->thread) {
-        SDL_WaitThread(s->thread, NULL);
-        s->thread = NULL;
-    }
-}
+void saver_finished(saver *s) { job_finished(s->job); }

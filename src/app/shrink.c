@@ -1,6 +1,8 @@
 /* shrink.c - see shrink.h. */
 #include "shrink.h"
 
+#include "job.h"
+
 /* One axis of the area filter: destination pixel i covers the source span
  * [i * src / dst, (i + 1) * src / dst); source pixel first[i] + k takes
  * part of it with weight[i * per + k] (the length of their overlap, in
@@ -112,44 +114,47 @@ done:
 /* ---- the thread ---------------------------------------------------------- */
 
 struct shrinker {
-    Uint32 event_type;
-    SDL_Thread *thread; /* non-NULL while a job runs or is unreported */
-    const SDL_Surface *lent;
+    job *job;                /* the filter, one at a time */
+    const SDL_Surface *lent; /* the running job's source */
 };
 
-typedef struct job {
-    shrinker *owner;
+typedef struct shrink_job {
     shrink_result *result;
     int w, h;
-} job;
+} shrink_job;
 
-static int run(void *arg)
+static void *run(void *arg)
 {
-    job *j = arg;
-    j->result->small = shrink_surface(j->result->source, j->w, j->h);
-    SDL_Event e = {.user = {.type = j->owner->event_type,
-                            .data1 = j->result}};
+    shrink_job *j = arg;
+    shrink_result *r = j->result;
+    r->small = shrink_surface(r->source, j->w, j->h);
     SDL_free(j);
-    /* Refused only when SDL is shutting down: the result is lost with
-     * the process (the lent reference can only be dropped on the loop). */
-    SDL_PushEvent(&e);
-    return 0;
+    return r;
+}
+
+/* At destroy only, on the loop's thread: the lent reference is the
+ * loop's to drop. */
+static void free_result(void *arg)
+{
+    shrink_result *r = arg;
+    SDL_FreeSurface(r->small);
+    SDL_FreeSurface(r->source);
+    SDL_free(r);
 }
 
 shrinker *shrinker_create(Uint32 event_type)
 {
     shrinker *s = SDL_calloc(1, sizeof *s);
-    if (s)
-        s->event_type = event_type;
+    if (s && !(s->job = job_create(event_type, "shmimg-shrink", free_result))) {
+        SDL_free(s);
+        s = NULL;
+    }
     return s;
 }
 
 SDL_Surface *shrinker_finished(shrinker *s, shrink_result *r)
 {
-    if (s->thread) {
-        SDL_WaitThread(s->thread, NULL);
-        s->thread = NULL;
-    }
+    job_finished(s->job);
     s->lent = NULL;
     SDL_FreeSurface(r->source); /* the lender's reference stays */
     SDL_Surface *small = r->small;
@@ -161,34 +166,27 @@ void shrinker_destroy(shrinker *s)
 {
     if (!s)
         return;
-    if (s->thread) {
-        SDL_WaitThread(s->thread, NULL);
-        SDL_Event e;
-        while (SDL_PeepEvents(&e, 1, SDL_GETEVENT, s->event_type,
-                              s->event_type) == 1)
-            SDL_FreeSurface(shrinker_finished(s, e.user.data1));
-    }
+    job_destroy(s->job);
     SDL_free(s);
 }
 
 int shrinker_start(shrinker *s, SDL_Surface *src, int w, int h,
                    unsigned serial)
 {
-    if (s->thread)
+    if (job_busy(s->job))
         return SDL_SetError("a shrink is already running");
-    job *j = SDL_calloc(1, sizeof *j);
+    shrink_job *j = SDL_calloc(1, sizeof *j);
     shrink_result *r = SDL_calloc(1, sizeof *r);
     if (!j || !r) {
         SDL_free(j);
         SDL_free(r);
         return SDL_OutOfMemory();
     }
-    *j = (job){.owner = s, .result = r, .w = w, .h = h};
+    *j = (shrink_job){.result = r, .w = w, .h = h};
     *r = (shrink_result){.source = src, .serial = serial};
     src->refcount++; /* lent: see shrink.h */
     s->lent = src;
-    s->thread = SDL_CreateThread(run, "shmimg-shrink", j);
-    if (!s->thread) {
+    if (job_start(s->job, run, j) < 0) {
         src->refcount--;
         s->lent = NULL;
         SDL_free(j);
@@ -198,9 +196,9 @@ int shrinker_start(shrinker *s, SDL_Surface *src, int w, int h,
     return 0;
 }
 
-bool shrinker_busy(const shrinker *s) { return s->thread != NULL; }
+bool shrinker_busy(const shrinker *s) { return job_busy(s->job); }
 
 bool shrinker_holds(const shrinker *s, const SDL_Surface *surf)
 {
-    return s->thread && surf && s->lent == surf;
+    return job_busy(s->job) && surf && s->lent == surf;
 }

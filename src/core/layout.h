@@ -2,86 +2,129 @@
  *
  * A segment is one regular file, $SHMIMG_DIR/shmimg-KEY (SHMIMG_DIR defaults
  * to /dev/shm), mapped MAP_SHARED by every participant. It starts with the
- * fixed 4096-byte header below; frames live in 1 to SHMIMG_MAX_BUFFERS
- * buffers after it. This file is the only place the fields are named;
- * docs/format.md says the same, step by step, for someone writing a reader
- * or a publisher in another language.
+ * fixed 4096-byte header below; frames live in 0 (before the first publish)
+ * to SHMIMG_MAX_BUFFERS buffers after it. This file is the only place the
+ * fields are named; docs/format.md says the same, step by step, with every
+ * message, for someone writing a reader or a publisher in another language.
  *
  * All integers are little-endian (the native order of every platform shmimg
  * builds for). Offsets are bytes from the start of the file, never pointers:
  * each process maps the file at its own address.
  *
+ * File names: KEY is 1-64 of A-Z a-z 0-9 . _ -, not starting with . or -.
+ * A creator makes $SHMIMG_DIR/.shmimg-KEY.PID.XXXXXXXX (PID in decimal,
+ * 8 random lower-case hex digits), flock(LOCK_SH)s it at once, writes the
+ * header, takes its attach slot, then link()s it to shmimg-KEY and unlinks
+ * the temporary name. A temporary file of that pattern, of the caller's
+ * uid, whose flock(LOCK_EX | LOCK_NB) succeeds was left by a dead creator:
+ * the next creator of KEY and `shmimg list` remove it.
+ *
  * Roles:
  *   - Owners are publishers: processes of the file's owner that open it
  *     read-write to publish. They create the file; each holds an attach
- *     slot (below); the last owner out removes the file.
+ *     slot (below); the last owner out removes the file (unless PERSIST).
  *   - Readers never create, keep or remove the file, and hold no slot (a
  *     reader that comes first waits for the file to appear). Another
  *     user's reader (the owner published with --share) maps it PROT_READ
- *     and writes nothing; the owner's own readers write only to copy under
- *     the lock in the one-buffer degraded mode, with a slot taken for
- *     that copy alone.
+ *     and writes nothing; the owner's own readers write only in the
+ *     one-buffer degraded mode (below).
  *
  * Who writes what:
  *   - lock_word: owners, with atomic operations only (shlock.h). It
  *     serialises publishers, and attach/detach decisions; readers never
- *     take it;
+ *     take it, except in the degraded mode;
  *   - slot_nonce[i]: the process that holds attach slot i;
+ *   - flags: an owner, by atomic OR / AND of SHMIMG_FLAG_PERSIST, lock or
+ *     no lock;
  *   - everything else: a publisher holding the lock.
  *   The file and capacity only grow, under the lock; they never shrink.
+ *   Reserved bytes and the other flag bits are written 0 by the creator
+ *   and by nobody afterwards; readers ignore them (they are not checked).
  *
- * Buffers. buffer_count (1..4) buffers of buffer_stride bytes each follow
- * the header: buffer i's pixels start at buf[i].offset, which is
- * payload_offset + i * buffer_stride. Each has a descriptor buf[i] with its
- * own sequence count, read seqlock-style:
+ * Buffers. buffer_count buffers of buffer_stride bytes each follow the
+ * header: shmimg writes buf[i].offset = payload_offset + i * buffer_stride
+ * (readers check only that the pixels lie inside the file, past
+ * payload_offset, 4096-aligned, and copy from buf[i].offset). How many:
+ * the publisher that re-lays out asks for its want_buffers (3 by default,
+ * SEG_DEFAULT_BUFFERS; 1 to 4 with seg_set_buffers, for tests), fewer when
+ * SHMIMG_DIR is full (below). Each has a descriptor buf[i] with its own
+ * sequence count, read seqlock-style:
  *
  *   buf[i].seq   buf[i].frame   state
  *   even         0              empty (never written, or re-laid out)
- *   odd          any            being written; or its writer died
+ *   odd          any            being written; or its writer died or
+ *                               gave up
  *   even         > 0            a complete frame, number `frame`
+ *
+ * An emptied descriptor has frame, payload_size, offset, width, height and
+ * pitch 0; its other fields keep the old frame's values.
  *
  * `latest` (a futex word) names the newest complete frame:
  *   latest = (frame mod 2^30) << 2 | i, where buf[i] holds it;
  *   0 (buffer 0 empty) until the first publish.
- * The publisher always writes a buffer other than latest's (with one
- * buffer it has no other, and readers retry until it is done), so the
- * newest frame stays readable while the next is written, and a reader
- * copying it is overwritten only after buffer_count - 1 more publishes.
+ * Readers take i = latest & 3 whatever buffer_count says. The publisher
+ * always writes a buffer other than latest's (with one buffer it has no
+ * other, and readers wait until it is done), so the newest frame stays
+ * readable while the next is written, and a reader copying it is
+ * overwritten only after buffer_count - 1 more publishes.
  *
- * Publish (the publisher holds the lock; Ws are plain stores):
- *       t = (latest & 3) + 1 mod buffer_count   the oldest buffer
- *       if the frame does not fit buffer_stride: re-lay out (below)
- *       buf[t].seq |= 1 (store relaxed); fence(release)
- *       W buf[t] descriptor (frame = previous frame + 1) and the pixels
+ * Publish (the publisher holds the lock; Ws are relaxed stores):
+ *       check the header again (a copy, against fstat)
+ *       n = latest & 3; frame = buf[n].frame + 1
+ *       if buffer_count == 0 or the frame does not fit buffer_stride:
+ *           re-lay out (below); t = 0
+ *       else
+ *           t = (n + 1) mod buffer_count        the oldest buffer
+ *           allocate its pages (posix_fallocate) if not done yet
+ *           buf[t].seq |= 1; fence(release)
+ *       W buf[t] descriptor (frame, offset, ...) and the pixels
  *       buf[t].seq += 1               (store release): even, complete
  *       latest = frame << 2 | t       (store release)
+ *       after a re-layout: empty every other buffer (frame 0, seq even)
  *       unlock; FUTEX_WAKE(&latest, INT_MAX)
- *   Re-lay out (the frame is larger than buffer_stride): grow the file
- *   (sparse) to 3 buffers and allocate buffer 0's pages; mark every buffer
- *   odd (fence(release)), so that readers of any old buffer see a change;
- *   set buffer_stride, buffer_count = 3, capacity; write buffer 0; set
- *   latest; then mark every other buffer empty (frame 0, seq even).
- *   Buffers 1 and 2 get their pages (posix_fallocate) when first written;
- *   if SHMIMG_DIR is full then, buffer_count shrinks to the ones written.
+ *   Re-lay out (no buffers yet, or the frame is larger than buffer_stride):
+ *   allocate buffer 0's pages (posix_fallocate: a full SHMIMG_DIR fails
+ *   here, header unchanged), then grow the file (ftruncate, sparse) to
+ *   want_buffers buffers; mark every buffer odd (fence(release)), so that
+ *   readers of any old buffer see a change; set buffer_stride,
+ *   buffer_count = want_buffers, capacity. `latest` moves before the other
+ *   buffers are emptied, so that a reader never sees an empty buffer under
+ *   an unchanged `latest` (which means "nothing published").
+ *   Buffers 1 and up get their pages when first written; if SHMIMG_DIR is
+ *   full then, buffer_count shrinks to the ones written (t > 0 is then the
+ *   first buffer never written), until the next re-layout.
+ *   A publisher keeps no layout between publishes: it reads buffer_count
+ *   and buffer_stride afresh under the lock each time, which is how it
+ *   sees another publisher's re-layout.
  *
  * Read (nothing written, no lock; `acquire` loads):
  *   1  L = latest; i = L & 3
- *   2  s1 = buf[i].seq; odd -> being written: go to 1 after a short wait
- *      (if the lock is free or its owner dead: the writer died: incomplete)
+ *   2  s1 = buf[i].seq; odd -> being written: wait on `latest` (20 ms at a
+ *      time), go to 1; if the lock is free or its owner dead: the writer
+ *      died: incomplete; past the lock timeout, counted from the start of
+ *      the read: timed out
  *   3  copy buf[i] (the descriptor) to local memory; fence(acquire);
- *      buf[i].seq != s1 -> lapped: go to 1
- *   4  frame == 0 -> nothing published; validate the copy against the real
- *      file size (overflow-safe); map more if needed
- *   5  copy payload_size bytes from offset; fence(acquire);
- *      buf[i].seq != s1 -> lapped while copying: go to 1
- *   A reader that goes to 1 too many times in a row reports "lapped" (it
- *   is slower than buffer_count - 1 publishes). Frame numbers are 64-bit
- *   and count every publish: skipped frames = frame - last frame - 1.
+ *      buf[i].seq != s1 -> changed: go to 1
+ *   4  frame == 0 -> nothing published, unless latest != L (go to 1)
+ *   5  validate the copy against the real file size (overflow-safe); a
+ *      failure with buf[i].seq != s1 is a publisher's change: go to 1;
+ *      map more if needed
+ *   6  copy payload_size bytes from offset; fence(acquire);
+ *      buf[i].seq != s1 -> lapped while copying: read again
+ *   A read that goes to 1 64 times (SEG_MAX_LAPS) reports "lapped" (it is
+ *   slower than buffer_count - 1 publishes). Frame numbers are 64-bit and
+ *   count every complete publish: skipped frames = frame - last frame - 1.
+ *
+ * Degraded mode: with buffer_count 1, an unpaced publisher can lap every
+ * copy. seg_pull then copies under the lock after two lapped reads, on a
+ * handle that can write the file (the owner's uid), borrowing an attach
+ * slot for that copy if it has none. Read-only readers keep retrying.
  *
  * Wait for a new frame: FUTEX_WAIT(&latest, L) while latest == L. A new
- * frame wakes waiters at once; 'shmimg rm' wakes them without one
- * (FUTEX_WAKE, nothing written), and they check, then and every 250 ms,
- * that the key still names their file and that the file was not truncated.
+ * frame wakes waiters at once; a removal ('shmimg rm', the last owner out)
+ * wakes them without one (FUTEX_WAKE, nothing written), and they check,
+ * then and every 250 ms, that the key still names their file and that the
+ * file was not truncated.
  *
  * Attach slots: an owner holds slot i (0..SHMIMG_SLOTS-1) by an
  * open-file-description write lock (F_OFD_SETLK, F_WRLCK, which needs a
@@ -133,11 +176,13 @@ typedef struct shmimg_buffer {
     uint32_t pixel_format;         /*  16: SHMIMG_FORMAT_* */
     uint32_t publisher_pid;        /*  20: in the publisher's PID namespace */
     uint64_t frame;                /*  24: 1, 2, ...; 0 = empty */
-    uint64_t offset;               /*  32: where the pixels start (file) */
+    uint64_t offset;               /*  32: where the pixels start (file);
+                                           0 when emptied */
     uint64_t payload_size;         /*  40: bytes, pitch * height */
     int64_t publish_time_ns;       /*  48: CLOCK_REALTIME, ns since 1970 */
-    uint8_t reserved[8];           /*  56: zero */
-    char source_name[SHMIMG_NAME_MAX]; /* 64: base name, UTF-8, NUL-ended */
+    uint8_t reserved[8];           /*  56: written 0, ignored */
+    char source_name[SHMIMG_NAME_MAX]; /* 64: base name, NUL-padded; at
+                                          most 255 bytes are read */
 } shmimg_buffer;
 
 typedef struct shmimg_header {
@@ -147,17 +192,20 @@ typedef struct shmimg_header {
     _Atomic uint32_t lock_word;    /*  16: see shlock.h; futex word */
     uint32_t lock_owner_pid;       /*  20: for people only; 0 if none */
     _Atomic uint32_t latest;       /*  24: newest frame; futex word */
-    _Atomic uint32_t flags;        /*  28: SHMIMG_FLAG_* */
-    uint32_t buffer_count;         /*  32: 1 .. SHMIMG_MAX_BUFFERS */
-    uint32_t reserved0;            /*  36: zero */
-    uint64_t payload_offset;       /*  40: buffer 0; SHMIMG_HEADER_SIZE */
+    _Atomic uint32_t flags;        /*  28: SHMIMG_FLAG_*; other bits
+                                           written 0, ignored */
+    uint32_t buffer_count;         /*  32: 0 (nothing published yet)
+                                           .. SHMIMG_MAX_BUFFERS */
+    uint32_t reserved0;            /*  36: written 0, ignored */
+    uint64_t payload_offset;       /*  40: buffer 0; SHMIMG_HEADER_SIZE,
+                                           never changed */
     uint64_t buffer_stride;        /*  48: bytes, multiple of 4096; 0 at
                                            creation */
     uint64_t capacity;             /*  56: bytes reserved from
                                            payload_offset, >= count*stride */
-    uint8_t reserved1[128 - 64];   /*  64: zero */
+    uint8_t reserved1[128 - 64];   /*  64: written 0, ignored */
     shmimg_buffer buf[SHMIMG_MAX_BUFFERS]; /* 128: 4 x 320 bytes */
-    uint8_t reserved2[2048 - 1408];        /* 1408: zero */
+    uint8_t reserved2[2048 - 1408];        /* 1408: written 0, ignored */
     _Atomic uint32_t slot_nonce[SHMIMG_SLOTS]; /* 2048: 0 = slot free */
 } shmimg_header;
 

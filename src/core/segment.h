@@ -62,7 +62,8 @@
 #define SEG_FILE_PREFIX "shmimg-"
 /* Largest width or height a segment may declare, in pixels. */
 #define SEG_MAX_DIMENSION (1u << 20)
-/* How long a read or write waits for a live lock holder by default. */
+/* How long a read or write waits for a live lock holder by default
+ * (seg_set_lock_timeout changes it per handle; no environment variable). */
 #define SEG_DEFAULT_LOCK_TIMEOUT_MS 10000
 
 typedef struct seg seg;
@@ -162,22 +163,28 @@ bool seg_read_only(const seg *s);
 /* Returns: the seg_attach flag that creates a file shared as share. */
 unsigned seg_create_flag(seg_share share);
 
-/* Sets who may read the file (its mode). Returns: 0, EPERM, ESYS. */
+/* Sets who may read the file (its mode, fchmod; not under the lock).
+ * Returns: 0, EPERM, ESYS. */
 int seg_set_share(seg *s, seg_share share, seg_err *err);
 
 /* Returns: the buffers the segment holds now (0 before the first
  * publish), and in *wanted (may be NULL) how many it asked for. */
 unsigned seg_buffers(const seg *s, unsigned *wanted);
 
-/* Sets how many buffers the next re-layout asks for (1..4, for tests and
- * the benchmark); fewer are taken when SHMIMG_DIR cannot hold them. */
+/* Sets how many buffers this handle's next re-layout asks for (clamped to
+ * 1..4; for tests); fewer are taken when SHMIMG_DIR cannot hold them. A
+ * publish that does not re-lay out keeps the count it finds. */
 void seg_set_buffers(seg *s, unsigned count);
 
-/* Sets how long reads and writes wait for a live lock holder;
+/* Sets how long this handle's reads and writes wait for a live lock
+ * holder (default SEG_DEFAULT_LOCK_TIMEOUT_MS; seg_attach itself always
+ * uses the default, and seg_detach waits 1 s at most);
  * < 0: as long as it lives. */
 void seg_set_lock_timeout(seg *s, int timeout_ms);
 
-/* Keeps the file after the last detach (until seg_remove), or not. */
+/* Keeps the file after the last detach (until seg_remove), or not: sets
+ * or clears SHMIMG_FLAG_PERSIST atomically, without the lock. Does
+ * nothing on a handle that holds no attach slot (a reader). */
 void seg_set_persist(seg *s, bool persist);
 
 /* Starts a publish of a width x height RGBA8 image: makes a reader
@@ -196,16 +203,18 @@ int seg_write_begin(seg *s, uint32_t width, uint32_t height,
                     const char *source_name, uint8_t **pixels,
                     uint32_t *pitch, seg_err *err);
 
-/* Ends a publish: complete = true makes the frame the newest and wakes
- * every waiter; false leaves its buffer marked incomplete, and readers
- * keep the previous frame (unless a re-layout had dropped it: they then
- * report "incomplete"). Releases the lock.
+/* Ends a publish: complete = true makes the frame the newest; false
+ * leaves its buffer marked incomplete, and readers keep the previous frame
+ * (unless a re-layout had dropped it, or the segment has one buffer, which
+ * was the previous frame's: they then report "incomplete"). Releases the
+ * lock and wakes every waiter either way.
  * Returns: 0; SEG_ECORRUPT when the file was truncated under us during
  * the publish (the pixels were lost). */
 int seg_write_end(seg *s, bool complete, seg_err *err);
 
 /* Finds and validates the newest complete frame, without a lock; waits
- * (up to the lock timeout) while the only candidate is being written.
+ * while the only candidate is being written, up to the lock timeout
+ * counted from this call.
  * v->pixels then points into the mapping, where a publisher may overwrite
  * it: use it, then ask seg_read_end whether that happened.
  * Returns: 0; SEG_EEMPTY, EINCOMPLETE (its writer died), ECORRUPT,
@@ -223,8 +232,10 @@ int seg_read_end(seg *s, const seg_view *v, seg_err *err);
 void seg_copy_out(seg *s, void *dst, const void *src, size_t n);
 
 /* Copies the newest complete frame into dst (dst_size bytes), reading
- * again when lapped (with one buffer, an owner copies under the lock after
- * two laps, so that an unpaced publisher cannot starve it).
+ * again when lapped, up to SEG_MAX_LAPS times. With one buffer, a handle
+ * that is not read-only copies under the lock after two laps (borrowing an
+ * attach slot for that copy when it has none), so that an unpaced
+ * publisher cannot starve it.
  * Returns: 0 and *img; SEG_EINVAL with *img filled when dst is too
  * small; or the errors of seg_read_begin and seg_read_end. */
 int seg_pull(seg *s, void *dst, size_t dst_size, seg_image *img,

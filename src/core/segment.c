@@ -734,7 +734,19 @@ static int become_owner(seg *s, seg_err *err)
     int rc = take_slot(s, err);
     if (rc < 0)
         return rc;
-    if (!same_file(s->path, s->fd)) {
+    /* Under the lock, as an attaching owner does: the last owner out
+     * counts owners and unlinks under it, so either it counted our slot
+     * or its unlink is done and the name check below sees it. Checked
+     * without the lock, both could pass and we would publish into an
+     * unlinked file. */
+    rc = seg_lock(s, err);
+    if (rc < 0) {
+        drop_slot(s);
+        return rc;
+    }
+    bool same = same_file(s->path, s->fd);
+    seg_unlock(s);
+    if (!same) {
         drop_slot(s);
         return seg_fail(err, SEG_EGONE,
                            "%s was removed or replaced while we were "

@@ -193,9 +193,14 @@ void note_buffers(const seg *s)
     unsigned wanted, got = seg_buffers(s, &wanted);
     if (got > 0 && got < wanted)
         say("note: %s holds %u frame buffer%s, not %u: %s has no room for "
-            "more; readers copy while the publisher waits%s",
+            "more; %s",
             seg_file(s), got, got == 1 ? "" : "s", wanted, seg_dir(),
-            got == 1 ? ", or retry" : "");
+            got == 1 ? "readers wait while each frame is written, and may "
+                       "have to read it again (libshmimg and pull --follow "
+                       "--raw then copy under the lock, the publisher "
+                       "waiting)"
+                     : "a slow reader is overtaken sooner, and reads "
+                       "again");
 }
 
 /* ---- signals ------------------------------------------------------------ */

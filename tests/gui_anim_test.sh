@@ -82,12 +82,16 @@ done
 press "$WA" space
 wait_log a.log 'Paused anim.gif at frame [1-3] of 3; Space resumes'
 # Frames already on their way land first (a slow build, a loaded machine:
-# how long is not ours to say); then B stays on one frame: two looks 1 s
-# apart agree (a playing animation changes every 0.4 s).
-for _ in $(seq 10); do
-  first=$(colour "$WB"); sleep 1.0; second=$(colour "$WB")
-  [ "$first" = "$second" ] && break
+# how long is not ours to say); then no frame comes any more: B's count of
+# frames shown ("Live: ...") stays the same for 2 s (5 frames of a playing
+# animation), and so does what it shows.
+frames_b() { grep -c '^shmimg: Live: anim.gif' b.log; }
+for _ in $(seq 15); do
+  before=$(frames_b); first=$(colour "$WB"); sleep 2
+  [ "$(frames_b)" = "$before" ] && break
 done
+second=$(colour "$WB")
+[ "$(frames_b)" = "$before" ] || fail "paused, but the live window still gets frames ($before, then $(frames_b))"; ok
 [ "$first" = "$second" ] || fail "paused, but the live window went from $first to $second"; ok
 # (Whether B stops saying "stream" once the frames stop is not checked
 # here: it failed once in CI, title unchanged 7 s after the last frame,

@@ -4,6 +4,8 @@
 #   bash cmake/bootstrap.sh test    install what is missing, build, run every test
 #   bash cmake/bootstrap.sh pair    install what is missing, build, open two windows
 #   bash cmake/bootstrap.sh build   install what is missing, build
+#   bash cmake/bootstrap.sh format  install what is missing, check that every
+#                                   C file is as .clang-format has it
 #   bash cmake/bootstrap.sh sanitize  ... then the whole suite under ASan+UBSan,
 #                                   the lock and multi-process tests under TSan,
 #                                   and the segment fuzzer for FUZZ_SECONDS (60)
@@ -29,6 +31,7 @@ packages=(
   python3-numpy python3-pytest               # the Python module and its tests
   ffmpeg                                     # a real client of the frame streams
   valgrind clang-14 libclang-rt-14-dev       # memcheck, libFuzzer
+  clang-format-14                            # the layout check (format)
 )
 
 missing=()
@@ -68,6 +71,13 @@ fuzz() {
   rm -rf "$scratch" "$segs"
   return "$status"
 }
+
+if [ "$mode" = format ]; then
+  # Whitespace only; `clang-format-14 -i FILE` puts a file right.
+  git ls-files '*.c' '*.h' | xargs clang-format-14 --dry-run --Werror
+  echo "format: every C file is as .clang-format has it"
+  exit
+fi
 
 if [ "$mode" = sanitize ]; then
   sanitized "$build-asan" "address;undefined"

@@ -21,57 +21,57 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHECK(cond)                                                          \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, \
-                    #cond);                                                  \
-            exit(1);                                                         \
-        }                                                                    \
+#define CHECK(cond)                                                            \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__,   \
+                    #cond);                                                    \
+            exit(1);                                                           \
+        }                                                                      \
     } while (0)
 
-#define CHECK_EQ(a, b)                                                       \
-    do {                                                                     \
-        long long a_ = (long long)(a), b_ = (long long)(b);                  \
-        if (a_ != b_) {                                                      \
-            fprintf(stderr, "%s:%d: CHECK_EQ(%s, %s) failed: %lld != %lld\n", \
-                    __FILE__, __LINE__, #a, #b, a_, b_);                     \
-            exit(1);                                                         \
-        }                                                                    \
+#define CHECK_EQ(a, b)                                                         \
+    do {                                                                       \
+        long long a_ = (long long)(a), b_ = (long long)(b);                    \
+        if (a_ != b_) {                                                        \
+            fprintf(stderr, "%s:%d: CHECK_EQ(%s, %s) failed: %lld != %lld\n",  \
+                    __FILE__, __LINE__, #a, #b, a_, b_);                       \
+            exit(1);                                                           \
+        }                                                                      \
     } while (0)
 
 /* Comparisons of unsigned 64-bit values (sizes, offsets, frame numbers)
  * that print both sides: CHECK_LT(a, b) is CHECK(a < b) with the values. */
-#define CHECK_CMP_U64(a, op, b)                                              \
-    do {                                                                     \
-        uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                     \
-        if (!(a_ op b_)) {                                                   \
-            fprintf(stderr, "%s:%d: CHECK(%s %s %s) failed: %llu vs %llu\n", \
-                    __FILE__, __LINE__, #a, #op, #b, (unsigned long long)a_, \
-                    (unsigned long long)b_);                                 \
-            exit(1);                                                         \
-        }                                                                    \
+#define CHECK_CMP_U64(a, op, b)                                                \
+    do {                                                                       \
+        uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                       \
+        if (!(a_ op b_)) {                                                     \
+            fprintf(stderr, "%s:%d: CHECK(%s %s %s) failed: %llu vs %llu\n",   \
+                    __FILE__, __LINE__, #a, #op, #b, (unsigned long long)a_,   \
+                    (unsigned long long)b_);                                   \
+            exit(1);                                                           \
+        }                                                                      \
     } while (0)
 /* The same for signed values (counts that may be -1, results of calls)
  * and for doubles (seconds). */
-#define CHECK_CMP_I64(a, op, b)                                              \
-    do {                                                                     \
-        int64_t a_ = (int64_t)(a), b_ = (int64_t)(b);                        \
-        if (!(a_ op b_)) {                                                   \
-            fprintf(stderr, "%s:%d: CHECK(%s %s %s) failed: %lld vs %lld\n", \
-                    __FILE__, __LINE__, #a, #op, #b, (long long)a_,          \
-                    (long long)b_);                                          \
-            exit(1);                                                         \
-        }                                                                    \
+#define CHECK_CMP_I64(a, op, b)                                                \
+    do {                                                                       \
+        int64_t a_ = (int64_t)(a), b_ = (int64_t)(b);                          \
+        if (!(a_ op b_)) {                                                     \
+            fprintf(stderr, "%s:%d: CHECK(%s %s %s) failed: %lld vs %lld\n",   \
+                    __FILE__, __LINE__, #a, #op, #b, (long long)a_,            \
+                    (long long)b_);                                            \
+            exit(1);                                                           \
+        }                                                                      \
     } while (0)
-#define CHECK_CMP_DBL(a, op, b)                                              \
-    do {                                                                     \
-        double a_ = (double)(a), b_ = (double)(b);                           \
-        if (!(a_ op b_)) {                                                   \
-            fprintf(stderr, "%s:%d: CHECK(%s %s %s) failed: %g vs %g\n",     \
-                    __FILE__, __LINE__, #a, #op, #b, a_, b_);                \
-            exit(1);                                                         \
-        }                                                                    \
+#define CHECK_CMP_DBL(a, op, b)                                                \
+    do {                                                                       \
+        double a_ = (double)(a), b_ = (double)(b);                             \
+        if (!(a_ op b_)) {                                                     \
+            fprintf(stderr, "%s:%d: CHECK(%s %s %s) failed: %g vs %g\n",       \
+                    __FILE__, __LINE__, #a, #op, #b, a_, b_);                  \
+            exit(1);                                                           \
+        }                                                                      \
     } while (0)
 #define CHECK_LT(a, b) CHECK_CMP_U64(a, <, b)
 #define CHECK_LE(a, b) CHECK_CMP_U64(a, <=, b)
@@ -80,36 +80,36 @@
 #define CHECK_NE(a, b) CHECK_CMP_U64(a, !=, b)
 
 /* A system call that must not return -1; prints errno's text otherwise. */
-#define CHECK_SYS(expr)                                                      \
-    do {                                                                     \
-        if ((expr) == -1) {                                                  \
-            int e_ = errno;                                                  \
-            fprintf(stderr, "%s:%d: %s failed: %s (errno %d)\n", __FILE__,   \
-                    __LINE__, #expr, strerror(e_), e_);                      \
-            exit(1);                                                         \
-        }                                                                    \
+#define CHECK_SYS(expr)                                                        \
+    do {                                                                       \
+        if ((expr) == -1) {                                                    \
+            int e_ = errno;                                                    \
+            fprintf(stderr, "%s:%d: %s failed: %s (errno %d)\n", __FILE__,     \
+                    __LINE__, #expr, strerror(e_), e_);                        \
+            exit(1);                                                           \
+        }                                                                      \
     } while (0)
 
 /* A library call that must return want; prints its message otherwise. */
-#define CHECK_RC(expr, want, errp)                                           \
-    do {                                                                     \
-        (errp)->msg[0] = '\0';                                               \
-        int rc_ = (expr);                                                    \
-        if (rc_ != (want)) {                                                 \
-            fprintf(stderr, "%s:%d: %s returned %d (%s), wanted %d: %s\n",   \
-                    __FILE__, __LINE__, #expr, rc_, seg_strerror(rc_),    \
-                    (int)(want), (errp)->msg);                               \
-            exit(1);                                                         \
-        }                                                                    \
+#define CHECK_RC(expr, want, errp)                                             \
+    do {                                                                       \
+        (errp)->msg[0] = '\0';                                                 \
+        int rc_ = (expr);                                                      \
+        if (rc_ != (want)) {                                                   \
+            fprintf(stderr, "%s:%d: %s returned %d (%s), wanted %d: %s\n",     \
+                    __FILE__, __LINE__, #expr, rc_, seg_strerror(rc_),         \
+                    (int)(want), (errp)->msg);                                 \
+            exit(1);                                                           \
+        }                                                                      \
     } while (0)
 
-#define CHECK_STR_HAS(s, part)                                               \
-    do {                                                                     \
-        if (!strstr((s), (part))) {                                          \
-            fprintf(stderr, "%s:%d: \"%s\" does not contain \"%s\"\n",       \
-                    __FILE__, __LINE__, (s), (part));                        \
-            exit(1);                                                         \
-        }                                                                    \
+#define CHECK_STR_HAS(s, part)                                                 \
+    do {                                                                       \
+        if (!strstr((s), (part))) {                                            \
+            fprintf(stderr, "%s:%d: \"%s\" does not contain \"%s\"\n",         \
+                    __FILE__, __LINE__, (s), (part));                          \
+            exit(1);                                                           \
+        }                                                                      \
     } while (0)
 
 static inline double test_now(void)
@@ -121,8 +121,7 @@ static inline double test_now(void)
 
 static inline void test_sleep_ms(int ms)
 {
-    nanosleep(&(struct timespec){ms / 1000, (long)(ms % 1000) * 1000000},
-              NULL);
+    nanosleep(&(struct timespec){ms / 1000, (long)(ms % 1000) * 1000000}, NULL);
 }
 
 /* Makes a private SHMIMG_DIR under /dev/shm and exports it. */

@@ -41,8 +41,8 @@ static void publish(seg *s, const shape *im)
 {
     uint8_t *px;
     uint32_t pitch;
-    CHECK_RC(seg_write_begin(s, im->w, im->h, "pattern", &px, &pitch, &err),
-             0, &err);
+    CHECK_RC(seg_write_begin(s, im->w, im->h, "pattern", &px, &pitch, &err), 0,
+             &err);
     pattern_fill(px, pitch, im->w, im->h, im->id);
     seg_write_end(s, true, NULL);
 }
@@ -195,7 +195,8 @@ static int reader_kill(void)
         CHECK_EQ(frame, (uint64_t)i + 2);
     }
     printf("10 readers SIGKILLed mid-read: every publish went on (%.3f s at "
-           "worst), nothing to reclaim\n", worst);
+           "worst), nothing to reclaim\n",
+           worst);
     free(buf);
     CHECK_EQ(seg_detach(s), 1);
     return 0;
@@ -211,7 +212,8 @@ static int full(void)
     bool mounted = mount("tmpfs", dir, "tmpfs", 0, "size=2m,mode=0700") == 0;
     if (!mounted) {
         printf("cannot mount a tmpfs here (%s): limiting the file size with "
-               "RLIMIT_FSIZE instead\n", strerror(errno));
+               "RLIMIT_FSIZE instead\n",
+               strerror(errno));
         signal(SIGXFSZ, SIG_IGN);
         struct rlimit rl = {2 << 20, 2 << 20};
         CHECK(setrlimit(RLIMIT_FSIZE, &rl) == 0);

@@ -67,8 +67,8 @@ static void write_file(const char *p, const void *data, size_t n, int mode)
 }
 
 /* Writes header h and payload bytes of pixels after it. */
-static void write_segment(const char *p, const shmimg_header *h,
-                          size_t payload, int mode)
+static void write_segment(const char *p, const shmimg_header *h, size_t payload,
+                          int mode)
 {
     size_t n = sizeof *h + payload;
     uint8_t *buf = calloc(1, n);
@@ -92,9 +92,11 @@ typedef struct patch {
     size_t size;
     uint64_t value;
 } patch;
-#define FIELD(f, v)                                                          \
-    {offsetof(shmimg_header, f), sizeof(((shmimg_header *)0)->f),            \
-     (uint64_t)(v)}
+#define FIELD(f, v)                                                            \
+    {                                                                          \
+        offsetof(shmimg_header, f), sizeof(((shmimg_header *)0)->f),           \
+            (uint64_t)(v)                                                      \
+    }
 
 enum { max_patches = 4 };
 
@@ -123,8 +125,8 @@ static void make_empty(const char *p) { write_file(p, "", 0, 0600); }
 static void make_version_1(const char *p)
 {
     uint8_t v1[SHMIMG_HEADER_SIZE + 16] = {0};
-    uint32_t words[] = {1, SHMIMG_HEADER_SIZE, 0, 0, 2, 1 /* HAS_IMAGE */,
-                        2, 2, 8, SHMIMG_FORMAT_RGBA8};
+    uint32_t words[] = {1, SHMIMG_HEADER_SIZE, 0, 0, 2, 1 /* HAS_IMAGE */, 2, 2,
+                        8, SHMIMG_FORMAT_RGBA8};
     uint64_t sizes[] = {SHMIMG_HEADER_SIZE, 16, 16};
     memcpy(v1, SHMIMG_MAGIC, 8);
     memcpy(v1 + 8, words, sizeof words);
@@ -184,97 +186,188 @@ static void make_other_user(const char *p)
 #define PAST_END (-1000) /* a payload 1000 bytes long, whatever it says */
 
 static const hostile_case cases[] = {
-    {"short", SEG_ECORRUPT,
-     "shorter than the 4096-byte segment header", .make = make_short},
-    {"empty", SEG_ECORRUPT,
-     "shorter than the 4096-byte segment header", .make = make_empty},
-    {"payload-past-end", SEG_ECORRUPT,
+    {"short", SEG_ECORRUPT, "shorter than the 4096-byte segment header",
+     .make = make_short},
+    {"empty", SEG_ECORRUPT, "shorter than the 4096-byte segment header",
+     .make = make_empty},
+    {"payload-past-end",
+     SEG_ECORRUPT,
      "corrupt segment header: payload area 4096\\+16384 bytes does not fit "
      "in the 5096-byte file",
-     64, {{0}}, PAST_END, 0600, NULL},
+     64,
+     {{0}},
+     PAST_END,
+     0600,
+     NULL},
     /* The header's sizes fit the file, the descriptor's pixels do not. */
-    {"descriptor-past-end", SEG_ECORRUPT,
+    {"descriptor-past-end",
+     SEG_ECORRUPT,
      "corrupt segment header: buffer 0's 16384 bytes at offset 12288 do not "
      "lie inside the 20480-byte file",
-     64, {FIELD(buf[0].offset, SHMIMG_HEADER_SIZE + 8192)}, -1, 0600, NULL},
-    {"descriptor-below-payload", SEG_ECORRUPT, /* the header as pixels */
+     64,
+     {FIELD(buf[0].offset, SHMIMG_HEADER_SIZE + 8192)},
+     -1,
+     0600,
+     NULL},
+    {"descriptor-below-payload",
+     SEG_ECORRUPT, /* the header as pixels */
      "corrupt segment header: buffer 0's 16 bytes at offset 0 do not lie "
      "inside the 8192-byte file",
-     2, {FIELD(buf[0].offset, 0)}, -1, 0600, NULL},
+     2,
+     {FIELD(buf[0].offset, 0)},
+     -1,
+     0600,
+     NULL},
     /* Every reader names the file's size, not what it had mapped. */
-    {"descriptor-below-payload-big", SEG_ECORRUPT,
+    {"descriptor-below-payload-big",
+     SEG_ECORRUPT,
      "corrupt segment header: buffer 0's 16384 bytes at offset 0 do not lie "
      "inside the 20480-byte file",
-     64, {FIELD(buf[0].offset, 0)}, -1, 0600, NULL},
-    {"descriptor-unaligned", SEG_ECORRUPT,
+     64,
+     {FIELD(buf[0].offset, 0)},
+     -1,
+     0600,
+     NULL},
+    {"descriptor-unaligned",
+     SEG_ECORRUPT,
      "corrupt segment header: buffer 0's 16 bytes at offset 4100 do not lie "
      "inside",
-     2, {FIELD(buf[0].offset, SHMIMG_HEADER_SIZE + 4)}, -1, 0600, NULL},
-    {"too-many-buffers", SEG_ECORRUPT,
+     2,
+     {FIELD(buf[0].offset, SHMIMG_HEADER_SIZE + 4)},
+     -1,
+     0600,
+     NULL},
+    {"too-many-buffers",
+     SEG_ECORRUPT,
      "corrupt segment header: 5 buffers of 4096 bytes do not fit the "
      "20480-byte capacity \\(at most 4 buffers",
-     2, {FIELD(buffer_count, 5), FIELD(capacity, 5 * 4096)}, -1, 0600, NULL},
-    {"stride-unaligned", SEG_ECORRUPT,
+     2,
+     {FIELD(buffer_count, 5), FIELD(capacity, 5 * 4096)},
+     -1,
+     0600,
+     NULL},
+    {"stride-unaligned",
+     SEG_ECORRUPT,
      "corrupt segment header: 1 buffers of 100 bytes do not fit the "
      "4096-byte capacity",
-     2, {FIELD(buffer_stride, 100)}, -1, 0600, NULL},
-    {"stride-over-capacity", SEG_ECORRUPT, /* 3 x 4096 in 4096 bytes */
+     2,
+     {FIELD(buffer_stride, 100)},
+     -1,
+     0600,
+     NULL},
+    {"stride-over-capacity",
+     SEG_ECORRUPT, /* 3 x 4096 in 4096 bytes */
      "corrupt segment header: 3 buffers of 4096 bytes do not fit the "
      "4096-byte capacity",
-     2, {FIELD(buffer_count, 3)}, -1, 0600, NULL},
-    {"overflow-dims", SEG_ECORRUPT, /* pitch * height wraps in 32 bits */
+     2,
+     {FIELD(buffer_count, 3)},
+     -1,
+     0600,
+     NULL},
+    {"overflow-dims",
+     SEG_ECORRUPT, /* pitch * height wraps in 32 bits */
      "corrupt segment header: image size 4294967295x4294967295",
-     2, {FIELD(buf[0].width, 0xFFFFFFFFu), FIELD(buf[0].height, 0xFFFFFFFFu),
-         FIELD(buf[0].pitch, 4),
-         FIELD(buf[0].payload_size, (uint64_t)4 * 0xFFFFFFFFu)},
-     -1, 0600, NULL},
-    {"overflow-pitch", SEG_ECORRUPT, /* 2^52: fits u64, not the file */
+     2,
+     {FIELD(buf[0].width, 0xFFFFFFFFu), FIELD(buf[0].height, 0xFFFFFFFFu),
+      FIELD(buf[0].pitch, 4),
+      FIELD(buf[0].payload_size, (uint64_t)4 * 0xFFFFFFFFu)},
+     -1,
+     0600,
+     NULL},
+    {"overflow-pitch",
+     SEG_ECORRUPT, /* 2^52: fits u64, not the file */
      "corrupt segment header: .*4503599623176192 bytes",
-     2, {FIELD(buf[0].width, 1u << 20), FIELD(buf[0].height, 1u << 20),
-         FIELD(buf[0].pitch, 0xFFFFFFFCu),
-         FIELD(buf[0].payload_size, (uint64_t)0xFFFFFFFCu << 20)},
-     -1, 0600, NULL},
-    {"zero-size", SEG_ECORRUPT,
+     2,
+     {FIELD(buf[0].width, 1u << 20), FIELD(buf[0].height, 1u << 20),
+      FIELD(buf[0].pitch, 0xFFFFFFFCu),
+      FIELD(buf[0].payload_size, (uint64_t)0xFFFFFFFCu << 20)},
+     -1,
+     0600,
+     NULL},
+    {"zero-size",
+     SEG_ECORRUPT,
      "corrupt segment header: image size 0x0",
-     2, {FIELD(buf[0].width, 0), FIELD(buf[0].height, 0),
-         FIELD(buf[0].payload_size, 0)},
-     -1, 0600, NULL},
-    {"negative-size", SEG_ECORRUPT, /* -2 and -8 as signed numbers */
+     2,
+     {FIELD(buf[0].width, 0), FIELD(buf[0].height, 0),
+      FIELD(buf[0].payload_size, 0)},
+     -1,
+     0600,
+     NULL},
+    {"negative-size",
+     SEG_ECORRUPT, /* -2 and -8 as signed numbers */
      "corrupt segment header: image size 4294967294x4294967288",
-     2, {FIELD(buf[0].width, (uint32_t)-2), FIELD(buf[0].height, (uint32_t)-8),
-         FIELD(buf[0].pitch, (uint32_t)-8)},
-     -1, 0600, NULL},
-    {"bad-magic", SEG_ECORRUPT,
+     2,
+     {FIELD(buf[0].width, (uint32_t)-2), FIELD(buf[0].height, (uint32_t)-8),
+      FIELD(buf[0].pitch, (uint32_t)-8)},
+     -1,
+     0600,
+     NULL},
+    {"bad-magic",
+     SEG_ECORRUPT,
      "wrong magic, this is not a shmimg segment",
-     2, {{offsetof(shmimg_header, magic) + 6, 2, 0x5858 /* "XX" */}}, -1,
-     0600, NULL},
-    {"unknown-version", SEG_EVERSION,
+     2,
+     {{offsetof(shmimg_header, magic) + 6, 2, 0x5858 /* "XX" */}},
+     -1,
+     0600,
+     NULL},
+    {"unknown-version",
+     SEG_EVERSION,
      "unsupported segment layout version 99 \\(this shmimg reads version 2\\)",
-     2, {FIELD(layout_version, 99)}, -1, 0600, NULL},
+     2,
+     {FIELD(layout_version, 99)},
+     -1,
+     0600,
+     NULL},
     {"version-1", SEG_EVERSION,
      "unsupported segment layout version 1 \\(this shmimg reads version 2\\)",
      .make = make_version_1},
-    {"bad-header-size", SEG_ECORRUPT,
+    {"bad-header-size",
+     SEG_ECORRUPT,
      "corrupt segment header: header size 64",
-     2, {FIELD(header_size, 64)}, -1, 0600, NULL},
-    {"unaligned-payload", SEG_ECORRUPT,
+     2,
+     {FIELD(header_size, 64)},
+     -1,
+     0600,
+     NULL},
+    {"unaligned-payload",
+     SEG_ECORRUPT,
      "corrupt segment header: payload offset 4100",
-     2, {FIELD(payload_offset, 4100)}, -1, 0600, NULL},
-    {"unknown-pixel-format", SEG_ECORRUPT,
+     2,
+     {FIELD(payload_offset, 4100)},
+     -1,
+     0600,
+     NULL},
+    {"unknown-pixel-format",
+     SEG_ECORRUPT,
      "corrupt segment header: unknown pixel format 7",
-     2, {FIELD(buf[0].pixel_format, 7)}, -1, 0600, NULL},
-    {"symlink", SEG_ENOTFILE,
-     "is a symbolic link; refusing to follow it", .make = make_symlink},
-    {"directory", SEG_ENOTFILE,
-     "is a directory, not a segment file", .make = make_directory},
-    {"fifo", SEG_ENOTFILE,
-     "is a FIFO, not a segment file", .make = make_fifo},
-    {"socket", SEG_ENOTFILE,
-     "is a socket, not a segment file", .make = make_socket},
-    {"group-writable", SEG_EPERM,
-     "writable by group or others \\(mode 0620\\)", 2, {{0}}, -1, 0620, NULL},
-    {"world-writable", SEG_EPERM,
-     "writable by group or others \\(mode 0602\\)", 2, {{0}}, -1, 0602, NULL},
+     2,
+     {FIELD(buf[0].pixel_format, 7)},
+     -1,
+     0600,
+     NULL},
+    {"symlink", SEG_ENOTFILE, "is a symbolic link; refusing to follow it",
+     .make = make_symlink},
+    {"directory", SEG_ENOTFILE, "is a directory, not a segment file",
+     .make = make_directory},
+    {"fifo", SEG_ENOTFILE, "is a FIFO, not a segment file", .make = make_fifo},
+    {"socket", SEG_ENOTFILE, "is a socket, not a segment file",
+     .make = make_socket},
+    {"group-writable",
+     SEG_EPERM,
+     "writable by group or others \\(mode 0620\\)",
+     2,
+     {{0}},
+     -1,
+     0620,
+     NULL},
+    {"world-writable",
+     SEG_EPERM,
+     "writable by group or others \\(mode 0602\\)",
+     2,
+     {{0}},
+     -1,
+     0602,
+     NULL},
 };
 enum { ncases = sizeof cases / sizeof cases[0] };
 
@@ -397,8 +490,8 @@ static void check_case(const hostile_case *c)
         seg_detach(s);
     }
     if (rc != c->expect) {
-        fprintf(stderr, "%s: reader got %d (%s: %s), wanted %d (%s)\n",
-                c->name, rc, seg_strerror(rc), err.msg, c->expect,
+        fprintf(stderr, "%s: reader got %d (%s: %s), wanted %d (%s)\n", c->name,
+                rc, seg_strerror(rc), err.msg, c->expect,
                 seg_strerror(c->expect));
         exit(1);
     }
@@ -433,8 +526,8 @@ static seg *publish_square(const char *key, uint32_t side, char *file,
     uint8_t *px;
     uint32_t pitch;
     CHECK_RC(seg_attach(key, SEG_CREATE, &s, &err), 0, &err);
-    CHECK_RC(seg_write_begin(s, side, side, "square.png", &px, &pitch, &err),
-             0, &err);
+    CHECK_RC(seg_write_begin(s, side, side, "square.png", &px, &pitch, &err), 0,
+             &err);
     memset(px, 0x77, (size_t)pitch * side);
     CHECK_RC(seg_write_end(s, true, &err), 0, &err);
     snprintf(file, size, "%s", seg_file(s));
@@ -515,8 +608,7 @@ static int touch_after_truncation(void *arg)
     seg_image img;
     switch (step) {
     case 0:
-        CHECK_RC(seg_pull(s, buf, sizeof buf, &img, &err), SEG_ECORRUPT,
-                 &err);
+        CHECK_RC(seg_pull(s, buf, sizeof buf, &img, &err), SEG_ECORRUPT, &err);
         break;
     case 1:
         CHECK_RC(seg_write_begin(s, 64, 64, "c.png", &px, &pitch, &err),
@@ -559,8 +651,8 @@ static int wait_through_rm(void *ready)
     char file[SEG_PATH_MAX];
     seg *s = publish_small(file, sizeof file);
     CHECK(write(*(int *)ready, "r", 1) == 1);
-    CHECK_RC(seg_wait(s, seg_generation(s), 10000, NULL, NULL, &err),
-             SEG_EGONE, &err);
+    CHECK_RC(seg_wait(s, seg_generation(s), 10000, NULL, NULL, &err), SEG_EGONE,
+             &err);
     seg_detach(s);
     return 0;
 }
@@ -613,10 +705,10 @@ static void check_dead_temp_files(void)
     test_sleep_ms(100); /* its flock follows its open */
     seg *s;
     CHECK_RC(seg_attach("tmp", SEG_CREATE, &s, &err), 0, &err);
-    CHECK(!test_file_exists(dead));  /* the key's dead creator: cleaned */
-    CHECK(test_file_exists(dead2));  /* another key's: not by this one */
-    CHECK(test_file_exists(alive));  /* a living creator's: kept */
-    CHECK(test_file_exists(other));  /* not a temporary's name: kept */
+    CHECK(!test_file_exists(dead)); /* the key's dead creator: cleaned */
+    CHECK(test_file_exists(dead2)); /* another key's: not by this one */
+    CHECK(test_file_exists(alive)); /* a living creator's: kept */
+    CHECK(test_file_exists(other)); /* not a temporary's name: kept */
     int n = 0;
     CHECK_RC(seg_list(count_seen, &n, &err), 0, &err);
     CHECK(!test_file_exists(dead2)); /* list cleans every key's */
@@ -725,15 +817,16 @@ static void check_other_user(void)
     CHECK(memcmp(buf, want, sizeof buf) == 0);
     uint8_t *px;
     uint32_t pitch;
-    CHECK_RC(seg_write_begin(s, 2, 2, "x.png", &px, &pitch, &err),
-             SEG_EPERM, &err);
+    CHECK_RC(seg_write_begin(s, 2, 2, "x.png", &px, &pitch, &err), SEG_EPERM,
+             &err);
     CHECK(says_(err.msg, "belongs to uid 65534 and is shared read-only with "
                          "you; only its owner can publish into it"));
     CHECK_RC(seg_set_share(s, SEG_SHARE_ALL, &err), SEG_EPERM, &err);
     CHECK_EQ(seg_detach(s), 0);
     check_untouched(&before, path, "other-user");
     printf("%-22s refused to owners, publishers and rm; read read-only; "
-           "untouched\n", "other-user");
+           "untouched\n",
+           "other-user");
     unlink(path);
 }
 
@@ -764,9 +857,8 @@ int main(int argc, char **argv)
     check_rm_under_waiter();
     check_dead_temp_files();
     check_garbage_lock_word();
-    check_no_frame("latest-at-empty", SEG_EEMPTY,
-                   "nothing has been published", SEG_EEMPTY,
-                   latest_at_empty);
+    check_no_frame("latest-at-empty", SEG_EEMPTY, "nothing has been published",
+                   SEG_EEMPTY, latest_at_empty);
     check_no_frame("dead-writer", SEG_EINCOMPLETE,
                    "the publisher stopped while writing", SEG_EINCOMPLETE,
                    dead_writer);
@@ -774,6 +866,7 @@ int main(int argc, char **argv)
     test_dir_remove(dir);
     printf("%d hostile segments refused untouched, 2 without a frame read "
            "as such, another user's file refused to owners, 6 truncations "
-           "survived, 1 garbage lock taken over\n", ncases);
+           "survived, 1 garbage lock taken over\n",
+           ncases);
     return 0;
 }

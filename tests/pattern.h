@@ -25,8 +25,8 @@ static inline void pattern_fill(uint8_t *px, uint32_t pitch, uint32_t w,
 }
 
 /* Returns: the image's id when every pixel matches it, or -1 if torn. */
-static inline long pattern_verify(const uint8_t *px, uint32_t pitch,
-                                  uint32_t w, uint32_t h)
+static inline long pattern_verify(const uint8_t *px, uint32_t pitch, uint32_t w,
+                                  uint32_t h)
 {
     uint32_t id;
     memcpy(&id, px, 4);

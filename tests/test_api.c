@@ -25,15 +25,16 @@
 #include <stdbool.h>
 
 /* A public call that must return want; prints its message otherwise. */
-#define CHECK_API(expr, want)                                                \
-    do {                                                                     \
-        int rc_ = (expr);                                                    \
-        if (rc_ != (want)) {                                                 \
-            fprintf(stderr, "%s:%d: %s returned %d (%s), wanted %d (%s): %s\n", \
-                    __FILE__, __LINE__, #expr, rc_, shmimg_strerror(rc_),    \
-                    (int)(want), shmimg_strerror(want), shmimg_last_error()); \
-            exit(1);                                                         \
-        }                                                                    \
+#define CHECK_API(expr, want)                                                  \
+    do {                                                                       \
+        int rc_ = (expr);                                                      \
+        if (rc_ != (want)) {                                                   \
+            fprintf(stderr,                                                    \
+                    "%s:%d: %s returned %d (%s), wanted %d (%s): %s\n",        \
+                    __FILE__, __LINE__, #expr, rc_, shmimg_strerror(rc_),      \
+                    (int)(want), shmimg_strerror(want), shmimg_last_error());  \
+            exit(1);                                                           \
+        }                                                                      \
     } while (0)
 
 static char dir_path[4096];
@@ -87,20 +88,25 @@ static void test_overflowing_rows(void)
     publish_id(pub, 16, 16, 1);
     static uint8_t px[16 * 16 * 4];
     const size_t pitches[] = {
-        SIZE_MAX, SIZE_MAX - 63, SIZE_MAX / 4 + 1, SIZE_MAX / 2 + 1,
-        (SIZE_MAX - 64) / 15 + 1, /* the least that overflows 16 rows */
+        SIZE_MAX,
+        SIZE_MAX - 63,
+        SIZE_MAX / 4 + 1,
+        SIZE_MAX / 2 + 1,
+        (SIZE_MAX - 64) / 15 + 1,     /* the least that overflows 16 rows */
         (size_t)PTRDIFF_MAX / 15 + 1, /* in size_t, over PTRDIFF_MAX */
     };
     const shmimg_pixel_format formats[] = {
-        SHMIMG_PIXEL_RGBA8, SHMIMG_PIXEL_BGRA8, SHMIMG_PIXEL_RGB8,
+        SHMIMG_PIXEL_RGBA8,
+        SHMIMG_PIXEL_BGRA8,
+        SHMIMG_PIXEL_RGB8,
         SHMIMG_PIXEL_GRAY8,
     };
     int refused = 0;
     for (size_t i = 0; i < sizeof pitches / sizeof *pitches; i++)
         for (size_t j = 0; j < sizeof formats / sizeof *formats; j++) {
-            CHECK_API(shmimg_publish(pub, px, 16, 16, pitches[i], formats[j],
-                                     "x"),
-                      SHMIMG_ERR_ARGUMENT);
+            CHECK_API(
+                shmimg_publish(pub, px, 16, 16, pitches[i], formats[j], "x"),
+                SHMIMG_ERR_ARGUMENT);
             CHECK_STR_HAS(shmimg_last_error(), "past the end of memory");
             refused++;
         }
@@ -111,17 +117,16 @@ static void test_overflowing_rows(void)
     refused++;
     /* One row: the pitch is never used, whatever it is. */
     pattern_fill(px, 64, 16, 1, 2);
-    CHECK_API(shmimg_publish(pub, px, 16, 1, SIZE_MAX, SHMIMG_PIXEL_RGBA8,
-                             "x"),
+    CHECK_API(shmimg_publish(pub, px, 16, 1, SIZE_MAX, SHMIMG_PIXEL_RGBA8, "x"),
               SHMIMG_OK);
     /* A wide pitch that fits: rows 4160 bytes apart. */
     size_t wide = 64 + 4096;
     uint8_t *spaced = calloc(15 * wide + 64, 1);
     CHECK(spaced);
     pattern_fill(spaced, (uint32_t)wide, 16, 16, 3);
-    CHECK_API(shmimg_publish(pub, spaced, 16, 16, wide, SHMIMG_PIXEL_RGBA8,
-                             "x"),
-              SHMIMG_OK);
+    CHECK_API(
+        shmimg_publish(pub, spaced, 16, 16, wide, SHMIMG_PIXEL_RGBA8, "x"),
+        SHMIMG_OK);
     free(spaced);
 
     /* Every refused publish left frame 3 the newest. */
@@ -187,8 +192,9 @@ static void check_whole(const uint8_t *px, size_t pitch, const shmimg_frame *f,
     CHECK(sized);
     long id = pattern_verify(px, (uint32_t)pitch, f->width, f->height);
     if (id != (long)f->frame) {
-        fprintf(stderr, "%s: frame %llu (%ux%u) holds the pixels of %ld "
-                        "(-1: torn)\n",
+        fprintf(stderr,
+                "%s: frame %llu (%ux%u) holds the pixels of %ld "
+                "(-1: torn)\n",
                 how, (unsigned long long)f->frame, f->width, f->height, id);
         exit(1);
     }
@@ -303,9 +309,9 @@ static void test_fork(void)
         /* The child's copies: the publisher only closes, the reader
          * reads. */
         uint8_t px[32 * 16 * 4] = {0};
-        CHECK_API(shmimg_publish(pub, px, 32, 16, 0, SHMIMG_PIXEL_RGBA8,
-                                 "child"),
-                  SHMIMG_ERR_ARGUMENT);
+        CHECK_API(
+            shmimg_publish(pub, px, 32, 16, 0, SHMIMG_PIXEL_RGBA8, "child"),
+            SHMIMG_ERR_ARGUMENT);
         CHECK_STR_HAS(shmimg_last_error(), "after fork()");
         CHECK_API(shmimg_set_persist(pub, 1), SHMIMG_ERR_ARGUMENT);
         shmimg_frame f;
@@ -339,8 +345,7 @@ static void test_fork(void)
 static void test_escaped_messages(void)
 {
     shmimg *h;
-    CHECK_API(shmimg_reader_open("bad\x1b]0;owned\x07key", &h),
-              SHMIMG_ERR_KEY);
+    CHECK_API(shmimg_reader_open("bad\x1b]0;owned\x07key", &h), SHMIMG_ERR_KEY);
     const char *msg = shmimg_last_error();
     CHECK(!has_control(msg));
     CHECK_STR_HAS(msg, "bad\\e]0;owned\\x07key");
@@ -449,8 +454,10 @@ static void test_one_decoder(void)
     for (size_t i = 0; i < sizeof same / sizeof *same; i++) {
         char file[4200], cmd[9000];
         snprintf(file, sizeof file, "%s/%s", formats, same[i]);
-        snprintf(cmd, sizeof cmd, "'%s' publish --persist --key cli-file '%s' "
-                 "> /dev/null", cli, file);
+        snprintf(cmd, sizeof cmd,
+                 "'%s' publish --persist --key cli-file '%s' "
+                 "> /dev/null",
+                 cli, file);
         CHECK_EQ(system(cmd), 0);
         CHECK_API(shmimg_sdl_publish_file(h, file), SHMIMG_OK);
         uint32_t w1, h1, w2, h2;
@@ -468,7 +475,8 @@ static void test_one_decoder(void)
             CHECK(rgba);
             bool differs = false;
             for (int y = 0; y < rgba->h && !differs; y++)
-                differs = memcmp((uint8_t *)rgba->pixels + (size_t)y * (size_t)rgba->pitch,
+                differs = memcmp((uint8_t *)rgba->pixels +
+                                     (size_t)y * (size_t)rgba->pitch,
                                  lib + (size_t)y * w1 * 4, (size_t)w1 * 4) != 0;
             CHECK(differs);
             SDL_FreeSurface(rgba);
@@ -494,7 +502,7 @@ static void test_one_decoder(void)
 
     /* A 40000 x 40000 PNG header: over the pixel limit before decoding. */
     uint8_t png[33] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',
-                       0, 0, 0, 13, 'I', 'H', 'D', 'R'};
+                       0,    0,   0,   13,  'I',  'H',  'D',  'R'};
     put_be32(png + 16, 40000);
     put_be32(png + 20, 40000);
     png[24] = 8; /* 8 bits, RGBA, deflate, no filter, no interlace */
@@ -542,7 +550,8 @@ int main(int argc, char **argv)
         }
     test_dir_remove(dir);
     if (ran == 0) {
-        fprintf(stderr, "usage: test_api [overflow|sizes|fork|messages|decoder]\n");
+        fprintf(stderr,
+                "usage: test_api [overflow|sizes|fork|messages|decoder]\n");
         return 2;
     }
     printf("%d api checks passed\n", ran);

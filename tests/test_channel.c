@@ -40,8 +40,9 @@ static void check_frame(const uint8_t *px, const seg_image *img)
 {
     long id = pattern_verify(px, img->pitch, img->width, img->height);
     if (id != (long)img->frame) {
-        fprintf(stderr, "frame %llu (%ux%u) holds the pixels of %ld (-1: "
-                        "torn)\n",
+        fprintf(stderr,
+                "frame %llu (%ux%u) holds the pixels of %ld (-1: "
+                "torn)\n",
                 (unsigned long long)img->frame, img->width, img->height, id);
         exit(1);
     }
@@ -50,7 +51,7 @@ static void check_frame(const uint8_t *px, const seg_image *img)
 /* ---- a reader stopped in the middle of a read ------------------------- */
 
 typedef struct pipes {
-    int to_parent; /* write end */
+    int to_parent;   /* write end */
     int from_parent; /* read end */
 } pipes;
 
@@ -104,7 +105,8 @@ static void test_stopped_reader(void)
     for (int i = 0; i < 20; i++)
         frame = publish_frame(s, 512, 512); /* each returned 0 */
     printf("reader stopped mid-read: 20 publishes went on (%.3f s), the "
-           "lock free\n", test_now() - t0);
+           "lock free\n",
+           test_now() - t0);
     CHECK(write(down[1], &frame, sizeof frame) == sizeof frame);
     kill(pid, SIGCONT);
     CHECK_EQ(test_wait(pid), 0);
@@ -113,7 +115,8 @@ static void test_stopped_reader(void)
         close(down[i]);
     }
     printf("continued: its read_end said ELAPPED, the retry got frame %llu "
-           "whole\n", (unsigned long long)frame);
+           "whole\n",
+           (unsigned long long)frame);
     CHECK_EQ(seg_detach(s), 1);
 }
 
@@ -163,9 +166,9 @@ enum { followers = 8, frames = 300 };
 
 typedef struct follow_args {
     const char *key;
-    uint64_t last;  /* follow until this frame */
-    int ready;      /* write end: "attached" */
-    int report;     /* write end: frames got, frames skipped */
+    uint64_t last; /* follow until this frame */
+    int ready;     /* write end: "attached" */
+    int report;    /* write end: frames got, frames skipped */
 } follow_args;
 
 static int follower(void *arg)
@@ -205,8 +208,7 @@ static int follower(void *arg)
 
 /* Starts n followers of key up to frame last, once all are attached.
  * Returns: the read end of their report pipe. */
-static int start_followers(const char *key, uint64_t last, pid_t *pids,
-                           int n)
+static int start_followers(const char *key, uint64_t last, pid_t *pids, int n)
 {
     int ready[2], report[2];
     CHECK(pipe(ready) == 0 && pipe(report) == 0);
@@ -267,7 +269,8 @@ static void test_small_dir(void)
     CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
     if (!mounted) {
         printf("cannot mount a tmpfs here (%s): limiting the file size to "
-               "2 MiB with RLIMIT_FSIZE instead\n", strerror(errno));
+               "2 MiB with RLIMIT_FSIZE instead\n",
+               strerror(errno));
         signal(SIGXFSZ, SIG_IGN);
         struct rlimit rl = {2 << 20, old.rlim_max};
         CHECK(setrlimit(RLIMIT_FSIZE, &rl) == 0);
@@ -285,8 +288,7 @@ static void test_small_dir(void)
     CHECK_EQ(seg_buffers(s, &wanted), 2);
     CHECK_EQ(wanted, SEG_DEFAULT_BUFFERS);
     printf("2 MiB %s, 480x480 frames: %u buffers of the %u wanted\n",
-           mounted ? "tmpfs" : "file-size limit", seg_buffers(s, NULL),
-           wanted);
+           mounted ? "tmpfs" : "file-size limit", seg_buffers(s, NULL), wanted);
     /* 600x600 fits once only, in what the file has already. */
     for (int i = 0; i < 30; i++)
         publish_frame(s, 600, 600);

@@ -16,10 +16,10 @@
 #include <inttypes.h>
 
 enum {
-    MAX_IN = 512,                /* bytes of input a case may have */
-    MAX_OUT = 6 * MAX_IN + 3,    /* bytes of output it may need */
+    MAX_IN = 512,             /* bytes of input a case may have */
+    MAX_OUT = 6 * MAX_IN + 3, /* bytes of output it may need */
     RANDOM_CASES = 100000,
-    PYTHON_EVERY = 10,           /* one random case in this many to python */
+    PYTHON_EVERY = 10, /* one random case in this many to python */
 };
 
 static long checks; /* inputs run through check_input */
@@ -57,7 +57,9 @@ static int ref_decode(const unsigned char *p, uint32_t *cp)
 
 static int ref_hidden(uint32_t cp)
 {
-    static const struct { uint32_t lo, hi; } r[] = {
+    static const struct {
+        uint32_t lo, hi;
+    } r[] = {
         {0x80, 0x9f},     {0xad, 0xad},     {0x61c, 0x61c},
         {0x200b, 0x200d}, {0x200e, 0x200f}, {0x2028, 0x2029},
         {0x202a, 0x202e}, {0x2066, 0x2069}, {0xfeff, 0xfeff},
@@ -126,8 +128,7 @@ static size_t ref_pieces(const char *s, int json, piece *pc)
             case '\t': snprintf(t, sizeof pc[k].text, "\\t"); break;
             case '\r': snprintf(t, sizeof pc[k].text, "\\r"); break;
             case 0x1b: snprintf(t, sizeof pc[k].text, "\\e"); break;
-            default:
-                snprintf(t, sizeof pc[k].text, "\\x%02x", (unsigned)cp);
+            default: snprintf(t, sizeof pc[k].text, "\\x%02x", (unsigned)cp);
             }
         } else if (!json && ref_hidden(cp)) {
             snprintf(t, sizeof pc[k].text, "\\u%04x", (unsigned)cp);
@@ -235,11 +236,26 @@ static long display_undo(const char *d, char *orig, const char **why)
         }
         long v;
         switch (p[1]) {
-        case '\\': orig[len++] = '\\'; p += 2; break;
-        case 'n': orig[len++] = '\n'; p += 2; break;
-        case 't': orig[len++] = '\t'; p += 2; break;
-        case 'r': orig[len++] = '\r'; p += 2; break;
-        case 'e': orig[len++] = 0x1b; p += 2; break;
+        case '\\':
+            orig[len++] = '\\';
+            p += 2;
+            break;
+        case 'n':
+            orig[len++] = '\n';
+            p += 2;
+            break;
+        case 't':
+            orig[len++] = '\t';
+            p += 2;
+            break;
+        case 'r':
+            orig[len++] = '\r';
+            p += 2;
+            break;
+        case 'e':
+            orig[len++] = 0x1b;
+            p += 2;
+            break;
         case 'x':
             if ((v = lower_hex((const char *)p + 2, 2)) < 0)
                 return *why = "a cut or bad \\x escape", -1;
@@ -257,8 +273,7 @@ static long display_undo(const char *d, char *orig, const char **why)
             len += utf8_put(orig + len, (uint32_t)v);
             p += 6;
             break;
-        default:
-            return *why = "a lone backslash", -1;
+        default: return *why = "a lone backslash", -1;
         }
     }
     orig[len] = '\0';
@@ -452,8 +467,8 @@ static void check_size(const char *s, int json, const piece *pc, size_t npc,
     CHECK(out != NULL);
     memset(out, 'Z', size ? size : 1);
 
-    size_t got = json ? escape_json(s, out, size)
-                      : escape_display(s, out, size);
+    size_t got =
+        json ? escape_json(s, out, size) : escape_display(s, out, size);
     if (size == 0) {
         CHECK_EQ(got, 0);
         CHECK_EQ(out[0], 'Z'); /* nothing written */
@@ -569,7 +584,9 @@ static const struct expect table[] = {
     /* C1 controls: U+0080..U+009F, and U+00A0 just past them */
     {"\xc2\x80", "\\u0080", "\\u0080"},
     {"\xc2\x85", "\\u0085", "\\u0085"},
-    {"\xc2\x9b" "31m", "\\u009b31m", "\\u009b31m"}, /* CSI */
+    {"\xc2\x9b"
+     "31m",
+     "\\u009b31m", "\\u009b31m"}, /* CSI */
     {"\xc2\x9f", "\\u009f", "\\u009f"},
     {"\xc2\xa0", "\xc2\xa0", "\xc2\xa0"},
     {"\xc2\xac\xc2\xad\xc2\xae", "\xc2\xac\\u00ad\xc2\xae",
@@ -594,7 +611,8 @@ static const struct expect table[] = {
     {"invoice\xe2\x80\xaegpj.exe", "invoice\\u202egpj.exe",
      "invoice\\u202egpj.exe"},
     /* valid UTF-8 at the edges of each length, shown as it is */
-    {"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
+    {"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
+     "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
      "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"},
     {"\xdf\xbf\xe0\xa0\x80", "\xdf\xbf\xe0\xa0\x80", "\xdf\xbf\xe0\xa0\x80"},
     {"\xed\x9f\xbf\xee\x80\x80", "\xed\x9f\xbf\xee\x80\x80",
@@ -632,10 +650,14 @@ static const struct expect table[] = {
      "\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd"},
     /* stray continuation bytes and cut sequences: resync at the next byte */
     {"\x80", "\\x80", "\\ufffd"},
-    {"a\xbf" "b", "a\\xbfb", "a\\ufffdb"},
+    {"a\xbf"
+     "b",
+     "a\\xbfb", "a\\ufffdb"},
     {"\xc3", "\\xc3", "\\ufffd"},
     {"\xe2\x82", "\\xe2\\x82", "\\ufffd\\ufffd"},
-    {"\xe2\x82" "A", "\\xe2\\x82A", "\\ufffd\\ufffdA"},
+    {"\xe2\x82"
+     "A",
+     "\\xe2\\x82A", "\\ufffd\\ufffdA"},
     {"\xf0\x9f\x98", "\\xf0\\x9f\\x98", "\\ufffd\\ufffd\\ufffd"},
     {"\xc3\xc3\xa9", "\\xc3\xc3\xa9", "\\ufffd\xc3\xa9"},
     {"\xe2\xe2\x80\xae", "\\xe2\\u202e", "\\ufffd\\u202e"},
@@ -716,7 +738,10 @@ static void test_cuts(void)
         "\xc3\xa9x\xc3\xa9\xc2\x80\xc3\xa9\xed\xa0\x80\xc3\xa9",
         "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10"
         "\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f",
-        "a\xe2\x82\xac" "b\xf4\x8f\xbf\xbf" "c\xf4\x90\x80\x80" "d",
+        "a\xe2\x82\xac"
+        "b\xf4\x8f\xbf\xbf"
+        "c\xf4\x90\x80\x80"
+        "d",
     };
     for (size_t i = 0; i < sizeof nasty / sizeof nasty[0]; i++) {
         check_input(nasty[i], 1);
@@ -767,11 +792,28 @@ static uint64_t rng(void)
 static void random_string(char *s, size_t max)
 {
     static const char *frag[] = {
-        "\xe2\x80\xae", "\xe2\x81\xa6", "\xc2\x85", "\xc2\x9f", "\xc2\xa0",
-        "\xef\xbb\xbf", "\xc2\xad", "\xd8\x9c", "\xe2\x80\xa8", "\x1b[",
-        "\xc0\xaf", "\xe0\x80\xaf", "\xf0\x80\x80\xaf", "\xed\xa0\x80",
-        "\xf4\x90\x80\x80", "\xf4\x8f\xbf\xbf", "\xe2\x82", "\xf0\x9f\x98",
-        "\\", "\"", "\\u202e", "\\x41",
+        "\xe2\x80\xae",
+        "\xe2\x81\xa6",
+        "\xc2\x85",
+        "\xc2\x9f",
+        "\xc2\xa0",
+        "\xef\xbb\xbf",
+        "\xc2\xad",
+        "\xd8\x9c",
+        "\xe2\x80\xa8",
+        "\x1b[",
+        "\xc0\xaf",
+        "\xe0\x80\xaf",
+        "\xf0\x80\x80\xaf",
+        "\xed\xa0\x80",
+        "\xf4\x90\x80\x80",
+        "\xf4\x8f\xbf\xbf",
+        "\xe2\x82",
+        "\xf0\x9f\x98",
+        "\\",
+        "\"",
+        "\\u202e",
+        "\\x41",
     };
     size_t len = 0, want = rng() % (max / 4);
 
@@ -843,8 +885,8 @@ static void test_random(uint64_t seed)
 
 int main(int argc, char **argv)
 {
-    uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 0)
-                             : (uint64_t)time(NULL);
+    uint64_t seed =
+        argc > 1 ? strtoull(argv[1], NULL, 0) : (uint64_t)time(NULL);
     int tests = 0;
 
     python_start();

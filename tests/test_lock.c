@@ -137,7 +137,8 @@ static void test_dead_holder(void)
     }
     CHECK_EQ(taken_over, 1); /* exactly one of them took the lock over */
     printf("holder SIGKILLed: the others went on after %.3f s\n", waited);
-    CHECK_CMP_DBL(waited, <, 3.0); /* "about a second"; far above it means a hang */
+    CHECK_CMP_DBL(waited, <,
+                  3.0); /* "about a second"; far above it means a hang */
 }
 
 /* (We attach before the holder locks: an attach behind a live, stopped
@@ -172,8 +173,8 @@ static void test_reused_slot_is_dead(void)
     CHECK_RC(seg_path("lock", path, sizeof path, &err), 0, &err);
     int fd = open(path, O_RDWR);
     CHECK_SYS(fd);
-    shmimg_header *h = mmap(NULL, sizeof *h, PROT_READ | PROT_WRITE,
-                            MAP_SHARED, fd, 0);
+    shmimg_header *h =
+        mmap(NULL, sizeof *h, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     CHECK(h != MAP_FAILED);
     uint32_t live_slot = SHMIMG_SLOTS;
     for (uint32_t i = 0; i < SHMIMG_SLOTS; i++)

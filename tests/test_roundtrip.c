@@ -36,9 +36,10 @@ static bool correctable(const char *path, const SDL_Surface *raw)
 {
     const char *dot = strrchr(path, '.');
     Uint32 f = raw->format->format;
-    return dot && ((strcmp(dot, ".jpg") == 0 && f == SDL_PIXELFORMAT_ARGB8888) ||
-                   (strcmp(dot, ".tif") == 0 && f == SDL_PIXELFORMAT_ABGR8888) ||
-                   (strcmp(dot, ".png") == 0 && raw->format->BytesPerPixel == 2));
+    return dot &&
+           ((strcmp(dot, ".jpg") == 0 && f == SDL_PIXELFORMAT_ARGB8888) ||
+            (strcmp(dot, ".tif") == 0 && f == SDL_PIXELFORMAT_ABGR8888) ||
+            (strcmp(dot, ".png") == 0 && raw->format->BytesPerPixel == 2));
 }
 
 static int corrected;
@@ -76,15 +77,16 @@ static int differs(const SDL_Surface *a, const SDL_Surface *b)
     return -1;
 }
 
-static void check_pull_equals(seg *s, const SDL_Surface *want,
-                              const char *what)
+static void check_pull_equals(seg *s, const SDL_Surface *want, const char *what)
 {
     SDL_Surface *got = NULL;
     CHECK_RC(image_pull(s, &got, NULL, &err), 0, &err);
     int row = differs(got, want);
     if (row >= 0) {
-        fprintf(stderr, "%s: pulled pixels differ from the reference at row "
-                        "%d\n", what, row);
+        fprintf(stderr,
+                "%s: pulled pixels differ from the reference at row "
+                "%d\n",
+                what, row);
         exit(1);
     }
     SDL_FreeSurface(got);
@@ -130,8 +132,10 @@ int main(int argc, char **argv)
         err.msg[0] = '\0';
         int rc = image_publish_file(s, bad, &err);
         if (rc != SEG_ENOTIMAGE) {
-            fprintf(stderr, "%s: publish returned %d (%s), wanted "
-                            "SEG_ENOTIMAGE\n", bad, rc, err.msg);
+            fprintf(stderr,
+                    "%s: publish returned %d (%s), wanted "
+                    "SEG_ENOTIMAGE\n",
+                    bad, rc, err.msg);
             return 1;
         }
         CHECK_STR_HAS(err.msg, names[i]->d_name);
@@ -146,7 +150,8 @@ int main(int argc, char **argv)
     test_dir_remove(dir);
     printf("%s: %d valid images round-tripped byte-exact (%d of them as "
            "corrected by image_load); %d corrupt ones refused, previous image "
-           "intact\n", argv[1], valid, corrected, corrupt);
+           "intact\n",
+           argv[1], valid, corrected, corrupt);
     /* Exactly: a file that stopped being read (a codec missing from the
      * build, a sample deleted) must fail the test, not thin it out. */
     CHECK_EQ(valid, atoi(argv[2]));

@@ -37,8 +37,7 @@ static SDL_Surface *image(int w, int h, uint32_t id)
     SDL_Surface *sf =
         SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_RGBA32);
     CHECK(sf != NULL);
-    pattern_fill(sf->pixels, (uint32_t)sf->pitch, (uint32_t)w, (uint32_t)h,
-                 id);
+    pattern_fill(sf->pixels, (uint32_t)sf->pitch, (uint32_t)w, (uint32_t)h, id);
     return sf;
 }
 
@@ -158,8 +157,7 @@ static void test_limits(void)
     CHECK_RC(image_check_output_size(IMAGE_OUT_JPG, 65500, 65500, &err),
              SEG_ETOOBIG, &err);
     CHECK_STR_HAS(err.msg, "2 GiB");
-    CHECK_RC(image_check_output_size(IMAGE_OUT_PNG, 1000000, 1, &err), 0,
-             &err);
+    CHECK_RC(image_check_output_size(IMAGE_OUT_PNG, 1000000, 1, &err), 0, &err);
     CHECK_RC(image_check_output_size(IMAGE_OUT_PNG, 1000001, 1, &err),
              SEG_ETOOBIG, &err);
     CHECK_STR_HAS(err.msg, "1000000 pixels per side");
@@ -174,10 +172,10 @@ static void test_limits(void)
              SEG_ETOOBIG, &err);
     CHECK_RC(image_check_output_size(IMAGE_OUT_BMP, INT_MAX, INT_MAX, &err),
              SEG_ETOOBIG, &err);
-    CHECK_RC(image_check_output_size(IMAGE_OUT_PNG, 0, 1, &err),
-             SEG_EINVAL, &err);
-    CHECK_RC(image_check_output_size(IMAGE_OUT_UNKNOWN, 1, 1, &err),
-             SEG_EINVAL, &err);
+    CHECK_RC(image_check_output_size(IMAGE_OUT_PNG, 0, 1, &err), SEG_EINVAL,
+             &err);
+    CHECK_RC(image_check_output_size(IMAGE_OUT_UNKNOWN, 1, 1, &err), SEG_EINVAL,
+             &err);
 }
 
 /* JPEG over 65500 pixels: refused before anything is created (the old
@@ -187,17 +185,14 @@ static void test_jpeg_too_big(void)
 {
     SDL_Surface *wide = image(65501, 1, 1), *tall = image(1, 65501, 2);
     const char *out = at("big.jpg");
-    CHECK_RC(image_save(wide, out, IMAGE_OUT_JPG, 0, &err), SEG_ETOOBIG,
-             &err);
+    CHECK_RC(image_save(wide, out, IMAGE_OUT_JPG, 0, &err), SEG_ETOOBIG, &err);
     CHECK_STR_HAS(err.msg, out);
     CHECK_STR_HAS(err.msg, "65500");
     CHECK(!test_file_exists(out));
-    CHECK_RC(image_save(tall, out, IMAGE_OUT_JPG, 0, &err), SEG_ETOOBIG,
-             &err);
+    CHECK_RC(image_save(tall, out, IMAGE_OUT_JPG, 0, &err), SEG_ETOOBIG, &err);
     CHECK(!test_file_exists(out));
     put(out, "old");
-    CHECK_RC(image_save(tall, out, IMAGE_OUT_JPG, 0, &err), SEG_ETOOBIG,
-             &err);
+    CHECK_RC(image_save(tall, out, IMAGE_OUT_JPG, 0, &err), SEG_ETOOBIG, &err);
     check_content(out, "old");
     CHECK_EQ(leftovers(dir), 0);
     unlink(out);
@@ -254,8 +249,8 @@ static void test_no_clobber(void)
     CHECK_STR_HAS(err.msg, out);
     check_content(out, "precious");
     unlink(out);
-    CHECK_RC(image_save(sf, out, IMAGE_OUT_PNG, IMAGE_SAVE_NO_CLOBBER, &err),
-             0, &err);
+    CHECK_RC(image_save(sf, out, IMAGE_OUT_PNG, IMAGE_SAVE_NO_CLOBBER, &err), 0,
+             &err);
     check_file_is(out, sf, IMAGE_OUT_PNG);
     CHECK_EQ(leftovers(dir), 0);
     unlink(out);
@@ -287,8 +282,7 @@ static void test_symlink(void)
              SEG_EEXIST, &err);
     /* A dangling link is refused, and nothing appears at its target. */
     unlink(target);
-    CHECK_RC(image_save(sf, link, IMAGE_OUT_BMP, 0, &err), SEG_EWRITE,
-             &err);
+    CHECK_RC(image_save(sf, link, IMAGE_OUT_BMP, 0, &err), SEG_EWRITE, &err);
     CHECK_STR_HAS(err.msg, "dangling");
     CHECK(!test_file_exists(target));
     unlink(link);
@@ -427,8 +421,7 @@ static int stdout_child(void *arg)
     return 0;
 }
 
-static void check_stdout_fails(int fd, image_out_format fmt,
-                               const char *reason)
+static void check_stdout_fails(int fd, image_out_format fmt, const char *reason)
 {
     stdout_case c = {fd, fmt, SEG_EWRITE, reason};
     CHECK_EQ(test_wait(test_spawn(stdout_child, &c)), 0);

@@ -211,8 +211,8 @@ static void test_reader_never_removes(void)
     CHECK_RC(seg_pull(r, buf, sizeof buf, &img, &err), 0, &err);
     CHECK_EQ(seg_detach(r), 0);
     /* A reader never creates one either. */
-    CHECK_RC(seg_attach("crash", SEG_READER | SEG_CREATE, &r, &err),
-             SEG_EINVAL, &err);
+    CHECK_RC(seg_attach("crash", SEG_READER | SEG_CREATE, &r, &err), SEG_EINVAL,
+             &err);
     CHECK(!test_file_exists(path));
     printf("readers of a SIGKILLed publisher's segment: 3 attached, read "
            "and detached; the file stayed\n");
@@ -279,8 +279,8 @@ static int child_of_fork(void *arg)
     seg *s = arg;
     uint8_t *px;
     uint32_t pitch;
-    CHECK_RC(seg_write_begin(s, 2, 2, "child", &px, &pitch, &err),
-             SEG_EINVAL, &err);
+    CHECK_RC(seg_write_begin(s, 2, 2, "child", &px, &pitch, &err), SEG_EINVAL,
+             &err);
     CHECK_STR_HAS(err.msg, "a child process attaches its own");
     CHECK_RC(seg_lock(s, &err), SEG_EINVAL, &err);
     uint8_t buf[2 * 2 * 4];
@@ -337,8 +337,8 @@ static void test_attach_wait(void)
              &err);
     CHECK_STR_HAS(err.msg, "no segment for key 'later'");
     atomic_bool cancel = true;
-    CHECK_RC(seg_attach_wait("later", -1, &cancel, &r, &err),
-             SEG_ECANCELED, &err);
+    CHECK_RC(seg_attach_wait("later", -1, &cancel, &r, &err), SEG_ECANCELED,
+             &err);
     pid_t pid = test_spawn(publish_later, NULL);
     CHECK_RC(seg_attach_wait("later", 60000, NULL, &r, &err), 0, &err);
     CHECK_EQ(test_wait(pid), 0);
@@ -398,7 +398,8 @@ static int wait_for_next(void *arg)
     seg_view v;
     CHECK_RC(seg_read_begin(s, &v, &err), 0, &err);
     CHECK_EQ(now, (uint32_t)(v.image.frame << 2) | v.image.buffer);
-    long id = pattern_verify(v.pixels, v.image.pitch, v.image.width, v.image.height);
+    long id =
+        pattern_verify(v.pixels, v.image.pitch, v.image.width, v.image.height);
     CHECK_RC(seg_read_end(s, &v, &err), 0, &err);
     seg_detach(s);
     return id == 11 ? 0 : 1;
@@ -576,7 +577,8 @@ static void test_killed_mid_publish(void)
     CHECK_STR_HAS(err.msg, "the publisher stopped while writing; publish "
                            "again");
     printf("killed right after a re-layout: the reader saw the incomplete "
-           "frame after %.3f s\n", test_now() - t0);
+           "frame after %.3f s\n",
+           test_now() - t0);
     CHECK_RC(seg_read_begin(s, &v, &err), SEG_EINCOMPLETE, &err);
     publish(s, 32, 32, 23); /* the next publish repairs it */
     CHECK_RC(seg_read_begin(s, &v, &err), 0, &err);
@@ -593,8 +595,7 @@ static void test_killed_mid_publish(void)
     CHECK_RC(seg_read_begin(s, &v, &err), SEG_EINCOMPLETE, &err);
     uint8_t buf[64 * 64 * 4];
     seg_image img;
-    CHECK_RC(seg_pull(s, buf, sizeof buf, &img, &err), SEG_EINCOMPLETE,
-             &err);
+    CHECK_RC(seg_pull(s, buf, sizeof buf, &img, &err), SEG_EINCOMPLETE, &err);
     publish(s, 64, 64, 25);
     CHECK_RC(seg_pull(s, buf, sizeof buf, &img, &err), 0, &err);
     CHECK_EQ(pattern_verify(buf, img.pitch, 64, 64), 25);

@@ -31,8 +31,8 @@
 #include <time.h>
 
 static Display *dpy;
-static Atom a_aware, a_enter, a_position, a_status, a_drop, a_finished,
-    a_leave, a_selection, a_copy, a_type;
+static Atom a_aware, a_enter, a_position, a_status, a_drop, a_finished, a_leave,
+    a_selection, a_copy, a_type;
 
 static void send_client(Window to, Atom type, long l0, long l1, long l2,
                         long l3, long l4)
@@ -54,8 +54,8 @@ static void append_uri(char *buf, size_t size, const char *path)
 {
     size_t n = strlen(buf);
     n += (size_t)snprintf(buf + n, size - n, "file://");
-    for (const unsigned char *p = (const unsigned char *)path; *p && n + 4 < size;
-         p++) {
+    for (const unsigned char *p = (const unsigned char *)path;
+         *p && n + 4 < size; p++) {
         if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
             (*p >= '0' && *p <= '9') || strchr("/-._~", *p))
             buf[n++] = (char)*p;
@@ -167,8 +167,8 @@ int main(int argc, char **argv)
     long version = *(Atom *)prop < 5 ? (long)*(Atom *)prop : 5;
     XFree(prop);
 
-    Window source = XCreateSimpleWindow(dpy, DefaultRootWindow(dpy), 0, 0, 1,
-                                        1, 0, 0, 0);
+    Window source =
+        XCreateSimpleWindow(dpy, DefaultRootWindow(dpy), 0, 0, 1, 1, 0, 0, 0);
     XSelectInput(dpy, source, PropertyChangeMask);
     XSetSelectionOwner(dpy, a_selection, source, CurrentTime);
 

@@ -14,8 +14,8 @@ int main(int argc, char **argv)
     SDL_Surface *sf;
     shmimg_frame f;
     if (argc != 2 || shmimg_reader_open(argv[1], &rd) != SHMIMG_OK) {
-        fprintf(stderr, "pull_sdl: %s\n", argc != 2 ? "usage: pull_sdl KEY"
-                                                    : shmimg_last_error());
+        fprintf(stderr, "pull_sdl: %s\n",
+                argc != 2 ? "usage: pull_sdl KEY" : shmimg_last_error());
         return 2;
     }
     int rc = shmimg_sdl_pull_surface(rd, &sf, &f);

@@ -76,14 +76,16 @@ static void on_publisher_gone(app *a)
     a->publisher_gone = true;
     /* Its last detach removed the segment unless it persists. */
     if (a->seg && !seg_replaced(a->seg))
-        app_say(a, TEXT_INFO, "The publisher of %s (pid %d) has exited; "
-                          "its image stays under key %s",
-            a->shown_name, (int)a->shown_pid, a->key);
+        app_say(a, TEXT_INFO,
+                "The publisher of %s (pid %d) has exited; "
+                "its image stays under key %s",
+                a->shown_name, (int)a->shown_pid, a->key);
     else
-        app_say(a, TEXT_INFO, "The publisher of %s (pid %d) has exited, "
-                          "and its segment with it; what is on "
-                          "screen stays",
-            a->shown_name, (int)a->shown_pid);
+        app_say(a, TEXT_INFO,
+                "The publisher of %s (pid %d) has exited, "
+                "and its segment with it; what is on "
+                "screen stays",
+                a->shown_name, (int)a->shown_pid);
     app_update_title(a);
 }
 
@@ -147,8 +149,9 @@ static void on_event(app *a, SDL_Event *e)
         a->drop_count++;
         break;
     case SDL_DROPTEXT:
-        app_say(a, TEXT_ERROR, "Dropped text ignored: drop an image file to "
-                           "publish it");
+        app_say(a, TEXT_ERROR,
+                "Dropped text ignored: drop an image file to "
+                "publish it");
         SDL_free(e->drop.file);
         break;
     case SDL_DROPCOMPLETE:
@@ -224,10 +227,9 @@ static int setup(app *a, const options *o)
      * so a window shown now would be mapped, then destroyed a moment later:
      * a flash on screen, and a dead window id for whoever found it
      * meanwhile (a drag source, a test driver). */
-    a->window = SDL_CreateWindow("shmimg", g.x, g.y, g.w, g.h,
-                                 SDL_WINDOW_RESIZABLE |
-                                     SDL_WINDOW_ALLOW_HIGHDPI |
-                                     SDL_WINDOW_HIDDEN);
+    a->window = SDL_CreateWindow(
+        "shmimg", g.x, g.y, g.w, g.h,
+        SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI | SDL_WINDOW_HIDDEN);
     if (!a->window)
         return -1;
     a->sized_to_image = o->image != NULL || o->has_geometry;
@@ -253,9 +255,10 @@ static int setup(app *a, const options *o)
                         "stderr and the title only\n");
     /* The window's icon: what the task bar and Alt-Tab show. */
     char icon_path[PATH_MAX];
-    SDL_Surface *icon = app_asset_path("shmimg.png", icon_path,
-                                       sizeof icon_path) == 0
-                            ? IMG_Load(icon_path) : NULL;
+    SDL_Surface *icon =
+        app_asset_path("shmimg.png", icon_path, sizeof icon_path) == 0
+            ? IMG_Load(icon_path)
+            : NULL;
     if (icon) {
         SDL_SetWindowIcon(a->window, icon);
         SDL_FreeSurface(icon);
@@ -271,10 +274,11 @@ static int setup(app *a, const options *o)
     int device_w, device_h;
     SDL_GetWindowSize(a->window, &g.w, &g.h);
     SDL_GetRendererOutputSize(a->renderer, &device_w, &device_h);
-    fprintf(stderr, "shmimg: window for key %s, video %s, renderer %s, "
-                    "%dx%d (%dx%d device pixels, scale %d)\n",
-            a->key, SDL_GetCurrentVideoDriver(), info.name, g.w, g.h,
-            device_w, device_h, scale);
+    fprintf(stderr,
+            "shmimg: window for key %s, video %s, renderer %s, "
+            "%dx%d (%dx%d device pixels, scale %d)\n",
+            a->key, SDL_GetCurrentVideoDriver(), info.name, g.w, g.h, device_w,
+            device_h, scale);
     app_update_title(a);
     SDL_ShowWindow(a->window);
     app_say(a, TEXT_INFO, "Window for key %s: H shows the keys", a->key);
@@ -322,8 +326,9 @@ int app_main(int argc, char **argv)
 
     SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "linear");
     if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_TIMER) < 0) {
-        fprintf(stderr, "shmimg: cannot open a window: %s (the subcommands "
-                        "work without a display: shmimg --help)\n",
+        fprintf(stderr,
+                "shmimg: cannot open a window: %s (the subcommands "
+                "work without a display: shmimg --help)\n",
                 SDL_GetError());
         return 1;
     }

@@ -32,7 +32,6 @@ static const int status_h = TEXT_STATUS_H; /* pixels */
 /* Narrowest window: a status line of 51 characters. */
 static const int min_w = 480; /* pixels */
 
-
 typedef enum shown_kind {
     SHOWN_NOTHING,
     SHOWN_PUBLISHED,
@@ -46,43 +45,43 @@ typedef struct app {
     view *view;
     text *font;
     loader *loader;
-    saver *saver;         /* S: the PNG is written off the loop */
-    shrinker *shrinker;   /* the filtered copy of a large image */
+    saver *saver;           /* S: the PNG is written off the loop */
+    shrinker *shrinker;     /* the filtered copy of a large image */
     unsigned shrink_failed; /* the view serial it failed for: no retry */
-    Uint32 save_started;  /* SDL_GetTicks() when the save under way began */
-    int save_w, save_h;   /* its size, pixels: what is shown may change */
-    seg *seg;             /* NULL while detached */
-    live *watch;          /* the generation watcher, while attached */
-    bool live;            /* live mode: the watcher's news is pulled */
+    Uint32 save_started;    /* SDL_GetTicks() when the save under way began */
+    int save_w, save_h;     /* its size, pixels: what is shown may change */
+    seg *seg;               /* NULL while detached */
+    live *watch;            /* the generation watcher, while attached */
+    bool live;              /* live mode: the watcher's news is pulled */
     uint32_t shown_generation; /* of the image on screen (1: unknown) */
-    bool newer;           /* a newer image than that waits for P */
-    gone *publisher;      /* watches the process whose image is shown */
-    pid_t shown_pid;      /* that process; 0: this window published it */
+    bool newer;                /* a newer image than that waits for P */
+    gone *publisher;           /* watches the process whose image is shown */
+    pid_t shown_pid;           /* that process; 0: this window published it */
     bool publisher_gone;
-    SDL_Surface *shown;   /* private RGBA32 copy of what is on screen */
-    bool shown_stale;     /* live mode uploads frames straight from the
-                             segment: shown is older than the screen */
+    SDL_Surface *shown;    /* private RGBA32 copy of what is on screen */
+    bool shown_stale;      /* live mode uploads frames straight from the
+                              segment: shown is older than the screen */
     SDL_Surface *incoming; /* pulls land here, then swap with shown */
-    player *player;       /* an animation this window publishes, playing */
+    player *player;        /* an animation this window publishes, playing */
     Uint32 live_frames[4]; /* SDL_GetTicks() of the last live frames */
-    unsigned live_count;  /* live frames shown, all told */
+    unsigned live_count;   /* live frames shown, all told */
     shown_kind kind;
     int shown_w, shown_h; /* pixels, of what is on screen (live frames
                              have no private copy: shown may be NULL) */
     char shown_name[SHMIMG_NAME_MAX];
-    char *pending;        /* the newest drop, waiting for the decoder */
-    char *drop_last;      /* last file of the drop batch in progress */
+    char *pending;   /* the newest drop, waiting for the decoder */
+    char *drop_last; /* last file of the drop batch in progress */
     int drop_count;
-    int drop_note;        /* files in the batch that is being decoded */
+    int drop_note;          /* files in the batch that is being decoded */
     const char *batch_verb; /* how they came: "dropped", "pasted" */
-    chooser *chooser;     /* O: the desktop's file chooser, a child */
-    bool sized_to_image;  /* fitted once; after that the size is the user's */
+    chooser *chooser;       /* O: the desktop's file chooser, a child */
+    bool sized_to_image;    /* fitted once; after that the size is the user's */
     bool show_help;
     bool dirty;
     bool running;
     char message[SEG_ERR_MSG_MAX + 128];
     text_tone message_tone;
-    int message_serial;   /* which message the collapse timer is for */
+    int message_serial; /* which message the collapse timer is for */
     bool message_expanded;
 } app;
 
@@ -100,9 +99,12 @@ double app_stream_fps(const app *a);
 void app_check_stream_later(void);
 int app_check_settings(void);
 int app_badges(const app *a, hud_badge *out);
-void app_say(app *a, text_tone tone, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void app_say_error(app *a, const char *detail, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void app_set_status_quietly(app *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void app_say(app *a, text_tone tone, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void app_say_error(app *a, const char *detail, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void app_set_status_quietly(app *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void app_say_failure(app *a, const char *what, const seg_err *err);
 void app_update_title(app *a);
 const char *app_base_name(const char *path);

@@ -99,8 +99,7 @@ static void fit_window_once(app *a, int image_w, int image_h)
     SDL_SetWindowSize(a->window, SDL_max(w, min_w), SDL_max(h, 120));
 }
 
-static void shown_as(app *a, shown_kind kind, const char *name, int w,
-                     int h)
+static void shown_as(app *a, shown_kind kind, const char *name, int w, int h)
 {
     a->kind = kind;
     a->shown_w = w;
@@ -144,7 +143,7 @@ static int pull_to_screen(app *a, seg_image *img, seg_err *err)
         if (view_upload(a->view, v.pixels, (int)v.image.width,
                         (int)v.image.height, (int)v.image.pitch) < 0)
             return seg_fail(err, SEG_ESYS, "cannot show the frame: %s",
-                               SDL_GetError());
+                            SDL_GetError());
         rc = seg_read_end(a->seg, &v, err);
         if (rc == SEG_ELAPPED)
             continue;
@@ -155,8 +154,7 @@ static int pull_to_screen(app *a, seg_image *img, seg_err *err)
         return rc;
     }
     return seg_fail(err, SEG_ELAPPED, "%s: %s %d times in a row",
-                       seg_file(a->seg), seg_strerror(SEG_ELAPPED),
-                       SEG_MAX_LAPS);
+                    seg_file(a->seg), seg_strerror(SEG_ELAPPED), SEG_MAX_LAPS);
 }
 
 /* Watches the process that published the image now on screen (gone.h);
@@ -212,8 +210,8 @@ void app_pull(app *a, bool quiet_when_empty)
         show(a, SHOWN_PULLED, img.source_name);
     }
     app_say(a, TEXT_SUCCESS, "%s %s (%ux%u) from key %s",
-        a->live ? "Live:" : "Pulled",
-        img.source_name, img.width, img.height, a->key);
+            a->live ? "Live:" : "Pulled", img.source_name, img.width,
+            img.height, a->key);
 }
 
 /* A decoded file: publish it and show it. */
@@ -247,15 +245,14 @@ void app_publish(app *a, loader_result *r)
     if (a->player) {
         const image_anim *an = player_anim(a->player);
         app_say(a, TEXT_SUCCESS,
-            "Playing %s (%dx%d, %d frames, %.1f s a loop) under key %s; "
-            "Space pauses%s",
-            app_base_name(r->path), an->width, an->height, an->count,
-            (double)an->loop_ms / 1000, a->key, also);
+                "Playing %s (%dx%d, %d frames, %.1f s a loop) under key %s; "
+                "Space pauses%s",
+                app_base_name(r->path), an->width, an->height, an->count,
+                (double)an->loop_ms / 1000, a->key, also);
         return;
     }
     app_say(a, TEXT_SUCCESS, "Published %s (%dx%d) under key %s%s",
-        app_base_name(r->path),
-        a->shown->w, a->shown->h, a->key, also);
+            app_base_name(r->path), a->shown->w, a->shown->h, a->key, also);
 }
 
 /* The animation's next frame is due: publish it and show it. */
@@ -287,11 +284,14 @@ void app_on_watch(app *a, int code, uint32_t generation)
         a->live = a->newer = false;
         app_detach(a);
         if (was_live)
-            app_say(a, TEXT_ERROR, "Live mode off: the segment file was truncated "
-                               "by another process; publish again");
+            app_say(a, TEXT_ERROR,
+                    "Live mode off: the segment file was truncated "
+                    "by another process; publish again");
         else
-            app_say(a, TEXT_ERROR, "The segment file of key %s was truncated by "
-                               "another process; publish again", a->key);
+            app_say(a, TEXT_ERROR,
+                    "The segment file of key %s was truncated by "
+                    "another process; publish again",
+                    a->key);
         app_update_title(a);
         return;
     }
@@ -304,8 +304,10 @@ void app_on_watch(app *a, int code, uint32_t generation)
              * that its first image shows (live) or is announced. */
             a->watch = live_start_key(a->key, event_type(EVENT_LIVE));
             if (!a->live)
-                app_say(a, TEXT_INFO, "The segment of key %s was removed; what "
-                                  "is on screen stays", a->key);
+                app_say(a, TEXT_INFO,
+                        "The segment of key %s was removed; what "
+                        "is on screen stays",
+                        a->key);
             app_update_title(a);
             return;
         }
@@ -313,8 +315,10 @@ void app_on_watch(app *a, int code, uint32_t generation)
             if (a->live)
                 app_say_failure(a, "Live mode: ", &err);
             else
-                app_say(a, TEXT_INFO, "The segment of key %s was removed; what "
-                                  "is on screen stays", a->key);
+                app_say(a, TEXT_INFO,
+                        "The segment of key %s was removed; what "
+                        "is on screen stays",
+                        a->key);
             app_update_title(a);
             return;
         }

@@ -17,13 +17,13 @@
 extern char **environ;
 
 struct chooser {
-    job *job;           /* the open chooser, one at a time */
-    SDL_atomic_t pid;   /* of the tool while it runs, else 0 */
+    job *job;         /* the open chooser, one at a time */
+    SDL_atomic_t pid; /* of the tool while it runs, else 0 */
 };
 
 typedef struct chooser_job {
     chooser *owner;
-    int fd;             /* the read end of the tool's stdout */
+    int fd; /* the read end of the tool's stdout */
     pid_t pid;
     chooser_result *result;
 } chooser_job;
@@ -105,7 +105,8 @@ static void free_result(void *arg)
 chooser *chooser_create(Uint32 event_type)
 {
     chooser *c = SDL_calloc(1, sizeof *c);
-    if (c && !(c->job = job_create(event_type, "shmimg-chooser", free_result))) {
+    if (c &&
+        !(c->job = job_create(event_type, "shmimg-chooser", free_result))) {
         SDL_free(c);
         c = NULL;
     }
@@ -141,8 +142,8 @@ int chooser_open(chooser *c, const char *title)
     char title_arg[256];
     snprintf(title_arg, sizeof title_arg, "--title=%s", title);
     char *zenity[] = {"zenity", "--file-selection", title_arg, NULL};
-    char *kdialog[] = {"kdialog", "--title", (char *)title,
-                       "--getopenfilename", ".", "image/*", NULL};
+    char *kdialog[] = {"kdialog", "--title", (char *)title, "--getopenfilename",
+                       ".",       "image/*", NULL};
     char **argv = strcmp(tool, "zenity") == 0 ? zenity : kdialog;
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) < 0)

@@ -10,8 +10,8 @@
 
 struct gone {
     pid_t pid;
-    int pidfd;    /* -1: the process had ended before we looked */
-    int stopfd;   /* eventfd: written by gone_stop */
+    int pidfd;  /* -1: the process had ended before we looked */
+    int stopfd; /* eventfd: written by gone_stop */
     Uint32 event_type;
     SDL_Thread *thread;
 };
@@ -27,7 +27,7 @@ static int watch(void *arg)
             continue;
         if (n < 0 || fds[0].revents)
             return 0; /* stopped (or poll broke: say nothing) */
-        break; /* the pidfd is readable, or there was none: ended */
+        break;        /* the pidfd is readable, or there was none: ended */
     }
     SDL_Event e = {.user = {.type = g->event_type, .code = (Sint32)g->pid}};
     SDL_PushEvent(&e);
@@ -45,8 +45,8 @@ gone *gone_start(pid_t pid, Uint32 event_type)
     int stopfd = eventfd(0, EFD_CLOEXEC);
     if (!g || stopfd < 0)
         goto err;
-    *g = (gone){.pid = pid, .pidfd = pidfd, .stopfd = stopfd,
-                .event_type = event_type};
+    *g = (gone){
+        .pid = pid, .pidfd = pidfd, .stopfd = stopfd, .event_type = event_type};
     g->thread = SDL_CreateThread(watch, "shmimg-gone", g);
     if (!g->thread)
         goto err;

@@ -12,7 +12,7 @@ static const SDL_Color cap = {0xe8, 0xea, 0xee, 0xff};    /* a key cap */
 static const SDL_Color cap_text = {0x20, 0x22, 0x26, 0xff};
 static const int margin = 16; /* pixels from the area's edge to the frame */
 static const int dash = 10, gap = 6, stroke = 2; /* pixels */
-static const int badge_gap = 6;                   /* pixels */
+static const int badge_gap = 6;                  /* pixels */
 
 static void fill(SDL_Renderer *r, SDL_Color c, int x, int y, int w, int h)
 {
@@ -39,10 +39,10 @@ static void dashed_frame(SDL_Renderer *r, SDL_Rect f)
 /* An arrow pointing down into a tray, 40 x 36 pixels, top-left at (x, y). */
 static void drop_arrow(SDL_Renderer *r, int x, int y)
 {
-    fill(r, accent, x + 17, y, 6, 16);              /* shaft */
-    for (int i = 0; i < 10; i++)                    /* head */
+    fill(r, accent, x + 17, y, 6, 16); /* shaft */
+    for (int i = 0; i < 10; i++)       /* head */
         fill(r, accent, x + 10 + i, y + 16 + i, 20 - 2 * i, 1);
-    fill(r, accent, x, y + 22, 4, 14);              /* tray */
+    fill(r, accent, x, y + 22, 4, 14); /* tray */
     fill(r, accent, x + 36, y + 22, 4, 14);
     fill(r, accent, x, y + 32, 40, 4);
 }
@@ -54,16 +54,16 @@ static int markup_width(const char *s)
     for (const char *p = s; *p;) {
         bool is_cap = *p == '{';
         size_t len = is_cap ? strcspn(p + 1, "}") : strcspn(p, "{");
-        w += (int)text_length(p + is_cap, len) * TEXT_ADVANCE +
-             (is_cap ? 8 : 0);
+        w +=
+            (int)text_length(p + is_cap, len) * TEXT_ADVANCE + (is_cap ? 8 : 0);
         p += len + (is_cap ? 1 + (p[1 + len] == '}') : 0);
     }
     return w;
 }
 
 /* Draws a markup line centred on x = cx. */
-static void markup_line(text *t, SDL_Renderer *r, const char *s, int cx,
-                        int y, SDL_Color c)
+static void markup_line(text *t, SDL_Renderer *r, const char *s, int cx, int y,
+                        SDL_Color c)
 {
     int x = cx - markup_width(s) / 2;
     for (const char *p = s; *p;) {
@@ -91,11 +91,12 @@ void hud_draw_empty(text *t, SDL_Renderer *r, const char *key, int w, int h)
     dashed_frame(r, frame);
     SDL_RenderSetClipRect(r, &frame);
     static const char heading[] = "Drop an image here";
-    int scale = (int)strlen(heading) * TEXT_ADVANCE * 2 + 2 * margin <= frame.w
-                    ? 2 : 1;
+    int scale =
+        (int)strlen(heading) * TEXT_ADVANCE * 2 + 2 * margin <= frame.w ? 2 : 1;
     bool arrow = frame.h >= 220;
     int lines = 3, line_h = TEXT_CELL_H + 6;
-    int block = (arrow ? 36 + 14 : 0) + TEXT_CELL_H * scale + 14 + lines * line_h;
+    int block =
+        (arrow ? 36 + 14 : 0) + TEXT_CELL_H * scale + 14 + lines * line_h;
     int cx = w / 2, y = frame.y + (frame.h - block) / 2;
     if (arrow) {
         drop_arrow(r, cx - 20, y);
@@ -108,8 +109,8 @@ void hud_draw_empty(text *t, SDL_Renderer *r, const char *key, int w, int h)
     char publish[96];
     snprintf(publish, sizeof publish, "to publish it under key %s", key);
     markup_line(t, r, publish, cx, y, muted);
-    markup_line(t, r, "{P} or a click: pull what is published", cx,
-                y + line_h, muted);
+    markup_line(t, r, "{P} or a click: pull what is published", cx, y + line_h,
+                muted);
     markup_line(t, r, "{L} live mode    {H} all keys", cx, y + 2 * line_h,
                 muted);
     SDL_RenderSetClipRect(r, NULL);
@@ -123,13 +124,13 @@ int hud_badges_width(const hud_badge *badges, int n)
     return n ? w + TEXT_PADDING - badge_gap + TEXT_PADDING : 0;
 }
 
-int hud_draw_badges(text *t, const hud_badge *badges, int n, int w,
-                    int bottom)
+int hud_draw_badges(text *t, const hud_badge *badges, int n, int w, int bottom)
 {
     int right = w - TEXT_PADDING;
     int y = bottom - TEXT_STATUS_H + (TEXT_STATUS_H - TEXT_CELL_H - 4) / 2;
     for (int i = 0; i < n; i++)
-        right = text_draw_badge(t, badges[i].label, badges[i].colour, right,
-                                y) - badge_gap;
+        right =
+            text_draw_badge(t, badges[i].label, badges[i].colour, right, y) -
+            badge_gap;
     return n ? w - right - badge_gap + TEXT_PADDING : 0;
 }

@@ -28,7 +28,6 @@ int hud_badges_width(const hud_badge *badges, int n);
 /* Draws n badges right-aligned in the status line whose bottom is at
  * y = bottom in a w-pixel-wide window.
  * Returns: hud_badges_width(badges, n). */
-int hud_draw_badges(text *t, const hud_badge *badges, int n, int w,
-                    int bottom);
+int hud_draw_badges(text *t, const hud_badge *badges, int n, int w, int bottom);
 
 #endif

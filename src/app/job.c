@@ -8,7 +8,7 @@ struct job {
     SDL_Thread *thread; /* non-NULL while a job runs or is unreported */
     job_fn *fn;         /* the running job: set before its thread starts */
     void *arg;
-    void *unposted;     /* a result the queue refused (SDL shutting down) */
+    void *unposted; /* a result the queue refused (SDL shutting down) */
 };
 
 static int run(void *arg)
@@ -25,8 +25,8 @@ job *job_create(Uint32 event_type, const char *name, job_free_fn *free_result)
 {
     job *j = SDL_calloc(1, sizeof *j);
     if (j)
-        *j = (job){.event_type = event_type, .name = name,
-                   .free_result = free_result};
+        *j = (job){
+            .event_type = event_type, .name = name, .free_result = free_result};
     return j;
 }
 

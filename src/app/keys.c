@@ -29,7 +29,7 @@ static void key_space(app *a)
     const image_anim *an = player_anim(a->player);
     if (pause)
         app_say(a, TEXT_INFO, "Paused %s at frame %d of %d; Space resumes",
-            a->shown_name, player_frame(a->player) + 1, an->count);
+                a->shown_name, player_frame(a->player) + 1, an->count);
     else
         app_say(a, TEXT_INFO, "Playing %s again", a->shown_name);
     app_update_title(a);
@@ -45,14 +45,15 @@ void app_start_loading(app *a, char *path, int files)
         SDL_free(a->pending);
         a->pending = path;
         a->drop_note = files;
-        app_say(a, TEXT_INFO, "Loading %s ... (after the file being decoded now)",
-            app_base_name(path));
+        app_say(a, TEXT_INFO,
+                "Loading %s ... (after the file being decoded now)",
+                app_base_name(path));
         return;
     }
     a->drop_note = files;
     if (loader_start(a->loader, path) < 0)
-        app_say(a, TEXT_ERROR, "Cannot start loading %s: %s", app_base_name(path),
-            SDL_GetError());
+        app_say(a, TEXT_ERROR, "Cannot start loading %s: %s",
+                app_base_name(path), SDL_GetError());
     else
         app_say(a, TEXT_INFO, "Loading %s ...", app_base_name(path));
     SDL_free(path);
@@ -68,7 +69,7 @@ void app_on_loaded(app *a, loader_result *r)
     } else if (r->rc < 0) {
         char words[512];
         app_say_error(a, r->err.msg, "%s",
-                  plain_file_failure(r->rc, r->path, words, sizeof words));
+                      plain_file_failure(r->rc, r->path, words, sizeof words));
     } else {
         app_publish(a, r);
     }
@@ -101,8 +102,8 @@ void app_key_live(app *a)
         return;
     }
     a->live = true;
-    app_say(a, TEXT_INFO, "Live mode on: each new image under key %s appears here",
-        a->key);
+    app_say(a, TEXT_INFO,
+            "Live mode on: each new image under key %s appears here", a->key);
     if (a->seg)
         app_pull(a, true);
     app_update_title(a);
@@ -124,7 +125,7 @@ void app_show_saving(app *a)
     static const char spinner[] = "|/-\\";
     Uint32 ms = SDL_GetTicks() - a->save_started;
     app_set_status_quietly(a, "Saving %dx%d as PNG ... %c %.1f s", a->save_w,
-                       a->save_h, spinner[ms / 125 % 4], ms / 1000.0);
+                           a->save_h, spinner[ms / 125 % 4], ms / 1000.0);
 }
 
 static void key_save(app *a)
@@ -136,8 +137,8 @@ static void key_save(app *a)
         app_release_if_lent(a, &a->shown);
         int rc = a->seg ? image_pull(a->seg, &a->shown, NULL, &err)
                         : seg_fail(&err, SEG_EGONE,
-                                      "the frame on screen came from a "
-                                      "segment this window has left");
+                                   "the frame on screen came from a "
+                                   "segment this window has left");
         if (rc < 0) {
             app_say_failure(a, "Cannot save: ", &err);
             return;
@@ -145,13 +146,15 @@ static void key_save(app *a)
         a->shown_stale = false;
     }
     if (!a->shown) {
-        app_say(a, TEXT_ERROR, "Nothing to save yet: drop an image file here, "
-                           "press O to open one, or P to pull one");
+        app_say(a, TEXT_ERROR,
+                "Nothing to save yet: drop an image file here, "
+                "press O to open one, or P to pull one");
         return;
     }
     if (saver_busy(a->saver)) {
-        app_say(a, TEXT_ERROR, "Still saving the previous image; press S again "
-                           "when it is done");
+        app_say(a, TEXT_ERROR,
+                "Still saving the previous image; press S again "
+                "when it is done");
         return;
     }
     /* A copy: the image on screen may change while the thread writes. */
@@ -177,8 +180,8 @@ void app_on_saved(app *a, saver_result *r)
     else if (r->rc < 0)
         app_say(a, TEXT_ERROR, "Cannot save in %s: %s", r->dir, r->err.msg);
     else
-        app_say(a, TEXT_SUCCESS, "Saved %s/%s (%dx%d) in %.2f s", r->dir, r->name,
-            r->width, r->height, r->seconds);
+        app_say(a, TEXT_SUCCESS, "Saved %s/%s (%dx%d) in %.2f s", r->dir,
+                r->name, r->width, r->height, r->seconds);
     SDL_free(r);
 }
 
@@ -195,7 +198,7 @@ static void key_detach(app *a)
     a->seg = NULL;
     app_update_title(a);
     app_say(a, TEXT_INFO, "Detached from key %s%s", a->key,
-        removed ? "; no other user, so the segment was removed" : "");
+            removed ? "; no other user, so the segment was removed" : "");
 }
 
 static void key_help(app *a)
@@ -233,18 +236,19 @@ static void key_open(app *a)
     }
     const char *tool = chooser_tool();
     if (!tool) {
-        app_say(a, TEXT_ERROR, "No file chooser on this system (zenity or "
-                           "kdialog): drag an image from your file manager "
-                           "and drop it here, or copy its path and press "
-                           "Ctrl+V");
+        app_say(a, TEXT_ERROR,
+                "No file chooser on this system (zenity or "
+                "kdialog): drag an image from your file manager "
+                "and drop it here, or copy its path and press "
+                "Ctrl+V");
         return;
     }
     if (chooser_open(a->chooser, "shmimg: an image to publish") < 0)
         app_say(a, TEXT_ERROR, "Cannot open the file chooser: %s",
-            SDL_GetError());
+                SDL_GetError());
     else
         app_say(a, TEXT_INFO, "Choose an image in the file chooser (%s) ...",
-            tool);
+                tool);
 }
 
 void app_on_chosen(app *a, chooser_result *r)
@@ -260,7 +264,7 @@ void app_on_chosen(app *a, chooser_result *r)
         app_say(a, TEXT_INFO, "No file chosen");
     } else {
         app_say(a, TEXT_ERROR, "The file chooser (%s) failed (exit status %d)",
-            tool, status);
+                tool, status);
     }
 }
 
@@ -337,10 +341,11 @@ void app_key_paste(app *a)
     }
     SDL_free(clip);
     if (!last) {
-        app_say(a, TEXT_ERROR, "%s: copy an image file (or its full path) and "
-                           "press Ctrl+V again",
-            others ? "The clipboard holds no file path or file:// URI"
-                   : "The clipboard is empty");
+        app_say(a, TEXT_ERROR,
+                "%s: copy an image file (or its full path) and "
+                "press Ctrl+V again",
+                others ? "The clipboard holds no file path or file:// URI"
+                       : "The clipboard is empty");
         return;
     }
     a->batch_verb = "pasted";
@@ -353,7 +358,8 @@ static const struct {
     const char *help;
 } keys[] = {
     {SDLK_p, app_key_pull, "P         pull the image from the segment"},
-    {SDLK_SPACE, key_space, "Space     pull; or pause an animation played here"},
+    {SDLK_SPACE, key_space,
+     "Space     pull; or pause an animation played here"},
     {SDLK_l, app_key_live, "L         live mode on/off"},
     {SDLK_s, key_save, "S         save the image as PNG here"},
     {SDLK_d, key_detach, "D         detach from the segment"},
@@ -381,9 +387,10 @@ void app_keys_help(char *buf, size_t size)
             strncat(buf, keys[i].help, size - strlen(buf) - 2);
             strcat(buf, "\n");
         }
-    strncat(buf, "Ctrl+V    publish the file whose path was copied\n"
-                 "Click     pull, in an empty window\n"
-                 "Drop an image file here to publish it.",
+    strncat(buf,
+            "Ctrl+V    publish the file whose path was copied\n"
+            "Click     pull, in an empty window\n"
+            "Drop an image file here to publish it.",
             size - strlen(buf) - 1);
 }
 

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 struct live {
-    seg *seg;      /* the segment watched, or NULL: waiting for key */
+    seg *seg; /* the segment watched, or NULL: waiting for key */
     char key[SEG_KEY_MAX + 1];
     uint32_t seen; /* the generation the app already knows of */
     Uint32 event_type;
@@ -17,7 +17,8 @@ struct live {
 
 static void post(live *l, int code, uint32_t generation)
 {
-    SDL_Event e = {.user = {.type = l->event_type, .code = code,
+    SDL_Event e = {.user = {.type = l->event_type,
+                            .code = code,
                             .data1 = (void *)(uintptr_t)generation}};
     SDL_PushEvent(&e);
 }
@@ -47,7 +48,7 @@ static int watch(void *arg)
             post(l, LIVE_NEW_IMAGE, now);
         } else if (rc == SEG_EGONE) {
             post(l, LIVE_REPLACED, seen); /* the app attaches again, and starts
-                                       a watcher on the new file */
+                                             a watcher on the new file */
             break;
         } else if (rc == SEG_ECORRUPT) {
             post(l, LIVE_BROKEN, seen); /* truncated: nothing more will come */

@@ -35,9 +35,9 @@ static void *decode(void *arg)
         r->surface = SDL_ConvertSurfaceFormat(raw, SDL_PIXELFORMAT_RGBA32, 0);
         SDL_FreeSurface(raw);
         if (!r->surface)
-            r->rc = seg_fail(&r->err, SEG_ESYS,
-                             "%s: cannot convert the image: %s", r->path,
-                             SDL_GetError());
+            r->rc =
+                seg_fail(&r->err, SEG_ESYS, "%s: cannot convert the image: %s",
+                         r->path, SDL_GetError());
     }
     return r;
 }

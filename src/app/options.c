@@ -66,7 +66,8 @@ int app_parse_options(int argc, char **argv, options *o)
             SDL_Rect *g = &o->geometry;
             char end;
             if (sscanf(optarg, "%dx%d+%d+%d%c", &g->w, &g->h, &g->x, &g->y,
-                       &end) != 4 || g->w <= 0 || g->h <= 0)
+                       &end) != 4 ||
+                g->w <= 0 || g->h <= 0)
                 return usage("--geometry wants WxH+X+Y, got '%s'", optarg);
             o->has_geometry = true;
             break;
@@ -138,17 +139,18 @@ void app_route_quit_signals(void)
 int app_check_wayland_seat(void)
 {
     const char *driver = getenv("SDL_VIDEODRIVER");
-    bool wayland = driver && *driver ? strcmp(driver, "wayland") == 0
-                                     : getenv("WAYLAND_DISPLAY") &&
-                                           !getenv("DISPLAY");
+    bool wayland = driver && *driver
+                       ? strcmp(driver, "wayland") == 0
+                       : getenv("WAYLAND_DISPLAY") && !getenv("DISPLAY");
     if (!wayland || wlseat_present() != 0)
         return 0;
-    fprintf(stderr, "shmimg: the Wayland compositor has no seat (no "
-                    "keyboard, no pointer; Weston's headless backend is "
-                    "one), and SDL %d.%d.%d would crash opening a window "
-                    "there; run the window under a compositor with a seat, "
-                    "or under X11 (DISPLAY, SDL_VIDEODRIVER=x11); the "
-                    "subcommands work anywhere: shmimg --help\n",
+    fprintf(stderr,
+            "shmimg: the Wayland compositor has no seat (no "
+            "keyboard, no pointer; Weston's headless backend is "
+            "one), and SDL %d.%d.%d would crash opening a window "
+            "there; run the window under a compositor with a seat, "
+            "or under X11 (DISPLAY, SDL_VIDEODRIVER=x11); the "
+            "subcommands work anywhere: shmimg --help\n",
             SDL_MAJOR_VERSION, SDL_MINOR_VERSION, SDL_PATCHLEVEL);
     return -1;
 }

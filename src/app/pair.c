@@ -103,10 +103,11 @@ int pair_run(const char *key, bool live, const char *image)
     snprintf(left_geo, sizeof left_geo, "%dx%d+%d+%d", w, h, x0, y0);
     snprintf(right_geo, sizeof right_geo, "%dx%d+%d+%d", w, h, x0 + w + gap,
              y0);
-    char *left[] = {"shmimg", "--key", (char *)key, "--geometry", left_geo,
-                    (char *)image, NULL};
-    char *right[] = {"shmimg", "--key", (char *)key, "--geometry", right_geo,
-                     live ? "--live" : NULL, NULL};
+    char *left[] = {"shmimg", "--key",       (char *)key, "--geometry",
+                    left_geo, (char *)image, NULL};
+    char *right[] = {"shmimg",     "--key",   (char *)key,
+                     "--geometry", right_geo, live ? "--live" : NULL,
+                     NULL};
 
     /* Ctrl-C reaches both windows through the process group; we only
      * wait for them. */

@@ -18,7 +18,6 @@ char *plain_file_failure(int code, const char *path, char *buf, size_t size);
 
 /* The segment of key could not be attached or read; code: the status.
  * Returns: buf, holding a sentence (not escaped). */
-char *plain_segment_failure(int code, const char *key, char *buf,
-                            size_t size);
+char *plain_segment_failure(int code, const char *key, char *buf, size_t size);
 
 #endif

@@ -4,9 +4,9 @@
 struct player {
     image_anim *anim;
     Uint32 event_type;
-    int serial;          /* tells this player's ticks from older ones' */
-    int frame;           /* shown now */
-    Uint64 due;          /* SDL_GetTicks64() when the next frame is due */
+    int serial; /* tells this player's ticks from older ones' */
+    int frame;  /* shown now */
+    Uint64 due; /* SDL_GetTicks64() when the next frame is due */
     SDL_TimerID timer;
     bool paused;
 };

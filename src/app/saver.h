@@ -20,12 +20,12 @@
 #include <stdbool.h>
 
 typedef struct saver_result {
-    int rc;               /* 0 or a negative shmimg status */
+    int rc; /* 0 or a negative shmimg status */
     seg_err err;
-    char name[PATH_MAX];  /* the file written (relative to dir) */
-    char dir[PATH_MAX];   /* the working directory it went to */
-    int width, height;    /* pixels */
-    double seconds;       /* how long the save took */
+    char name[PATH_MAX]; /* the file written (relative to dir) */
+    char dir[PATH_MAX];  /* the working directory it went to */
+    int width, height;   /* pixels */
+    double seconds;      /* how long the save took */
 } saver_result;
 
 typedef struct saver saver;

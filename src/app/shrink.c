@@ -97,8 +97,7 @@ SDL_Surface *shrink_surface(const SDL_Surface *src, int w, int h)
         for (int x = 0; x < w; x++, o += 4) {
             float a = acc[4 * x + 3];
             for (int c = 0; c < 3; c++)
-                o[c] = a > 0 ? (Uint8)SDL_min(acc[4 * x + c] / a + 0.5f,
-                                              255.0f)
+                o[c] = a > 0 ? (Uint8)SDL_min(acc[4 * x + c] / a + 0.5f, 255.0f)
                              : 0;
             o[3] = (Uint8)SDL_min(a / area + 0.5f, 255.0f);
         }
@@ -170,8 +169,7 @@ void shrinker_destroy(shrinker *s)
     SDL_free(s);
 }
 
-int shrinker_start(shrinker *s, SDL_Surface *src, int w, int h,
-                   unsigned serial)
+int shrinker_start(shrinker *s, SDL_Surface *src, int w, int h, unsigned serial)
 {
     if (job_busy(s->job))
         return SDL_SetError("a shrink is already running");

@@ -28,9 +28,9 @@
 SDL_Surface *shrink_surface(const SDL_Surface *src, int w, int h);
 
 typedef struct shrink_result {
-    SDL_Surface *small;   /* w x h, or NULL on failure */
-    SDL_Surface *source;  /* the lent surface, given back by _finished */
-    unsigned serial;      /* the caller's name for the source's contents */
+    SDL_Surface *small;  /* w x h, or NULL on failure */
+    SDL_Surface *source; /* the lent surface, given back by _finished */
+    unsigned serial;     /* the caller's name for the source's contents */
 } shrink_result;
 
 typedef struct shrinker shrinker;

@@ -85,8 +85,9 @@ int app_check_settings(void)
         if (errno || end == env || *end || ms < 1 || ms > 600000) {
             char shown[128];
             escape_display(env, shown, sizeof shown);
-            fprintf(stderr, "shmimg: SHMIMG_MESSAGE_MS='%s' is not a whole "
-                            "number of milliseconds from 1 to 600000\n",
+            fprintf(stderr,
+                    "shmimg: SHMIMG_MESSAGE_MS='%s' is not a whole "
+                    "number of milliseconds from 1 to 600000\n",
                     shown);
             return -1;
         }
@@ -205,16 +206,17 @@ void app_update_title(app *a)
     char origin[96] = "";
     if (a->kind == SHOWN_PUBLISHED)
         snprintf(origin, sizeof origin, " (%dx%d%s) from this window%s",
-                 a->shown_w, a->shown_h,
-                 a->player ? ", animated" : "", a->live ? " (live)" : "");
+                 a->shown_w, a->shown_h, a->player ? ", animated" : "",
+                 a->live ? " (live)" : "");
     else if (a->kind == SHOWN_PULLED)
-        snprintf(origin, sizeof origin, " (%dx%d) from pid %d%s",
-                 a->shown_w, a->shown_h, (int)a->shown_pid,
+        snprintf(origin, sizeof origin, " (%dx%d) from pid %d%s", a->shown_w,
+                 a->shown_h, (int)a->shown_pid,
                  a->publisher_gone ? ", which has exited" : "");
     char raw[SHMIMG_NAME_MAX + SEG_KEY_MAX + 256];
     char stream[48] = "";
     if (app_stream_fps(a) > 0)
-        snprintf(stream, sizeof stream, " - stream, %.0f fps", app_stream_fps(a));
+        snprintf(stream, sizeof stream, " - stream, %.0f fps",
+                 app_stream_fps(a));
     snprintf(raw, sizeof raw, "shmimg [%s] %s%s%s%s%s%s", a->key, what,
              a->kind != SHOWN_NOTHING ? ": " : "",
              a->kind != SHOWN_NOTHING ? a->shown_name : "", origin, stream,
@@ -231,8 +233,9 @@ void app_update_title(app *a)
 void app_say_failure(app *a, const char *what, const seg_err *err)
 {
     char words[512];
-    app_say_error(a, err->msg, "%s%s", what,
-              plain_segment_failure(err->code, a->key, words, sizeof words));
+    app_say_error(
+        a, err->msg, "%s%s", what,
+        plain_segment_failure(err->code, a->key, words, sizeof words));
 }
 
 const char *app_base_name(const char *path)

@@ -38,9 +38,9 @@ static const int padding = TEXT_PADDING;
 struct text {
     SDL_Renderer *renderer;
     SDL_Texture *atlas;
-    int cells;                    /* cells in the atlas */
-    Uint8 drawn[max_cells / 8];   /* bit i: cell i has a glyph */
-    SDL_Texture *icons[3];        /* per tone, TEXT_ICON pixels square */
+    int cells;                  /* cells in the atlas */
+    Uint8 drawn[max_cells / 8]; /* bit i: cell i has a glyph */
+    SDL_Texture *icons[3];      /* per tone, TEXT_ICON pixels square */
 };
 
 /* ---- UTF-8 and the atlas ------------------------------------------------ */
@@ -51,9 +51,11 @@ struct text {
 static size_t next_char(const char *s, size_t n, uint32_t *cp)
 {
     const unsigned char *u = (const unsigned char *)s;
-    size_t len = u[0] < 0x80 ? 1 : u[0] >= 0xc2 && u[0] < 0xe0 ? 2
-               : u[0] >= 0xe0 && u[0] < 0xf0 ? 3 : u[0] >= 0xf0 && u[0] < 0xf5 ? 4
-               : 0;
+    size_t len = u[0] < 0x80                   ? 1
+                 : u[0] >= 0xc2 && u[0] < 0xe0 ? 2
+                 : u[0] >= 0xe0 && u[0] < 0xf0 ? 3
+                 : u[0] >= 0xf0 && u[0] < 0xf5 ? 4
+                                               : 0;
     if (len == 0 || len > n) {
         *cp = 0xfffd;
         return 1;
@@ -139,7 +141,8 @@ static bool on_mark(text_tone tone, float x, float y)
         return dist2(x, y, 4, 8.5f, 7, 11.5f) < w2 ||
                dist2(x, y, 7, 11.5f, 12, 4.5f) < w2;
     case TEXT_ERROR: /* '!' */
-        return dist2(x, y, 8, 3.5f, 8, 9) < w2 || dist2(x, y, 8, 12, 8, 12) < w2;
+        return dist2(x, y, 8, 3.5f, 8, 9) < w2 ||
+               dist2(x, y, 8, 12, 8, 12) < w2;
     default: /* 'i' */
         return dist2(x, y, 8, 4, 8, 4) < w2 || dist2(x, y, 8, 7, 8, 12.5f) < w2;
     }
@@ -149,8 +152,8 @@ static bool on_mark(text_tone tone, float x, float y)
  * samples per pixel. */
 static SDL_Texture *make_icon(SDL_Renderer *r, text_tone tone)
 {
-    SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(0, TEXT_ICON, TEXT_ICON,
-                                                    32, SDL_PIXELFORMAT_RGBA32);
+    SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(0, TEXT_ICON, TEXT_ICON, 32,
+                                                    SDL_PIXELFORMAT_RGBA32);
     if (!s)
         return NULL;
     SDL_Color d = tones[tone].disc;
@@ -171,8 +174,8 @@ static SDL_Texture *make_icon(SDL_Renderer *r, text_tone tone)
             Uint8 rr = (Uint8)(d.r + (255 - d.r) * in_mark / 16);
             Uint8 gg = (Uint8)(d.g + (255 - d.g) * in_mark / 16);
             Uint8 bb = (Uint8)(d.b + (255 - d.b) * in_mark / 16);
-            row[x] = SDL_MapRGBA(s->format, rr, gg, bb,
-                                 (Uint8)(255 * in_disc / 16));
+            row[x] =
+                SDL_MapRGBA(s->format, rr, gg, bb, (Uint8)(255 * in_disc / 16));
         }
     }
     SDL_Texture *tex = SDL_CreateTextureFromSurface(r, s);
@@ -327,8 +330,8 @@ static void draw_tone_box(text *t, text_tone tone, SDL_Rect box, Uint8 alpha,
     SDL_Color bar = tones[tone].bar;
     bar.a = alpha;
     fill(t->renderer, bar, box);
-    fill(t->renderer, tones[tone].disc, (SDL_Rect){box.x, box.y, accent_w,
-                                                   box.h});
+    fill(t->renderer, tones[tone].disc,
+         (SDL_Rect){box.x, box.y, accent_w, box.h});
     if (icon && t->icons[tone]) {
         SDL_Rect at = {box.x + padding,
                        box.y + padding + (TEXT_CELL_H - TEXT_ICON) / 2,
@@ -337,8 +340,7 @@ static void draw_tone_box(text *t, text_tone tone, SDL_Rect box, Uint8 alpha,
     }
 }
 
-void text_draw_box(text *t, const char *msg, text_tone tone, int w,
-                   int bottom)
+void text_draw_box(text *t, const char *msg, text_tone tone, int w, int bottom)
 {
     line lines[16];
     int n = wrap(msg, columns(w), lines, 16);
@@ -376,8 +378,7 @@ int text_badge_width(const char *label)
     return (int)text_length(label, strlen(label)) * TEXT_ADVANCE + 2 * 6;
 }
 
-int text_draw_badge(text *t, const char *label, SDL_Color bg, int right,
-                    int y)
+int text_draw_badge(text *t, const char *label, SDL_Color bg, int right, int y)
 {
     int w = text_badge_width(label);
     SDL_Rect box = {right - w, y, w, TEXT_CELL_H + 4};

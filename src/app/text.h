@@ -23,11 +23,11 @@
 #include <SDL.h>
 #include <stdbool.h>
 
-#define TEXT_CELL_W 10 /* pixels */
-#define TEXT_CELL_H 20 /* pixels */
-#define TEXT_ADVANCE 9 /* pixels from one character to the next */
-#define TEXT_PADDING 8 /* pixels around the text in a box */
-#define TEXT_ICON 16   /* pixels: side of a message's tone icon */
+#define TEXT_CELL_W  10 /* pixels */
+#define TEXT_CELL_H  20 /* pixels */
+#define TEXT_ADVANCE 9  /* pixels from one character to the next */
+#define TEXT_PADDING 8  /* pixels around the text in a box */
+#define TEXT_ICON    16 /* pixels: side of a message's tone icon */
 /* Pixels from the left edge of a message box to its first character:
  * padding, icon, gap. */
 #define TEXT_INDENT (TEXT_PADDING + TEXT_ICON + TEXT_PADDING)
@@ -62,8 +62,7 @@ bool text_fits_line(const char *msg, int w, int reserved);
 /* Draws msg, wrapped at spaces ('\n' breaks), in a box of its tone across
  * a w-pixel-wide area, the box's bottom edge at y = bottom; over whatever
  * is there (the image), which it never moves. */
-void text_draw_box(text *t, const char *msg, text_tone tone, int w,
-                   int bottom);
+void text_draw_box(text *t, const char *msg, text_tone tone, int w, int bottom);
 
 /* Draws the opaque status line (TEXT_STATUS_H pixels) of tone at the
  * bottom of a w-pixel-wide area (with no icon when msg is "");
@@ -78,8 +77,7 @@ int text_badge_width(const char *label);
 /* Draws a badge: label in white on an opaque box of colour bg,
  * its right edge at x = right, its top at y.
  * Returns: the badge's left edge (x), for the next badge. */
-int text_draw_badge(text *t, const char *label, SDL_Color bg, int right,
-                    int y);
+int text_draw_badge(text *t, const char *label, SDL_Color bg, int right, int y);
 
 /* Draws msg (lines split at '\n') on an opaque panel centred in a w x h
  * area, over a dimmed window: readable over any image. */

@@ -4,12 +4,12 @@
 struct view {
     SDL_Renderer *renderer;
     SDL_Texture *image;
-    int w, h;               /* pixels */
-    SDL_Texture *checker;   /* one tile of the checkerboard */
-    unsigned serial;        /* bumped by every upload */
-    SDL_Texture *small;     /* the area-filtered copy (shrink.h), or NULL */
-    int small_w, small_h;   /* pixels */
-    unsigned small_serial;  /* of the image it was made from */
+    int w, h;              /* pixels */
+    SDL_Texture *checker;  /* one tile of the checkerboard */
+    unsigned serial;       /* bumped by every upload */
+    SDL_Texture *small;    /* the area-filtered copy (shrink.h), or NULL */
+    int small_w, small_h;  /* pixels */
+    unsigned small_serial; /* of the image it was made from */
 };
 
 /* Below this scale the GPU's bilinear filter aliases: draw the filtered
@@ -135,9 +135,8 @@ bool view_wants_small(const view *v, int win_w, int win_h, int *w, int *h)
     SDL_Rect at = view_place(v, win_w, win_h);
     *w = at.w;
     *h = at.h;
-    return too_small(v, at) &&
-           !(v->small && v->small_serial == v->serial &&
-             v->small_w == at.w && v->small_h == at.h);
+    return too_small(v, at) && !(v->small && v->small_serial == v->serial &&
+                                 v->small_w == at.w && v->small_h == at.h);
 }
 
 int view_set_small(view *v, const SDL_Surface *rgba, unsigned serial)
@@ -146,9 +145,9 @@ int view_set_small(view *v, const SDL_Surface *rgba, unsigned serial)
         return 0; /* made from an image no longer shown */
     if (rgba->format->format != SDL_PIXELFORMAT_RGBA32)
         return SDL_SetError("view_set_small: not an RGBA32 surface");
-    SDL_Texture *t = SDL_CreateTexture(v->renderer, SDL_PIXELFORMAT_RGBA32,
-                                       SDL_TEXTUREACCESS_STATIC, rgba->w,
-                                       rgba->h);
+    SDL_Texture *t =
+        SDL_CreateTexture(v->renderer, SDL_PIXELFORMAT_RGBA32,
+                          SDL_TEXTUREACCESS_STATIC, rgba->w, rgba->h);
     if (!t)
         return -1;
     SDL_SetTextureBlendMode(t, SDL_BLENDMODE_BLEND);

@@ -36,11 +36,11 @@ static int connect_display(void)
     if (!name || !*name)
         name = "wayland-0";
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    int n = name[0] == '/' ? snprintf(addr.sun_path, sizeof addr.sun_path,
-                                      "%s", name)
-            : dir          ? snprintf(addr.sun_path, sizeof addr.sun_path,
-                                      "%s/%s", dir, name)
-                           : -1;
+    int n = name[0] == '/'
+                ? snprintf(addr.sun_path, sizeof addr.sun_path, "%s", name)
+            : dir ? snprintf(addr.sun_path, sizeof addr.sun_path, "%s/%s", dir,
+                             name)
+                  : -1;
     if (n < 0 || (size_t)n >= sizeof addr.sun_path)
         return -1;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -42,8 +42,8 @@ stats stats_of(double *samples, int n)
     qsort(samples, (size_t)n, sizeof *samples, by_value);
     stats s = {0, 0, 0, n, 0};
     if (n > 0) {
-        s.median = n % 2 ? samples[n / 2]
-                         : (samples[n / 2 - 1] + samples[n / 2]) / 2;
+        s.median =
+            n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
         s.min = samples[0];
         s.max = samples[n - 1];
         /* nearest rank: the smallest sample >= 99% of them */
@@ -80,13 +80,13 @@ void bench_row_more(const bench_opts *o, const row *r, const row_more *m)
     double ratio = has_ratio ? r->ours.median / r->baseline.median : 0;
     /* A target is judged by the ratio, or by the caller's verdict; one
      * whose measurement failed is missed. */
-    bool shown = r->target[0] &&
-                 (has_base || !has_ours || m->verdict != ROW_BY_RATIO);
+    bool shown =
+        r->target[0] && (has_base || !has_ours || m->verdict != ROW_BY_RATIO);
     bool judged = shown && m->verdict != ROW_NA;
     bool met = m->verdict != ROW_BY_RATIO ? m->verdict == ROW_MET
-               : !has_ratio              ? false
-               : r->lower_is_better      ? ratio <= r->limit
-                                         : ratio >= r->limit;
+               : !has_ratio               ? false
+               : r->lower_is_better       ? ratio <= r->limit
+                                          : ratio >= r->limit;
     const char *note = m->note ? m->note : "";
     if (o->json) {
         printf("%s\n  {\"id\": \"%s\", \"what\": \"%s\", \"size\": \"%s\", "
@@ -128,7 +128,10 @@ void bench_row_more(const bench_opts *o, const row *r, const row_more *m)
     if (shown) {
         size_t n = strlen(verdict);
         snprintf(verdict + n, sizeof verdict - n, "%s%s %s", n ? "  " : "",
-                 r->target, !judged ? "n/a" : met ? "met" : "MISSED");
+                 r->target,
+                 !judged ? "n/a"
+                 : met   ? "met"
+                         : "MISSED");
     }
     printf("%-3s %-44s %-10s %-30s %-42s %s%s%s\n", r->id, r->what, r->size,
            ours, base, verdict, note[0] ? "  " : "", note);

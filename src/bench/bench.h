@@ -12,11 +12,11 @@
 #include <stdint.h>
 
 typedef struct bench_opts {
-    bool quick;           /* a smoke run: fewer repetitions, small sizes */
+    bool quick; /* a smoke run: fewer repetitions, small sizes */
     bool json;
-    const char *shmimg;   /* the shmimg executable, for the memory row */
-    const char *figure;   /* where bench_live writes its SVG; NULL: not */
-    const char *machine;  /* CPU, cores and kernel, for the figure */
+    const char *shmimg;  /* the shmimg executable, for the memory row */
+    const char *figure;  /* where bench_live writes its SVG; NULL: not */
+    const char *machine; /* CPU, cores and kernel, for the figure */
 } bench_opts;
 
 /* Median, min, max and 99th percentile of some samples, in the samples'
@@ -37,25 +37,25 @@ double bench_now(void);
  * "us" or "MiB"; a target like "<= 1.3x" or ">= 100x faster" is only
  * printed, with whether this run met it. */
 typedef struct row {
-    const char *id;        /* "1", "4b", ... */
+    const char *id; /* "1", "4b", ... */
     const char *what;
-    const char *size;      /* "3840x2160", "" */
+    const char *size; /* "3840x2160", "" */
     const char *unit;
     stats ours;
     const char *baseline_name;
-    stats baseline;        /* n == 0: no baseline (a figure for scale) */
-    const char *target;    /* "" for none */
-    double limit;          /* ratio limit of the target (ours / baseline) */
-    bool lower_is_better;  /* met when ratio <= limit; false: >= limit */
+    stats baseline;       /* n == 0: no baseline (a figure for scale) */
+    const char *target;   /* "" for none */
+    double limit;         /* ratio limit of the target (ours / baseline) */
+    bool lower_is_better; /* met when ratio <= limit; false: >= limit */
 } row;
 
 /* What a row may add: a verdict for a target that is not a ratio of
  * medians (row 10), a note, more JSON members. */
 enum { ROW_BY_RATIO, ROW_MET, ROW_MISSED, ROW_NA };
 typedef struct row_more {
-    int verdict;           /* ROW_BY_RATIO: judged by the ratio */
-    const char *note;      /* said after the verdict, and in the JSON */
-    const char *json;      /* more JSON members: "\"k\": v, ..." */
+    int verdict;      /* ROW_BY_RATIO: judged by the ratio */
+    const char *note; /* said after the verdict, and in the JSON */
+    const char *json; /* more JSON members: "\"k\": v, ..." */
 } row_more;
 
 void bench_row(const bench_opts *o, const row *r);

@@ -22,8 +22,9 @@ typedef struct size2 {
     const char *name;
 } size2;
 
-static const size2 sizes[] = {
-    {512, 512, "512x512"}, {1920, 1080, "1920x1080"}, {3840, 2160, "3840x2160"}};
+static const size2 sizes[] = {{512, 512, "512x512"},
+                              {1920, 1080, "1920x1080"},
+                              {3840, 2160, "3840x2160"}};
 
 static seg_err err;
 
@@ -122,7 +123,8 @@ static void publish_rows(const bench_opts *o, const size2 *sz, seg *pub,
 {
     size_t bytes = (size_t)sz->w * (size_t)sz->h * 4;
     int reps = bench_reps(o, bytes);
-    double *a = calloc((size_t)reps, sizeof *a), *b = calloc((size_t)reps, sizeof *b),
+    double *a = calloc((size_t)reps, sizeof *a),
+           *b = calloc((size_t)reps, sizeof *b),
            *c = calloc((size_t)reps, sizeof *c);
     void *dst = warm(bytes);
     if (image_publish(pub, rgba, "bench.png", &err) < 0) /* sizes it */
@@ -143,11 +145,11 @@ static void publish_rows(const bench_opts *o, const size2 *sz, seg *pub,
     }
     stats base = stats_of(b, reps);
     bench_row(o, &(row){"1a", "publish, steady state, RGBA (canonical)",
-                        sz->name, "ms", stats_of(a, reps), "memcpy warm",
-                        base, "<= 1.3x", 1.3, true});
+                        sz->name, "ms", stats_of(a, reps), "memcpy warm", base,
+                        "<= 1.3x", 1.3, true});
     bench_row(o, &(row){"1b", "publish, steady state, RGB24 (converted)",
-                        sz->name, "ms", stats_of(c, reps), "memcpy warm",
-                        base, "", 0, true});
+                        sz->name, "ms", stats_of(c, reps), "memcpy warm", base,
+                        "", 0, true});
     free(a);
     free(b);
     free(c);
@@ -159,7 +161,8 @@ static void first_publish_row(const bench_opts *o, const size2 *sz,
 {
     size_t bytes = (size_t)sz->w * (size_t)sz->h * 4;
     int reps = o->quick ? 3 : bytes <= (1u << 20) ? 51 : 15;
-    double *a = calloc((size_t)reps, sizeof *a), *b = calloc((size_t)reps, sizeof *b);
+    double *a = calloc((size_t)reps, sizeof *a),
+           *b = calloc((size_t)reps, sizeof *b);
     for (int i = 0; i < reps; i++) {
         double t0 = bench_now();
         seg *s;
@@ -170,8 +173,8 @@ static void first_publish_row(const bench_opts *o, const size2 *sz,
         seg_detach(s); /* the last one out: removed */
         b[i] = first_touch_copy(rgba->pixels, bytes) * 1e3;
     }
-    bench_row(o, &(row){"2", "first publish into a new segment", sz->name,
-                        "ms", stats_of(a, reps), "first-touch memcpy",
+    bench_row(o, &(row){"2", "first publish into a new segment", sz->name, "ms",
+                        stats_of(a, reps), "first-touch memcpy",
                         stats_of(b, reps), "<= 1.3x", 1.3, true});
     free(a);
     free(b);
@@ -182,7 +185,8 @@ static void pull_rows(const bench_opts *o, const size2 *sz, seg *reader,
 {
     size_t bytes = (size_t)sz->w * (size_t)sz->h * 4;
     int reps = bench_reps(o, bytes);
-    double *a = calloc((size_t)reps, sizeof *a), *b = calloc((size_t)reps, sizeof *b);
+    double *a = calloc((size_t)reps, sizeof *a),
+           *b = calloc((size_t)reps, sizeof *b);
     void *dst = warm(bytes);
     seg_image img;
     for (int i = 0; i < reps; i++) {
@@ -203,10 +207,10 @@ static void pull_rows(const bench_opts *o, const size2 *sz, seg *reader,
     SDL_Surface *screen =
         SDL_CreateRGBSurfaceWithFormat(0, 64, 64, 32, SDL_PIXELFORMAT_RGBA32);
     SDL_Renderer *r = screen ? SDL_CreateSoftwareRenderer(screen) : NULL;
-    SDL_Texture *tex = r ? SDL_CreateTexture(r, SDL_PIXELFORMAT_RGBA32,
-                                             SDL_TEXTUREACCESS_STREAMING,
-                                             sz->w, sz->h)
-                         : NULL;
+    SDL_Texture *tex =
+        r ? SDL_CreateTexture(r, SDL_PIXELFORMAT_RGBA32,
+                              SDL_TEXTUREACCESS_STREAMING, sz->w, sz->h)
+          : NULL;
     if (!tex)
         die("software renderer");
     for (int i = 0; i < reps; i++) {
@@ -221,10 +225,10 @@ static void pull_rows(const bench_opts *o, const size2 *sz, seg *reader,
         a[i] = (t1 - t0) * 1e3;
         b[i] = (bench_now() - t1) * 1e3;
     }
-    bench_row(o, &(row){"3b", "pull into a streaming texture (SW renderer)",
-                        sz->name, "ms", stats_of(a, reps),
-                        "UpdateTexture private", stats_of(b, reps), "<= 1.2x",
-                        1.2, true});
+    bench_row(o,
+              &(row){"3b", "pull into a streaming texture (SW renderer)",
+                     sz->name, "ms", stats_of(a, reps), "UpdateTexture private",
+                     stats_of(b, reps), "<= 1.2x", 1.2, true});
     SDL_DestroyTexture(tex);
     SDL_DestroyRenderer(r);
     SDL_FreeSurface(screen);
@@ -245,8 +249,10 @@ static void qt_path_rows(const bench_opts *o, const size2 *sz, seg *pub,
     shm_file shared;
     shm_file_create(&shared, "qt-path", cap);
     uint8_t *shm = shared.p;
-    double *qt = calloc((size_t)reps, sizeof *qt), *enc = calloc((size_t)reps, sizeof *enc),
-           *dec = calloc((size_t)reps, sizeof *dec), *ours = calloc((size_t)reps, sizeof *ours);
+    double *qt = calloc((size_t)reps, sizeof *qt),
+           *enc = calloc((size_t)reps, sizeof *enc),
+           *dec = calloc((size_t)reps, sizeof *dec),
+           *ours = calloc((size_t)reps, sizeof *ours);
     SDL_Surface *pulled = NULL;
     for (int i = 0; i < reps; i++) {
         double t0 = bench_now();
@@ -276,12 +282,12 @@ static void qt_path_rows(const bench_opts *o, const size2 *sz, seg *pub,
     stats q = stats_of(qt, reps), e = stats_of(enc, reps),
           d = stats_of(dec, reps);
     bench_row(o, &(row){"7", "publish + pull, against Qt's PNG data path",
-                        sz->name, "s", stats_of(ours, reps),
-                        "PNG enc+copy+dec", q, ">= 100x faster", 0.01, true});
+                        sz->name, "s", stats_of(ours, reps), "PNG enc+copy+dec",
+                        q, ">= 100x faster", 0.01, true});
     bench_row(o, &(row){"7a", "  Qt path: PNG encode (serialize)", sz->name,
                         "ms", e, "", (stats){0}, "", 0, true});
-    bench_row(o, &(row){"7b", "  Qt path: PNG decode (deserialize)",
-                        sz->name, "ms", d, "", (stats){0}, "", 0, true});
+    bench_row(o, &(row){"7b", "  Qt path: PNG decode (deserialize)", sz->name,
+                        "ms", d, "", (stats){0}, "", 0, true});
     SDL_FreeSurface(pulled);
     free(qt);
     free(enc);
@@ -313,8 +319,8 @@ static void save_rows(const bench_opts *o, const size2 *sz, SDL_Surface *rgba)
         theirs[i] = (t2 - t1) * 1e3;
     }
     unlink(path);
-    bench_row(o, &(row){"14", "save as PNG (S, pull -o x.png)", sz->name,
-                        "ms", stats_of(ours, reps), "IMG_SavePNG",
+    bench_row(o, &(row){"14", "save as PNG (S, pull -o x.png)", sz->name, "ms",
+                        stats_of(ours, reps), "IMG_SavePNG",
                         stats_of(theirs, reps), "<= 0.6x", 0.6, true});
     free(ours);
     free(theirs);

@@ -89,9 +89,8 @@ int live_publish(channel *c, const uint8_t *src, double *ms)
         seg_err err;
         uint8_t *px;
         uint32_t pitch;
-        if (seg_write_begin(c->s, (uint32_t)c->v->width,
-                            (uint32_t)c->v->height, "live", &px, &pitch,
-                            &err) < 0)
+        if (seg_write_begin(c->s, (uint32_t)c->v->width, (uint32_t)c->v->height,
+                            "live", &px, &pitch, &err) < 0)
             return live_fail("publish: %s", err.msg);
         copy(px, src, c->bytes); /* pitch is width * 4: one block */
         /* Ordered before the readers see the frame by seg_write_end's
@@ -122,8 +121,7 @@ void live_close(channel *c)
 /* Opens a new channel and publishes once into each buffer, so that every
  * page is present: these rows measure the steady state (row 2 measures
  * first touches). On failure it is closed again. */
-int live_open(channel *c, const video *v, bool bare,
-                        const uint8_t *src)
+int live_open(channel *c, const video *v, bool bare, const uint8_t *src)
 {
     memset(c, 0, sizeof *c);
     c->v = v;
@@ -153,7 +151,7 @@ int live_open(channel *c, const video *v, bool bare,
     if (have != bare_buffers) {
         live_close(c);
         return live_fail("the segment holds %u buffers, not %d", have,
-                    bare_buffers);
+                         bare_buffers);
     }
     return 0;
 }
@@ -163,7 +161,7 @@ int live_open(channel *c, const video *v, bool bare,
  * bursting to catch up. Each publish's time goes to ms[] (cap at most).
  * Returns: the number of frames published, or -1. */
 int live_publish_paced(channel *c, const uint8_t *src, double seconds,
-                         double *ms, int cap)
+                       double *ms, int cap)
 {
     int64_t period = 1000000000 / c->v->fps;
     int frames = (int)(seconds * c->v->fps);
@@ -248,9 +246,9 @@ static int crew_failure(const crew *cr)
                 return live_fail("reader %d: %s", r, why);
             if (WIFSIGNALED(cr->status[r]))
                 return live_fail("reader %d killed by signal %d", r,
-                            WTERMSIG(cr->status[r]));
+                                 WTERMSIG(cr->status[r]));
             return live_fail("reader %d exited with %d", r,
-                        WEXITSTATUS(cr->status[r]));
+                             WEXITSTATUS(cr->status[r]));
         }
     return 0;
 }
@@ -291,7 +289,7 @@ int live_await_ready(crew *cr, uint32_t n)
             return crew_failure(cr);
         if (monotonic_ns() > deadline)
             return live_fail("%u of %u readers ready after %d ms", got, n,
-                        ready_timeout_ms);
+                             ready_timeout_ms);
         futex_wait(&live_ctl->ready, got, 100000000);
     }
     return 0;
@@ -319,14 +317,13 @@ int live_follower(const channel *c, int r)
     reader_out *out = &live_ctl->out[r];
     uint8_t *dst = malloc(c->bytes);
     seg *s = NULL;
-    int rc = dst ? reader_attach(c, out, &s)
-                 : child_fail(out, "out of memory");
+    int rc = dst ? reader_attach(c, out, &s) : child_fail(out, "out of memory");
     if (rc < 0)
         goto done;
     memset(dst, 0, c->bytes);
-    uint32_t seen = s ? seg_generation(s)
-                      : atomic_load_explicit(&live_ctl->counter,
-                                             memory_order_acquire);
+    uint32_t seen =
+        s ? seg_generation(s)
+          : atomic_load_explicit(&live_ctl->counter, memory_order_acquire);
     uint64_t last = c->frame; /* the channel's warm-up frames */
     signal_ready();
     for (;;) {
@@ -356,8 +353,7 @@ int live_follower(const channel *c, int r)
         } else {
             uint32_t now;
             while ((now = atomic_load_explicit(&live_ctl->counter,
-                                               memory_order_acquire)) ==
-                       seen &&
+                                               memory_order_acquire)) == seen &&
                    !atomic_load(&live_ctl->stop))
                 futex_wait(&live_ctl->counter, seen, bare_poll_ns);
             if (now == seen)
@@ -372,8 +368,8 @@ int live_follower(const channel *c, int r)
         out->skipped += frame - last - 1;
         out->received++;
         last = frame;
-        int64_t end = atomic_load_explicit(&live_ctl->end_ns[frame % stamp_ring],
-                                           memory_order_relaxed);
+        int64_t end = atomic_load_explicit(
+            &live_ctl->end_ns[frame % stamp_ring], memory_order_relaxed);
         if (out->n < max_samples)
             live_ctl->sample[r][out->n++] = (double)(held - end) / 1e6;
     }
@@ -393,8 +389,7 @@ int live_stopped_reader(const channel *c, int r)
     seg *s;
     seg_view v;
     uint8_t *dst = malloc(c->bytes / 2);
-    int rc = dst ? reader_attach(c, out, &s)
-                 : child_fail(out, "out of memory");
+    int rc = dst ? reader_attach(c, out, &s) : child_fail(out, "out of memory");
     if (rc < 0)
         goto done;
     rc = seg_read_begin(s, &v, &err);
@@ -421,8 +416,7 @@ int live_puller(const channel *c, int r)
     reader_out *out = &live_ctl->out[r];
     uint8_t *dst = malloc(c->bytes);
     seg *s = NULL;
-    int rc = dst ? reader_attach(c, out, &s)
-                 : child_fail(out, "out of memory");
+    int rc = dst ? reader_attach(c, out, &s) : child_fail(out, "out of memory");
     if (rc < 0)
         goto done;
     memset(dst, 0, c->bytes);
@@ -482,8 +476,8 @@ int live_window(const channel *c, int r)
     int rc = reader_attach(c, out, &s);
     if (rc < 0)
         goto done;
-    screen = SDL_CreateRGBSurfaceWithFormat(0, 64, 64, 32,
-                                            SDL_PIXELFORMAT_RGBA32);
+    screen =
+        SDL_CreateRGBSurfaceWithFormat(0, 64, 64, 32, SDL_PIXELFORMAT_RGBA32);
     ren = screen ? SDL_CreateSoftwareRenderer(screen) : NULL;
     tex = ren ? SDL_CreateTexture(ren, SDL_PIXELFORMAT_RGBA32,
                                   SDL_TEXTUREACCESS_STREAMING, c->v->width,
@@ -512,8 +506,8 @@ int live_window(const channel *c, int r)
         if (path == 0) {
             seg_image img;
             w = image_pull(s, &frame, &img, &err);
-            if (w == 0 && SDL_UpdateTexture(tex, NULL, frame->pixels,
-                                            frame->pitch) < 0)
+            if (w == 0 &&
+                SDL_UpdateTexture(tex, NULL, frame->pixels, frame->pitch) < 0)
                 w = seg_fail(&err, SEG_ESYS, "%s", SDL_GetError());
         } else {
             seg_view v;
@@ -535,7 +529,7 @@ int live_window(const channel *c, int r)
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
         out->received++;
         reader_out *o = &live_ctl->out[path]; /* its sample count: out[0].n and
-                                            out[1].n, one per path */
+                                                 out[1].n, one per path */
         if (k / 2 >= warmup_frames && o->n < max_samples)
             live_ctl->sample[path][o->n++] =
                 (double)(c1.tv_sec - c0.tv_sec) * 1e3 +
@@ -566,11 +560,12 @@ int live_await_stopped(crew *cr)
         if (got == cr->pid[r]) {
             cr->reaped[r] = true;
             cr->status[r] = status;
-            return crew_failure(cr) < 0 ? -1
-                                        : live_fail("reader %d exited early", r);
+            return crew_failure(cr) < 0
+                       ? -1
+                       : live_fail("reader %d exited early", r);
         }
         return live_fail("reader %d did not stop within %d ms", r,
-                    ready_timeout_ms);
+                         ready_timeout_ms);
     }
     return 0;
 }

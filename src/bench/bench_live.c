@@ -54,14 +54,14 @@ enum {
 
 /* What one (video, N, harness) case gathers over its blocks. */
 typedef struct tally {
-    double *publish;          /* ms, every publish */
+    double *publish; /* ms, every publish */
     int npublish;
-    double *latency;          /* ms, every reader's every new frame */
+    double *latency; /* ms, every reader's every new frame */
     int nlatency;
     double received[max_readers * max_blocks]; /* % of frames published */
     int nreceived;
     uint64_t published, lapped, skipped;
-    char error[512];          /* "" unless a block failed */
+    char error[512]; /* "" unless a block failed */
 } tally;
 
 static int tally_init(tally *t, int cap)
@@ -94,7 +94,7 @@ static int run_block(const video *v, int n, bool bare, double seconds,
     int frames = 0;
     if (rc == 0) {
         frames = live_publish_paced(&c, src, seconds, t->publish + t->npublish,
-                               cap - t->npublish);
+                                    cap - t->npublish);
         rc = frames < 0 ? -1 : 0;
     }
     /* Time for the slowest reader to finish copying the last frame. */
@@ -125,7 +125,7 @@ static int run_block(const video *v, int n, bool bare, double seconds,
 
 /* A case's figures, kept for rows 10 and 12 and the figure. */
 typedef struct summary {
-    bool ok[2];                /* [0] shmimg, [1] the bare harness */
+    bool ok[2]; /* [0] shmimg, [1] the bare harness */
     char error[2][512];
     stats publish[2], latency[2], received[2];
     uint64_t published[2], lapped[2], skipped[2];
@@ -181,11 +181,12 @@ static void run_case(const bench_opts *o, int vi, int ci, const uint8_t *src)
         snprintf(note, sizeof note, "shmimg: %s", sum->error[0]);
     else if (!sum->ok[1])
         snprintf(note, sizeof note, "bare harness: %s", sum->error[1]);
-    bench_row_more(o, &(row){reader_ids[ci], what, v->name, "ms",
-                        sum->ok[0] ? sum->publish[0] : (stats){0},
-                        "bare harness", sum->ok[1] ? sum->publish[1]
-                                                   : (stats){0},
-                        "<= 1.2x", 1.2, true}, &(row_more){ROW_BY_RATIO, note, json});
+    bench_row_more(
+        o,
+        &(row){reader_ids[ci], what, v->name, "ms",
+               sum->ok[0] ? sum->publish[0] : (stats){0}, "bare harness",
+               sum->ok[1] ? sum->publish[1] : (stats){0}, "<= 1.2x", 1.2, true},
+        &(row_more){ROW_BY_RATIO, note, json});
     if (sum->ok[0] && sum->ok[1])
         bench_note(o,
                    "    latency p50/p99 %.3g/%.3g ms (bare %.3g/%.3g); "
@@ -214,8 +215,8 @@ static void received_row(const bench_opts *o, int vi, int ci)
     int verdict;
     if (!sum->ok[0] || !sum->ok[1]) {
         verdict = sum->ok[0] ? ROW_NA : ROW_MISSED;
-        snprintf(note, sizeof note, "%s: %s", sum->ok[0] ? "bare harness"
-                                                         : "shmimg",
+        snprintf(note, sizeof note, "%s: %s",
+                 sum->ok[0] ? "bare harness" : "shmimg",
                  sum->error[sum->ok[0] ? 1 : 0]);
     } else if (sum->received[1].min >= 95.0) {
         verdict = sum->received[0].min >= 95.0 ? ROW_MET : ROW_MISSED;
@@ -228,11 +229,13 @@ static void received_row(const bench_opts *o, int vi, int ci)
                  "(shmimg's %.1f%%): not judged",
                  sum->received[1].min, sum->received[0].min);
     }
-    bench_row_more(o, &(row){"10", what, v->name, "%",
-                        sum->ok[0] ? sum->received[0] : (stats){0},
-                        "bare harness", sum->ok[1] ? sum->received[1]
-                                                   : (stats){0},
-                        ">= 95% each", 0, true}, &(row_more){verdict, note, json});
+    bench_row_more(o,
+                   &(row){"10", what, v->name, "%",
+                          sum->ok[0] ? sum->received[0] : (stats){0},
+                          "bare harness",
+                          sum->ok[1] ? sum->received[1] : (stats){0},
+                          ">= 95% each", 0, true},
+                   &(row_more){verdict, note, json});
 }
 
 static void latency_row(const bench_opts *o)
@@ -250,19 +253,19 @@ static void latency_row(const bench_opts *o)
                      ? sum->latency[0].p99 / sum->latency[1].p99
                      : 0);
     else
-        snprintf(note, sizeof note, "%s",
-                 sum->error[sum->ok[0] ? 1 : 0]);
-    bench_row_more(o, &(row){"12", what, videos[0].name, "ms",
-                        sum->ok[0] ? sum->latency[0] : (stats){0},
-                        "bare harness", sum->ok[1] ? sum->latency[1]
-                                                   : (stats){0},
-                        "p50 <= 1.3x", 1.3, true}, &(row_more){ROW_BY_RATIO, note, json});
+        snprintf(note, sizeof note, "%s", sum->error[sum->ok[0] ? 1 : 0]);
+    bench_row_more(o,
+                   &(row){"12", what, videos[0].name, "ms",
+                          sum->ok[0] ? sum->latency[0] : (stats){0},
+                          "bare harness",
+                          sum->ok[1] ? sum->latency[1] : (stats){0},
+                          "p50 <= 1.3x", 1.3, true},
+                   &(row_more){ROW_BY_RATIO, note, json});
 }
 
 /* ---- row 9e: readers stopped in the middle of a read ---------------------- */
 
-static void stopped_row(const bench_opts *o, const video *v,
-                        const uint8_t *src)
+static void stopped_row(const bench_opts *o, const video *v, const uint8_t *src)
 {
     int rounds = o->quick ? 1 : 3;
     double seconds = 1.0;
@@ -278,7 +281,8 @@ static void stopped_row(const bench_opts *o, const video *v,
     bool opened = rc == 0;
     /* Rounds of (no reader, readers stopped): drift hits both. */
     for (int round = 0; rc == 0 && round < rounds; round++) {
-        int f = live_publish_paced(&c, src, seconds, alone + nalone, cap - nalone);
+        int f =
+            live_publish_paced(&c, src, seconds, alone + nalone, cap - nalone);
         if (f < 0) {
             rc = -1;
             break;
@@ -293,7 +297,7 @@ static void stopped_row(const bench_opts *o, const video *v,
             rc = live_await_stopped(&cr);
         if (rc == 0) {
             f = live_publish_paced(&c, src, seconds, stopped + nstopped,
-                              cap - nstopped);
+                                   cap - nstopped);
             rc = f < 0 ? -1 : 0;
             nstopped += f > 0 ? f : 0;
         }
@@ -313,19 +317,22 @@ static void stopped_row(const bench_opts *o, const video *v,
     if (opened)
         live_close(&c);
     char what[64], note[600];
-    snprintf(what, sizeof what, "publish, %d readers SIGSTOPped mid-read, %d fps",
-             stopped_readers, v->fps);
+    snprintf(what, sizeof what,
+             "publish, %d readers SIGSTOPped mid-read, %d fps", stopped_readers,
+             v->fps);
     if (rc == 0)
         snprintf(note, sizeof note,
-                 "after SIGCONT, seg_read_end said lapped to %d of %d",
-                 lapped, asked);
+                 "after SIGCONT, seg_read_end said lapped to %d of %d", lapped,
+                 asked);
     else
         snprintf(note, sizeof note, "%s", live_failure);
-    bench_row_more(o, &(row){"9e", what, v->name, "ms",
-                        rc == 0 ? stats_of(stopped, nstopped) : (stats){0},
-                        "no reader", rc == 0 ? stats_of(alone, nalone)
-                                              : (stats){0},
-                        "<= 1.1x", 1.1, true}, &(row_more){ROW_BY_RATIO, note, NULL});
+    bench_row_more(o,
+                   &(row){"9e", what, v->name, "ms",
+                          rc == 0 ? stats_of(stopped, nstopped) : (stats){0},
+                          "no reader",
+                          rc == 0 ? stats_of(alone, nalone) : (stats){0},
+                          "<= 1.1x", 1.1, true},
+                   &(row_more){ROW_BY_RATIO, note, NULL});
     free(alone);
     free(stopped);
 }
@@ -334,16 +341,16 @@ static void stopped_row(const bench_opts *o, const video *v,
 
 /* One reader's pulls per second in one kind of phase. */
 typedef struct pull_rates {
-    double *rate;   /* one per rate_window_ns */
+    double *rate; /* one per rate_window_ns */
     int n, cap;
-    double fps;     /* the publisher's frames per second, summed */
+    double fps; /* the publisher's frames per second, summed */
     uint64_t lapped;
 } pull_rates;
 
 /* One phase: a reader pulling for `seconds` while the publisher publishes
  * as fast as it can (unpaced) or not at all. Appends the reader's rates. */
-static int pull_phase(const video *v, bool bare, bool unpaced,
-                      double seconds, const uint8_t *src, pull_rates *p)
+static int pull_phase(const video *v, bool bare, bool unpaced, double seconds,
+                      const uint8_t *src, pull_rates *p)
 {
     channel c;
     crew cr;
@@ -437,9 +444,9 @@ static void starvation_row(const bench_opts *o, const uint8_t *src)
              p[0][1].fps / rounds, (unsigned long long)p[0][1].lapped,
              s[1][1].median, s[1][0].median);
     bench_row_more(o,
-                   &(row){"11", "a reader's pulls, unpaced publisher",
-                          v->name, "pulls/s", s[0][1], "idle publisher",
-                          s[0][0], ">= 0.5x", 0.5, false},
+                   &(row){"11", "a reader's pulls, unpaced publisher", v->name,
+                          "pulls/s", s[0][1], "idle publisher", s[0][0],
+                          ">= 0.5x", 0.5, false},
                    &(row_more){ROW_BY_RATIO, note, json});
     for (int h = 0; h < 2; h++)
         for (int u = 0; u < 2; u++)
@@ -489,9 +496,11 @@ static void window_row(const bench_opts *o, const uint8_t *src)
     } else {
         snprintf(note, sizeof note, "%s", live_failure);
     }
-    bench_row_more(o, &(row){"13", "window CPU/frame, zero-copy upload (SW rend.)",
-                        v->name, "ms", zero, "pull, then upload", copied,
-                        "<= 0.6x", 0.6, true}, &(row_more){ROW_BY_RATIO, note, NULL});
+    bench_row_more(o,
+                   &(row){"13", "window CPU/frame, zero-copy upload (SW rend.)",
+                          v->name, "ms", zero, "pull, then upload", copied,
+                          "<= 0.6x", 0.6, true},
+                   &(row_more){ROW_BY_RATIO, note, NULL});
 }
 
 /* ---- the figure ---------------------------------------------------------- */
@@ -561,8 +570,8 @@ static void panel(FILE *f, int left, int quantity, const char *title)
     }
     for (int ci = 0; ci < ncounts; ci++) {
         double px = left + 30 + ci * (plot_w - 60) / (ncounts - 1.0);
-        fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"xtick\">%d</text>\n",
-                px, bottom + 18, reader_counts[ci]);
+        fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"xtick\">%d</text>\n", px,
+                bottom + 18, reader_counts[ci]);
     }
     fprintf(f,
             "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
@@ -668,8 +677,7 @@ int bench_live(const bench_opts *o)
     live_ctl = mmap(NULL, sizeof *live_ctl, PROT_READ | PROT_WRITE,
                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (live_ctl == MAP_FAILED) {
-        fprintf(stderr, "shmimg-bench: live rows: mmap: %s\n",
-                strerror(errno));
+        fprintf(stderr, "shmimg-bench: live rows: mmap: %s\n", strerror(errno));
         return -1;
     }
     const video *big = &videos[nvideos - 1];

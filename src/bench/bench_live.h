@@ -22,14 +22,14 @@
 
 enum {
     max_readers = 8,
-    max_samples = 4096, /* per reader: latencies, rates or CPU times */
-    stamp_ring = 4096,  /* publish end times, by frame number mod this */
-    bare_buffers = 3,   /* as many as a segment asks for */
+    max_samples = 4096,       /* per reader: latencies, rates or CPU times */
+    stamp_ring = 4096,        /* publish end times, by frame number mod this */
+    bare_buffers = 3,         /* as many as a segment asks for */
     reap_timeout_ms = 5000,   /* then children are killed */
     ready_timeout_ms = 10000, /* to attach and set up */
     bare_poll_ns = 50000000,  /* how soon bare readers see stop */
     rate_window_ns = 100000000, /* row 11: one sample of pulls/s */
-    warmup_frames = 2,        /* row 13: frames per path not counted */
+    warmup_frames = 2,          /* row 13: frames per path not counted */
 };
 
 #define LIVE_KEY "live"
@@ -63,10 +63,10 @@ typedef struct ctl_block {
 
 typedef struct channel {
     const video *v;
-    size_t bytes;   /* one frame: width * height * 4 */
+    size_t bytes; /* one frame: width * height * 4 */
     bool bare;
-    seg *s;         /* shmimg: the publisher's attach (the parent's only) */
-    uint8_t *buf;   /* bare: bare_buffers frames, stride bytes apart */
+    seg *s;       /* shmimg: the publisher's attach (the parent's only) */
+    uint8_t *buf; /* bare: bare_buffers frames, stride bytes apart */
     size_t stride;
     uint64_t frame; /* the last frame published */
 } channel;

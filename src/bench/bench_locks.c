@@ -37,14 +37,14 @@ typedef struct shared {
     pthread_mutex_t robust;
     sem_t sem;
     int semid;
-    volatile uint64_t counter;      /* for the non-shmimg locks */
-    _Atomic uint32_t ack, word;     /* row 6 hand-shake and raw futex */
-    double sent;                    /* row 6: when the publish ended */
-    double latency[];               /* row 6: seconds, one per round */
+    volatile uint64_t counter;  /* for the non-shmimg locks */
+    _Atomic uint32_t ack, word; /* row 6 hand-shake and raw futex */
+    double sent;                /* row 6: when the publish ended */
+    double latency[];           /* row 6: seconds, one per round */
 } shared;
 
 static shared *sh;
-static seg *handle;                 /* this process's shmimg attach */
+static seg *handle; /* this process's shmimg attach */
 
 /* ---- the locks under test ------------------------------------------------ */
 
@@ -148,11 +148,15 @@ static void uncontended_rows(const bench_opts *o)
     }
     for (int k = 1; k < nkinds; k++) {
         bool sysv = k == nkinds - 1;
-        bench_row(o, &(row){sysv ? "4d" : k == 1 ? "4a" : k == 2 ? "4b" : "4c",
+        bench_row(o, &(row){sysv     ? "4d"
+                            : k == 1 ? "4a"
+                            : k == 2 ? "4b"
+                                     : "4c",
                             "lock+unlock pair, uncontended", "", "ns",
-                            result[0], kinds[k].name,
-                            result[k],
-                            sysv ? ">= 20x faster" : k == 1 ? "<= 1.0x" : "",
+                            result[0], kinds[k].name, result[k],
+                            sysv     ? ">= 20x faster"
+                            : k == 1 ? "<= 1.0x"
+                                     : "",
                             sysv ? 0.05 : 1.0, true});
     }
 }
@@ -219,10 +223,14 @@ static void contended_rows(const bench_opts *o)
              contended_rounds / 1000);
     for (int k = 1; k < nkinds; k++) {
         bool sysv = k == nkinds - 1;
-        bench_row(o, &(row){sysv ? "5d" : k == 1 ? "5a" : k == 2 ? "5b" : "5c",
-                            what, "", "ms", result[0], kinds[k].name,
-                            result[k],
-                            sysv ? ">= 50x faster" : k == 1 ? "<= 1.0x" : "",
+        bench_row(o, &(row){sysv     ? "5d"
+                            : k == 1 ? "5a"
+                            : k == 2 ? "5b"
+                                     : "5c",
+                            what, "", "ms", result[0], kinds[k].name, result[k],
+                            sysv     ? ">= 50x faster"
+                            : k == 1 ? "<= 1.0x"
+                                     : "",
                             sysv ? 0.02 : 1.0, true});
     }
 }
@@ -322,8 +330,8 @@ static void wakeup_rows(const bench_opts *o, long rounds)
     char what[96];
     snprintf(what, sizeof what, "live wake-up p50, %ldk publishes",
              rounds / 1000);
-    bench_row(o, &(row){"6a", what, "16x16", "us", ours,
-                        "raw futex one-way", raw, "<= 1.5x", 1.5, true});
+    bench_row(o, &(row){"6a", what, "16x16", "us", ours, "raw futex one-way",
+                        raw, "<= 1.5x", 1.5, true});
     stats p99o = {p99_ours, ours.min, ours.max, ours.n, p99_ours};
     stats p99r = {p99_raw, raw.min, raw.max, raw.n, p99_raw};
     snprintf(what, sizeof what, "live wake-up p99, %ldk publishes",

@@ -47,8 +47,8 @@ void bench_memory(const bench_opts *o)
      * carries the high-water mark across fork and exec). */
     pid_t maker = fork();
     if (maker == 0) {
-        SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(
-            0, w, h, 32, SDL_PIXELFORMAT_RGBA32);
+        SDL_Surface *s =
+            SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_RGBA32);
         for (int y = 0; s && y < h; y++)
             for (int x = 0; x < w; x++)
                 ((Uint32 *)((Uint8 *)s->pixels + y * s->pitch))[x] =
@@ -85,8 +85,8 @@ void bench_memory(const bench_opts *o)
      * and one copy. Both: a bare process plus two payloads, at most. */
     double limit = (b.median + 2 * payload_mib) / b.median;
     bench_row(o, &(row){"8a", "peak RSS of 'shmimg publish'", size, "MiB", p,
-                        "bare 'shmimg info'", b, "<= bare + 2 payloads",
-                        limit, true});
+                        "bare 'shmimg info'", b, "<= bare + 2 payloads", limit,
+                        true});
     bench_row(o, &(row){"8b", "peak RSS of 'shmimg pull' (mapping + copy)",
                         size, "MiB", q, "bare 'shmimg info'", b,
                         "<= bare + 2 payloads", limit, true});

@@ -35,8 +35,8 @@ static void write_frames(int fd, const unsigned char *frame, size_t size,
 
 /* Runs argv with its stdin fed `frames` frames by a writer process.
  * Returns: ms per frame, wall clock; -1 when something failed. */
-static double feed(char *const argv[], const unsigned char *frame,
-                   size_t size, int frames)
+static double feed(char *const argv[], const unsigned char *frame, size_t size,
+                   int frames)
 {
     int p[2];
     if (pipe(p) < 0)
@@ -78,8 +78,9 @@ void bench_stream(const bench_opts *o)
     for (size_t i = 0; i < size; i++)
         frame[i] = (unsigned char)(i * 31 + (i >> 12));
     int frames = o->quick ? 60 : 300, reps = o->quick ? 3 : 7;
-    char *publish[] = {(char *)o->shmimg, "publish", "--key", "benchraw",
-                       "--raw", "1920x1080", "--persist", "-", NULL};
+    char *publish[] = {(char *)o->shmimg, "publish", "--key",
+                       "benchraw",        "--raw",   "1920x1080",
+                       "--persist",       "-",       NULL};
     char *rm[] = {(char *)o->shmimg, "rm", "--key", "benchraw", NULL};
     char *cat[] = {"cat", NULL};
     double ours[7], base[7];
@@ -108,7 +109,7 @@ void bench_stream(const bench_opts *o)
              1e3 / s.median, size / s.median / 1e6, 1e3 / c.median);
     bench_row_more(o,
                    &(row){"15", "publish --raw from a pipe, per frame",
-                          "1920x1080", "ms", s, "cat > /dev/null", c,
-                          "", 0, true},
+                          "1920x1080", "ms", s, "cat > /dev/null", c, "", 0,
+                          true},
                    &(row_more){ROW_BY_RATIO, note, NULL});
 }

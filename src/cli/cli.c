@@ -41,8 +41,7 @@
  * warnings and errors there themselves (SDL_image gives them no handler):
  * raw text that means nothing when the load succeeds. When it fails, the
  * decoder's first line joins our message, escaped like the rest. */
-static int load_quietly(const char *path, SDL_Surface **out,
-                        seg_err *err)
+static int load_quietly(const char *path, SDL_Surface **out, seg_err *err)
 {
     fflush(stderr);
     int saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
@@ -193,15 +192,16 @@ static int wait_following(seg **s, const opts *o, seg_err *err)
     for (;;) {
         clock_gettime(CLOCK_MONOTONIC, &t);
         double left = deadline - ((double)t.tv_sec + t.tv_nsec / 1e9);
-        int ms = left <= 0 ? 0 : left > INT32_MAX / 1000 ? -1
-                                                         : (int)(left * 1000);
+        int ms = left <= 0                 ? 0
+                 : left > INT32_MAX / 1000 ? -1
+                                           : (int)(left * 1000);
         int rc;
         if (!*s) {
             rc = attach_reader_waiting(o->key, ms, s, err);
             if (rc == SEG_ETIMEDOUT)
                 return seg_fail(err, rc,
-                                   "no segment for key %s in %s within %g s",
-                                   o->key, seg_dir(), o->wait_s);
+                                "no segment for key %s in %s within %g s",
+                                o->key, seg_dir(), o->wait_s);
             if (rc < 0)
                 return rc;
             seen = 0; /* the new file's first image is new to us */
@@ -209,7 +209,7 @@ static int wait_following(seg **s, const opts *o, seg_err *err)
         rc = seg_wait(*s, seen, ms, &quit_asked, NULL, err);
         if (rc == SEG_ETIMEDOUT)
             return seg_fail(err, rc, "%s: no new image within %g s",
-                               seg_file(*s), o->wait_s);
+                            seg_file(*s), o->wait_s);
         if (rc != SEG_EGONE)
             return rc;
         seg_detach(*s); /* follow the key to its next file */
@@ -232,10 +232,10 @@ static int check_output(seg *s, image_out_format fmt, const char *out,
                 (uint64_t)img.width * img.height * 4 > INT32_MAX;
     if (huge)
         return seg_fail(err, SEG_ETOOBIG,
-                           "%s: a %ux%u image is over 2^31 - 1 bytes, more "
-                           "than the encoders can write; a program can "
-                           "still read it from the segment",
-                           out, img.width, img.height);
+                        "%s: a %ux%u image is over 2^31 - 1 bytes, more "
+                        "than the encoders can write; a program can "
+                        "still read it from the segment",
+                        out, img.width, img.height);
     rc = image_check_output_size(fmt, (int)img.width, (int)img.height, &why);
     return rc < 0 ? seg_fail(err, rc, "%s: %s", out, why.msg) : 0;
 }
@@ -365,8 +365,9 @@ static void print_info(const seg_status *st)
     for (unsigned i = 0; i < st->buffer_count && i < SHMIMG_MAX_BUFFERS; i++) {
         const seg_image *b = &st->buf[i].image;
         if (b->frame && st->buf[i].seq % 2 == 0)
-            out("  buffer %u %s, frame %llu, %ux%u", i, seg_status_buffer_state(st, i),
-                (unsigned long long)b->frame, b->width, b->height);
+            out("  buffer %u %s, frame %llu, %ux%u", i,
+                seg_status_buffer_state(st, i), (unsigned long long)b->frame,
+                b->width, b->height);
         else
             out("  buffer %u %s", i, seg_status_buffer_state(st, i));
     }
@@ -419,8 +420,8 @@ static int cmd_info(int argc, char **argv)
             print_info(st);
         }
     }
-    bool broken = rc == 0 && (st->problem == SEG_ECORRUPT ||
-                              st->problem == SEG_EVERSION);
+    bool broken =
+        rc == 0 && (st->problem == SEG_ECORRUPT || st->problem == SEG_EVERSION);
     int status = finish_stdout(0, true);
     if (rc < 0)
         status = failure(&err, o.key);
@@ -461,8 +462,8 @@ static int list_one(const seg_status *st, void *ctx)
                        st->problem != SEG_EEMPTY &&
                        st->problem != SEG_EINCOMPLETE;
         out("%-20s %12lld %11s %8s %8u %-10s %s%s%s", seg_status_key(st),
-            (long long)st->file_size, dims, pid, st->attached, seg_status_liveness(st),
-            seg_status_state(st), explain ? ": " : "",
+            (long long)st->file_size, dims, pid, st->attached,
+            seg_status_liveness(st), seg_status_state(st), explain ? ": " : "",
             explain ? st->problem_msg : source);
     }
     l->count++;
@@ -560,8 +561,8 @@ static int distance(const char *a, const char *b)
                 best = d[i - 1][j] + 1;
             if (d[i][j - 1] + 1 < best)
                 best = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < best)
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+                a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
                 best = d[i - 2][j - 2] + 1;
             d[i][j] = best;
         }

@@ -32,8 +32,7 @@ static void report_end(const sigset_t *held);
 
 /* Writes s to f through escape_display or escape_json, whole; fallback
  * when there is no memory for it. */
-static void put_escaped(FILE *f, const char *s, bool json,
-                        const char *fallback)
+static void put_escaped(FILE *f, const char *s, bool json, const char *fallback)
 {
     size_t need = json ? escape_json_size(s) : escape_display_size(s);
     char *safe = malloc(need);
@@ -51,8 +50,10 @@ static void put_escaped(FILE *f, const char *s, bool json,
 
 /* Writes one line for a person: prefix, then the formatted text with
  * every byte that could reprogram a terminal or forge a line escaped. */
-__attribute__((format(printf, 3, 0))) static void
-vline(FILE *f, const char *prefix, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void vline(FILE *f,
+                                                        const char *prefix,
+                                                        const char *fmt,
+                                                        va_list ap)
 {
     char raw[2 * SEG_PATH_MAX + 1024];
     vsnprintf(raw, sizeof raw, fmt, ap);
@@ -129,8 +130,7 @@ int finish_stdout(int status, bool result)
     return result ? EXIT_FAILURE : status;
 }
 
-int usage_error(const char *cmd, const char *usage, const char *fmt,
-                       ...)
+int usage_error(const char *cmd, const char *usage, const char *fmt, ...)
 {
     char why[1024];
     va_list ap;
@@ -158,12 +158,12 @@ int failure(const seg_err *err, const char *key)
     if (key && (err->code == SEG_ECORRUPT || err->code == SEG_EVERSION) &&
         seg_path(key, path, sizeof path, NULL) == 0 &&
         access(path, F_OK) == 0) {
-        snprintf(rm_hint, sizeof rm_hint,
-                 " ('shmimg rm --key %s' removes it)", key);
+        snprintf(rm_hint, sizeof rm_hint, " ('shmimg rm --key %s' removes it)",
+                 key);
         hint = rm_hint;
     }
-    say("%s%s%s", err->code == SEG_ENOTIMAGE ? "not an image: " : "",
-        err->msg, hint);
+    say("%s%s%s", err->code == SEG_ENOTIMAGE ? "not an image: " : "", err->msg,
+        hint);
     return err->code == SEG_ESETTING ? EXIT_USAGE : EXIT_FAILURE;
 }
 
@@ -391,7 +391,6 @@ int die_of_quit_signal(void)
 
 /* ---- options ------------------------------------------------------------ */
 
-
 const opts defaults = {.key = SEG_DEFAULT_KEY, .wait_s = -1};
 
 /* Whether value is itself one of our options: "--key --persist" means a
@@ -419,8 +418,7 @@ static int index_of(const struct option *longopts, int c)
  * option where a value should be are usage errors.
  * Returns: 0, or EXIT_USAGE after printing why. */
 int parse(int argc, char **argv, const char *cmd, const char *usage,
-                 const char *shortopts, const struct option *longopts,
-                 opts *o)
+          const char *shortopts, const struct option *longopts, opts *o)
 {
     opterr = 0;
     optind = 1;
@@ -439,8 +437,7 @@ int parse(int argc, char **argv, const char *cmd, const char *usage,
             if (optopt && optind < argc && argv[optind][0] == '-' &&
                 argv[optind][1] != '-' && strchr(argv[optind] + 1, optopt))
                 word = argv[optind];
-            return usage_error(cmd, usage,
-                               "unknown option %s%s", word,
+            return usage_error(cmd, usage, "unknown option %s%s", word,
                                optopt && strlen(word) > 2
                                    ? " (a file whose name starts with '-': "
                                      "write ./NAME, or -- before it)"
@@ -509,4 +506,3 @@ int parse(int argc, char **argv, const char *cmd, const char *usage,
         return usage_error(cmd, usage, "%s", err.msg);
     return 0;
 }
-

@@ -23,15 +23,15 @@ extern unsigned closed_stdio;
 /* The options of every subcommand; each takes the ones it lists. */
 typedef struct opts {
     const char *key;
-    const char *out; /* pull -o */
-    double wait_s;   /* pull --wait; < 0: do not wait */
-    int persist;     /* publish --persist */
-    seg_share share; /* publish --share */
-    int json;        /* info, list --json */
-    const char *raw; /* publish --raw WxH */
-    const char *fps; /* publish --fps */
-    int raw_out;     /* pull --raw */
-    int follow;      /* pull --follow */
+    const char *out;           /* pull -o */
+    double wait_s;             /* pull --wait; < 0: do not wait */
+    int persist;               /* publish --persist */
+    seg_share share;           /* publish --share */
+    int json;                  /* info, list --json */
+    const char *raw;           /* publish --raw WxH */
+    const char *fps;           /* publish --fps */
+    int raw_out;               /* pull --raw */
+    int follow;                /* pull --follow */
     unsigned long long frames; /* pull --frames; 0: no limit */
 } opts;
 

@@ -29,8 +29,7 @@
 /* The range of --fps: a frame a minute to a frame a millisecond. */
 static const double min_fps = 1.0 / 60, max_fps = 1000;
 
-int stream_parse_size(const char *text, uint32_t *w, uint32_t *h,
-                      seg_err *err)
+int stream_parse_size(const char *text, uint32_t *w, uint32_t *h, seg_err *err)
 {
     unsigned long long a = 0, b = 0;
     const char *p = text;
@@ -42,19 +41,17 @@ int stream_parse_size(const char *text, uint32_t *w, uint32_t *h,
         b = b * 10 + (unsigned)(*p++ - '0');
     if (!ok || *p)
         return seg_fail(err, SEG_EINVAL,
-                           "--raw needs WIDTHxHEIGHT in pixels, like 640x360, "
-                           "got '%s'",
-                           text);
+                        "--raw needs WIDTHxHEIGHT in pixels, like 640x360, "
+                        "got '%s'",
+                        text);
     if (a > SEG_MAX_DIMENSION || b > SEG_MAX_DIMENSION)
-        return seg_fail(err, SEG_ETOOBIG,
-                           "--raw %s: at most %u pixels a side", text,
-                           SEG_MAX_DIMENSION);
+        return seg_fail(err, SEG_ETOOBIG, "--raw %s: at most %u pixels a side",
+                        text, SEG_MAX_DIMENSION);
     if (a * b > image_max_pixels())
         return seg_fail(err, SEG_ETOOBIG,
-                           "--raw %s: %llu pixels is over the limit of %llu "
-                           "(SHMIMG_MAX_PIXELS)",
-                           text, a * b,
-                           (unsigned long long)image_max_pixels());
+                        "--raw %s: %llu pixels is over the limit of %llu "
+                        "(SHMIMG_MAX_PIXELS)",
+                        text, a * b, (unsigned long long)image_max_pixels());
     *w = (uint32_t)a;
     *h = (uint32_t)b;
     return 0;
@@ -68,9 +65,9 @@ int stream_parse_fps(const char *text, double *fps, seg_err *err)
     if (strspn(text, "0123456789.") != strlen(text) || text[0] == '.' ||
         errno || *end || !(f >= min_fps) || f > max_fps)
         return seg_fail(err, SEG_EINVAL,
-                           "--fps needs frames per second, from %g to %g "
-                           "(like 30 or 29.97), got '%s'",
-                           min_fps, max_fps, text);
+                        "--fps needs frames per second, from %g to %g "
+                        "(like 30 or 29.97), got '%s'",
+                        min_fps, max_fps, text);
     *fps = f;
     return 0;
 }
@@ -124,7 +121,7 @@ static int read_frame(int fd, uint8_t *buf, size_t size, size_t *got,
             continue;
         if (n < 0)
             return seg_fail(err, SEG_ESYS, "%s: read: %s", name,
-                               strerror(errno));
+                            strerror(errno));
         if (n == 0)
             return *got == 0 ? 0 : SEG_EINCOMPLETE;
         *got += (size_t)n;
@@ -184,9 +181,9 @@ int stream_publish(const opts *o, const char *source)
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 
     seg *s = NULL;
-    const char *base = from_stdin ? "stdin" : strrchr(source, '/')
-                                                   ? strrchr(source, '/') + 1
-                                                   : source;
+    const char *base = from_stdin             ? "stdin"
+                       : strrchr(source, '/') ? strrchr(source, '/') + 1
+                                              : source;
     unsigned long long frames = 0;
     unsigned o_buffers = SHMIMG_MAX_BUFFERS + 1; /* noted so far */
     int64_t start = 0;
@@ -210,7 +207,8 @@ int stream_publish(const opts *o, const char *source)
         if (!s) {
             /* The first whole frame: only now does a segment appear. */
             note_dir_kind();
-            rc = seg_attach(o->key, SEG_CREATE | seg_create_flag(o->share), &s, &err);
+            rc = seg_attach(o->key, SEG_CREATE | seg_create_flag(o->share), &s,
+                            &err);
             if (rc == 0)
                 rc = seg_set_share(s, o->share, &err);
             if (rc < 0) {
@@ -241,8 +239,8 @@ int stream_publish(const opts *o, const char *source)
             note_buffers(s);
         }
         if (frames++ == 0) {
-            out("Publishing %ux%u RGBA frames from %s under key %s in %s",
-                w, h, name, o->key, seg_file(s));
+            out("Publishing %ux%u RGBA frames from %s under key %s in %s", w, h,
+                name, o->key, seg_file(s));
             status = finish_stdout(status, false);
         }
     }
@@ -281,7 +279,8 @@ int stream_play(const opts *o, const image_anim *anim, const char *path)
     hold_quit_signals();
     note_dir_kind();
     seg *s;
-    int rc = seg_attach(o->key, SEG_CREATE | seg_create_flag(o->share), &s, &err);
+    int rc =
+        seg_attach(o->key, SEG_CREATE | seg_create_flag(o->share), &s, &err);
     if (rc < 0)
         return failure(&err, o->key);
     rc = seg_set_share(s, o->share, &err);
@@ -344,18 +343,18 @@ static int check_pattern(const char *pattern, seg_err *err)
             q++;
         if (*q != 'd')
             return seg_fail(err, SEG_EINVAL,
-                               "-o %s: the only conversion allowed is one "
-                               "integer (%%d, %%06d); write %%%% for a %%",
-                               pattern);
+                            "-o %s: the only conversion allowed is one "
+                            "integer (%%d, %%06d); write %%%% for a %%",
+                            pattern);
         conversions++;
         p = q;
     }
     if (conversions != 1)
         return seg_fail(err, SEG_EINVAL,
-                           "-o %s: with --follow, OUT is a pattern with one "
-                           "frame number in it, like frame-%%06d.png (or "
-                           "use --raw)",
-                           pattern);
+                        "-o %s: with --follow, OUT is a pattern with one "
+                        "frame number in it, like frame-%%06d.png (or "
+                        "use --raw)",
+                        pattern);
     return 0;
 }
 
@@ -364,11 +363,11 @@ typedef struct follower {
     seg *s;
     unsigned long long written;
     unsigned long long skipped;
-    uint64_t first, last;      /* frame numbers written */
-    uint64_t grabbed;          /* the newest frame copied out (0: none) */
-    uint32_t w, h;             /* raw: the stream's frame size */
-    bool consumer_left;        /* raw: EPIPE */
-    bool removed;              /* the segment went away */
+    uint64_t first, last; /* frame numbers written */
+    uint64_t grabbed;     /* the newest frame copied out (0: none) */
+    uint32_t w, h;        /* raw: the stream's frame size */
+    bool consumer_left;   /* raw: EPIPE */
+    bool removed;         /* the segment went away */
     uint8_t *buf;
     size_t buf_size;
     SDL_Surface *sf;
@@ -394,8 +393,7 @@ static int next_frame(follower *f, uint32_t *seen)
         if (atomic_load(&quit_asked) || f->removed)
             return 0;
         uint32_t now;
-        int rc = seg_wait(f->s, *seen, idle_ms,
-                          &quit_asked, &now, &f->err);
+        int rc = seg_wait(f->s, *seen, idle_ms, &quit_asked, &now, &f->err);
         if (rc == 0) {
             *seen = now;
             return 1;
@@ -438,10 +436,10 @@ static int grab(follower *f)
     if (f->o->raw_out) {
         if (f->written && (img.width != f->w || img.height != f->h))
             return seg_fail(&f->err, SEG_EINVAL,
-                               "the frame size changed from %ux%u to %ux%u "
-                               "(frame %llu); a raw stream cannot follow",
-                               f->w, f->h, img.width, img.height,
-                               (unsigned long long)img.frame);
+                            "the frame size changed from %ux%u to %ux%u "
+                            "(frame %llu); a raw stream cannot follow",
+                            f->w, f->h, img.width, img.height,
+                            (unsigned long long)img.frame);
         f->w = img.width;
         f->h = img.height;
         /* Packed rows: a pitch wider than the row is squeezed out. */
@@ -492,8 +490,7 @@ static int follow_raw(int fd, const char *name, void *ctx, seg_err *err)
                 break;
             }
             if (e) {
-                rc = seg_fail(&f->err, SEG_EWRITE, "%s: %s", name,
-                                 strerror(e));
+                rc = seg_fail(&f->err, SEG_EWRITE, "%s: %s", name, strerror(e));
                 break;
             }
             wrote(f);
@@ -532,8 +529,7 @@ static int follow_images(follower *f, image_out_format fmt)
 #pragma GCC diagnostic pop
             if (n < 0 || (size_t)n >= sizeof path)
                 return seg_fail(&f->err, SEG_EINVAL,
-                                   "-o %s: the file name is too long",
-                                   f->o->out);
+                                "-o %s: the file name is too long", f->o->out);
             /* A FIFO or a device may take a save for as long as its
              * reader likes: there a quit signal ends us, as it ends pull
              * (saving). A file is finished first. */

@@ -7,18 +7,17 @@
 
 #include <stdint.h>
 
-#define STREAM_PUBLISH_USAGE                                                 \
-    "shmimg publish [--key K] [--persist] [--share group|all] --raw WxH "    \
+#define STREAM_PUBLISH_USAGE                                                   \
+    "shmimg publish [--key K] [--persist] [--share group|all] --raw WxH "      \
     "[--fps F] FILE|-"
-#define STREAM_PULL_USAGE                                                    \
+#define STREAM_PULL_USAGE                                                      \
     "shmimg pull [--key K] --follow [--frames N] [--wait S] [--raw] -o OUT"
 
 /* Parses "WIDTHxHEIGHT" (pixels, decimal, no sign or space), refusing a
  * zero side, a side over SEG_MAX_DIMENSION and more pixels than
  * SHMIMG_MAX_PIXELS: before anything is allocated.
  * Returns: 0; SEG_EINVAL or ETOOBIG with a message. */
-int stream_parse_size(const char *text, uint32_t *w, uint32_t *h,
-                      seg_err *err);
+int stream_parse_size(const char *text, uint32_t *w, uint32_t *h, seg_err *err);
 
 /* Parses --fps: plain decimal, > 0, at most 1000. Returns: 0 or EINVAL. */
 int stream_parse_fps(const char *text, double *fps, seg_err *err);
@@ -35,8 +34,7 @@ int stream_publish(const opts *o, const char *source);
  * each frame at its delay, looping, until a quit signal (exit 0).
  * Returns: the exit status. */
 struct image_anim;
-int stream_play(const opts *o, const struct image_anim *anim,
-                const char *path);
+int stream_play(const opts *o, const struct image_anim *anim, const char *path);
 
 /* pull --follow: writes the current frame, then every new one, to o->out
  * (raw with --raw, else a numbered image per frame), until --frames, a

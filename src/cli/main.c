@@ -121,13 +121,15 @@ int main(int argc, char **argv)
         char word[256];
         escape_display(argv[1], word, sizeof word);
         if (near)
-            fprintf(stderr, "shmimg: '%s' is not a command; did you mean "
-                            "'%s'? (shmimg --help)\n",
+            fprintf(stderr,
+                    "shmimg: '%s' is not a command; did you mean "
+                    "'%s'? (shmimg --help)\n",
                     word, near);
         else
-            fprintf(stderr, "shmimg: '%s' is neither a command (publish, "
-                            "pull, info, list, rm) nor an image file "
-                            "(shmimg --help)\n",
+            fprintf(stderr,
+                    "shmimg: '%s' is neither a command (publish, "
+                    "pull, info, list, rm) nor an image file "
+                    "(shmimg --help)\n",
                     word);
         return 2;
     }

@@ -64,10 +64,10 @@ enum seg_code {
                                  only; the core says EPERM) */
     SEG_PUBLIC_LAST = SEG_EREADONLY,
 
-    SEG_ECANCELED = -10101,   /* a wait was cancelled by its owner, or a
-                                 quit signal came */
-    SEG_EEXIST = -10102,      /* the output file exists (no-clobber save) */
-    SEG_EWRITE = -10103,      /* an output could not be written whole */
+    SEG_ECANCELED = -10101, /* a wait was cancelled by its owner, or a
+                               quit signal came */
+    SEG_EEXIST = -10102,    /* the output file exists (no-clobber save) */
+    SEG_EWRITE = -10103,    /* an output could not be written whole */
 };
 
 #define SEG_ERR_MSG_MAX 512

@@ -16,8 +16,7 @@
 #include <unistd.h>
 
 /* Fills st's buffer table and newest frame from the header copy h. */
-static void read_buffers(const shmimg_header *h, seg_status *st,
-                         seg_err *why)
+static void read_buffers(const shmimg_header *h, seg_status *st, seg_err *why)
 {
     for (unsigned i = 0; i < SHMIMG_MAX_BUFFERS; i++) {
         uint64_t offset;
@@ -217,7 +216,8 @@ void seg_status_json(FILE *f, const seg_status *st)
     put_string(f, seg_status_key(st));
     fputs(", \"path\": ", f);
     put_string(f, st->path);
-    fprintf(f, ", \"file_size\": %lld, \"attached\": %u, \"liveness\": \"%s\", "
+    fprintf(f,
+            ", \"file_size\": %lld, \"attached\": %u, \"liveness\": \"%s\", "
             "\"state\": \"%s\"",
             (long long)st->file_size, st->attached, seg_status_liveness(st),
             seg_status_state(st));
@@ -226,7 +226,8 @@ void seg_status_json(FILE *f, const seg_status *st)
         put_string(f, st->problem_msg);
     }
     if (st->header_read) {
-        fprintf(f, ", \"layout_version\": %u, \"latest\": %u, \"flags\": %u, "
+        fprintf(f,
+                ", \"layout_version\": %u, \"latest\": %u, \"flags\": %u, "
                 "\"persist\": %s, \"mode\": \"%04o\", \"owner_uid\": %u, "
                 "\"lock_held\": %s, \"lock_owner_pid\": %u, "
                 "\"payload_offset\": %llu, \"capacity\": %llu, "
@@ -248,7 +249,8 @@ void seg_status_json(FILE *f, const seg_status *st)
     if (seg_status_has_image(st)) {
         char when[32];
         seg_format_time(st->image.publish_time_ns, when, sizeof when);
-        fprintf(f, ", \"frame\": %llu, \"width\": %u, \"height\": %u, "
+        fprintf(f,
+                ", \"frame\": %llu, \"width\": %u, \"height\": %u, "
                 "\"pitch\": %u, \"pixel_format\": \"RGBA8\", "
                 "\"payload_size\": %llu, \"publisher_pid\": %u, "
                 "\"published\": \"%s\", \"source\": ",

@@ -17,28 +17,28 @@
 /* What seg_inspect reads from a segment file without locking or writing. */
 typedef struct seg_status {
     char path[SEG_PATH_MAX];
-    int64_t file_size;        /* bytes */
-    unsigned attached;        /* processes attached now */
-    int problem;              /* 0, or why the segment is unusable */
+    int64_t file_size; /* bytes */
+    unsigned attached; /* processes attached now */
+    int problem;       /* 0, or why the segment is unusable */
     char problem_msg[SEG_ERR_MSG_MAX];
-    bool header_read;         /* the fields below are from the file */
+    bool header_read; /* the fields below are from the file */
     uint32_t layout_version;
     uint32_t flags;
     uint32_t latest;
     uint32_t lock_word;
     uint32_t lock_owner_pid;
-    uint32_t mode;            /* the file's permission bits */
-    uint32_t uid;             /* the file's owner */
+    uint32_t mode; /* the file's permission bits */
+    uint32_t uid;  /* the file's owner */
     uint64_t payload_offset;
     uint64_t capacity;
     uint64_t buffer_stride;
     uint32_t buffer_count;
     struct {
         uint32_t seq;
-        seg_image image;      /* as the descriptor says, not checked */
+        seg_image image; /* as the descriptor says, not checked */
     } buf[SHMIMG_MAX_BUFFERS];
-    int state;                /* 0 (image holds the newest frame), EEMPTY,
-                                 EINCOMPLETE */
+    int state; /* 0 (image holds the newest frame), EEMPTY,
+                  EINCOMPLETE */
     seg_image image;
 } seg_status;
 
@@ -50,7 +50,7 @@ int seg_inspect(const char *path, seg_status *st, seg_err *err);
 
 /* The words info, list and --json use for a seg_status (one place, so
  * that the command line and libshmimg's JSON always agree). */
-const char *seg_status_key(const seg_status *st);       /* K of shmimg-K */
+const char *seg_status_key(const seg_status *st); /* K of shmimg-K */
 /* "alive", "persistent", "stale"; "n/a" or "unknown" for what could not
  * be judged (not a segment; another user's file). */
 const char *seg_status_liveness(const seg_status *st);

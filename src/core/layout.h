@@ -144,14 +144,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SHMIMG_MAGIC "SHMIMG\r\n" /* 8 bytes, no terminator */
+#define SHMIMG_MAGIC          "SHMIMG\r\n" /* 8 bytes, no terminator */
 #define SHMIMG_LAYOUT_VERSION 2u
-#define SHMIMG_HEADER_SIZE 4096u   /* bytes; also where buffer 0 starts */
-#define SHMIMG_NAME_MAX 256u       /* bytes of source_name, NUL included */
-#define SHMIMG_SLOTS 512u          /* owners attached at once, at most */
+#define SHMIMG_HEADER_SIZE    4096u /* bytes; also where buffer 0 starts */
+#define SHMIMG_NAME_MAX       256u  /* bytes of source_name, NUL included */
+#define SHMIMG_SLOTS          512u  /* owners attached at once, at most */
 #define SHMIMG_SLOT_LOCK_BASE (UINT64_C(1) << 40)
-#define SHMIMG_MAX_BUFFERS 4u      /* the index has 2 bits in `latest` */
-#define SHMIMG_BUFFER_ALIGN 4096u  /* buffer_stride and offsets: bytes */
+#define SHMIMG_MAX_BUFFERS    4u    /* the index has 2 bits in `latest` */
+#define SHMIMG_BUFFER_ALIGN   4096u /* buffer_stride and offsets: bytes */
 
 /* flags */
 #define SHMIMG_FLAG_PERSIST (1u << 2) /* keep the file after last detach */
@@ -160,50 +160,50 @@
  * (not premultiplied) alpha. This is SDL_PIXELFORMAT_RGBA32, the order in
  * which SDL_image's PNG decoder delivers RGBA images, so the common case is
  * a plain copy and readers upload it to a texture as it is. */
-#define SHMIMG_FORMAT_RGBA8 1u
+#define SHMIMG_FORMAT_RGBA8    1u
 #define SHMIMG_BYTES_PER_PIXEL 4u
 
 /* latest: frame number (mod 2^30) above a 2-bit buffer index. */
-#define SHMIMG_LATEST_INDEX(l) ((l) & 3u)
+#define SHMIMG_LATEST_INDEX(l) (3u & (l))
 
 /* One buffer's descriptor: 320 bytes. Its fields change only while seq is
  * odd, so a copy taken between two equal even seq loads is one frame's. */
 typedef struct shmimg_buffer {
-    _Atomic uint32_t seq;          /*   0: odd while being written */
-    uint32_t width;                /*   4: pixels */
-    uint32_t height;               /*   8: pixels */
-    uint32_t pitch;                /*  12: bytes per row, >= width * 4 */
-    uint32_t pixel_format;         /*  16: SHMIMG_FORMAT_* */
-    uint32_t publisher_pid;        /*  20: in the publisher's PID namespace */
-    uint64_t frame;                /*  24: 1, 2, ...; 0 = empty */
-    uint64_t offset;               /*  32: where the pixels start (file);
-                                           0 when emptied */
-    uint64_t payload_size;         /*  40: bytes, pitch * height */
-    int64_t publish_time_ns;       /*  48: CLOCK_REALTIME, ns since 1970 */
-    uint8_t reserved[8];           /*  56: written 0, ignored */
+    _Atomic uint32_t seq;    /*   0: odd while being written */
+    uint32_t width;          /*   4: pixels */
+    uint32_t height;         /*   8: pixels */
+    uint32_t pitch;          /*  12: bytes per row, >= width * 4 */
+    uint32_t pixel_format;   /*  16: SHMIMG_FORMAT_* */
+    uint32_t publisher_pid;  /*  20: in the publisher's PID namespace */
+    uint64_t frame;          /*  24: 1, 2, ...; 0 = empty */
+    uint64_t offset;         /*  32: where the pixels start (file);
+                                0 when emptied */
+    uint64_t payload_size;   /*  40: bytes, pitch * height */
+    int64_t publish_time_ns; /*  48: CLOCK_REALTIME, ns since 1970 */
+    uint8_t reserved[8];     /*  56: written 0, ignored */
     char source_name[SHMIMG_NAME_MAX]; /* 64: base name, NUL-padded; at
                                           most 255 bytes are read */
 } shmimg_buffer;
 
 typedef struct shmimg_header {
-    char magic[8];                 /*   0: SHMIMG_MAGIC */
-    uint32_t layout_version;       /*   8: SHMIMG_LAYOUT_VERSION */
-    uint32_t header_size;          /*  12: bytes, SHMIMG_HEADER_SIZE */
-    _Atomic uint32_t lock_word;    /*  16: see shlock.h; futex word */
-    uint32_t lock_owner_pid;       /*  20: for people only; 0 if none */
-    _Atomic uint32_t latest;       /*  24: newest frame; futex word */
-    _Atomic uint32_t flags;        /*  28: SHMIMG_FLAG_*; other bits
-                                           written 0, ignored */
-    uint32_t buffer_count;         /*  32: 0 (nothing published yet)
-                                           .. SHMIMG_MAX_BUFFERS */
-    uint32_t reserved0;            /*  36: written 0, ignored */
-    uint64_t payload_offset;       /*  40: buffer 0; SHMIMG_HEADER_SIZE,
-                                           never changed */
-    uint64_t buffer_stride;        /*  48: bytes, multiple of 4096; 0 at
-                                           creation */
-    uint64_t capacity;             /*  56: bytes reserved from
-                                           payload_offset, >= count*stride */
-    uint8_t reserved1[128 - 64];   /*  64: written 0, ignored */
+    char magic[8];                         /*   0: SHMIMG_MAGIC */
+    uint32_t layout_version;               /*   8: SHMIMG_LAYOUT_VERSION */
+    uint32_t header_size;                  /*  12: bytes, SHMIMG_HEADER_SIZE */
+    _Atomic uint32_t lock_word;            /*  16: see shlock.h; futex word */
+    uint32_t lock_owner_pid;               /*  20: for people only; 0 if none */
+    _Atomic uint32_t latest;               /*  24: newest frame; futex word */
+    _Atomic uint32_t flags;                /*  28: SHMIMG_FLAG_*; other bits
+                                              written 0, ignored */
+    uint32_t buffer_count;                 /*  32: 0 (nothing published yet)
+                                              .. SHMIMG_MAX_BUFFERS */
+    uint32_t reserved0;                    /*  36: written 0, ignored */
+    uint64_t payload_offset;               /*  40: buffer 0; SHMIMG_HEADER_SIZE,
+                                              never changed */
+    uint64_t buffer_stride;                /*  48: bytes, multiple of 4096; 0 at
+                                              creation */
+    uint64_t capacity;                     /*  56: bytes reserved from
+                                              payload_offset, >= count*stride */
+    uint8_t reserved1[128 - 64];           /*  64: written 0, ignored */
     shmimg_buffer buf[SHMIMG_MAX_BUFFERS]; /* 128: 4 x 320 bytes */
     uint8_t reserved2[2048 - 1408];        /* 1408: written 0, ignored */
     _Atomic uint32_t slot_nonce[SHMIMG_SLOTS]; /* 2048: 0 = slot free */

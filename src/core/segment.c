@@ -54,8 +54,8 @@ static int reserve(int fd, uint64_t offset, uint64_t len, const char *path,
         return 0;
     if (e == ENOSPC || e == EDQUOT || e == EFBIG)
         return seg_fail(err, SEG_ENOSPACE,
-                           "%s: no space left in %s for %llu bytes (%s)", path,
-                           seg_dir(), (unsigned long long)len, strerror(e));
+                        "%s: no space left in %s for %llu bytes (%s)", path,
+                        seg_dir(), (unsigned long long)len, strerror(e));
     errno = e;
     return seg_fail_errno(err, path, "posix_fallocate");
 }
@@ -133,8 +133,8 @@ static int create_temp(const char *path, const char *key, unsigned flags,
     seg_clean_leftovers(key);
     snprintf(tmp, tmp_size, "%s/.%s.%ld.%08x", seg_dir(),
              strrchr(path, '/') + 1, (long)getpid(), random_u32());
-    int fd = seg_above_stdio(open(
-        tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    int fd = seg_above_stdio(
+        open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (fd < 0)
         return seg_fail_errno(err, path, "create");
     /* At once: the shared flock tells seg_clean_leftovers that we live. */
@@ -212,9 +212,8 @@ static int take_slot(seg *s, seg_err *err)
         s->token = nonce << seg_slot_bits | i;
         return 0;
     }
-    return seg_fail(err, SEG_ETOOMANY,
-                       "%s: all %u attach slots are taken", s->path,
-                       SHMIMG_SLOTS);
+    return seg_fail(err, SEG_ETOOMANY, "%s: all %u attach slots are taken",
+                    s->path, SHMIMG_SLOTS);
 }
 
 /* The lock's liveness question, answered with the attach slots. */
@@ -263,10 +262,7 @@ static unsigned count_held(int fd, uint32_t first, uint32_t count, int depth)
            count_held(fd, (uint32_t)hi, (uint32_t)(end - hi), depth + 1);
 }
 
-unsigned seg_count_owners(int fd)
-{
-    return count_held(fd, 0, SHMIMG_SLOTS, 0);
-}
+unsigned seg_count_owners(int fd) { return count_held(fd, 0, SHMIMG_SLOTS, 0); }
 
 /* ---- mappings ----------------------------------------------------------- */
 
@@ -291,9 +287,9 @@ static int guard_mapping(seg *s, void *addr, size_t len, int *handle,
     *handle = guard_register(addr, len, &s->lost);
     if (*handle < 0)
         return seg_fail(err, SEG_ESYS,
-                           "%s: this process has %d segment mappings "
-                           "already; detach some first",
-                           s->path, GUARD_MAX_MAPPINGS);
+                        "%s: this process has %d segment mappings "
+                        "already; detach some first",
+                        s->path, GUARD_MAX_MAPPINGS);
     return 0;
 }
 
@@ -307,9 +303,9 @@ static int fail_truncated(seg *s, seg_err *err)
 {
     s->untrusted = false; /* it is the file we attached to: ours to clean */
     return seg_fail(err, SEG_ECORRUPT,
-                       "%s: the segment file was truncated by another "
-                       "process; its image is lost (publish again)",
-                       s->path);
+                    "%s: the segment file was truncated by another "
+                    "process; its image is lost (publish again)",
+                    s->path);
 }
 
 /* Copies the mapped header into *snap, then measures the file, then checks
@@ -344,17 +340,16 @@ static int cover(seg *s, uint64_t need, seg_err *err)
         return fail_truncated(s, err);
     if (size < s->payload_offset || need > size - s->payload_offset)
         return seg_fail(err, SEG_ECORRUPT,
-                           "%s: corrupt segment header: %llu bytes of "
-                           "buffers needed, the file has %llu past the "
-                           "header",
-                           s->path, (unsigned long long)need,
-                           (unsigned long long)(size > s->payload_offset
-                                                    ? size - s->payload_offset
-                                                    : 0));
+                        "%s: corrupt segment header: %llu bytes of "
+                        "buffers needed, the file has %llu past the "
+                        "header",
+                        s->path, (unsigned long long)need,
+                        (unsigned long long)(size > s->payload_offset
+                                                 ? size - s->payload_offset
+                                                 : 0));
     uint64_t len = size - s->payload_offset;
     if (len > SIZE_MAX)
-        return seg_fail(err, SEG_ETOOBIG, "%s: payload too large",
-                           s->path);
+        return seg_fail(err, SEG_ETOOBIG, "%s: payload too large", s->path);
     void *p = mmap(NULL, (size_t)len, prot(s), MAP_SHARED, s->fd,
                    (off_t)s->payload_offset);
     if (p == MAP_FAILED)
@@ -379,9 +374,9 @@ static int cover(seg *s, uint64_t need, seg_err *err)
 static int fail_read_only(seg *s, seg_err *err)
 {
     return seg_fail(err, SEG_EPERM,
-                       "%s belongs to uid %u and is shared read-only with "
-                       "you; only its owner can publish into it",
-                       s->path, (unsigned)s->file_uid);
+                    "%s belongs to uid %u and is shared read-only with "
+                    "you; only its owner can publish into it",
+                    s->path, (unsigned)s->file_uid);
 }
 
 /* A handle belongs to the process that attached it: a child that
@@ -390,9 +385,9 @@ static int fail_read_only(seg *s, seg_err *err)
 static int fail_inherited(seg *s, seg_err *err)
 {
     return seg_fail(err, SEG_EINVAL,
-                       "%s: this handle was attached by process %u; a "
-                       "child process attaches its own to publish",
-                       s->path, (unsigned)s->pid);
+                    "%s: this handle was attached by process %u; a "
+                    "child process attaches its own to publish",
+                    s->path, (unsigned)s->pid);
 }
 
 static bool inherited(const seg *s) { return s->pid != (uint32_t)getpid(); }
@@ -405,15 +400,15 @@ static int lock_for(seg *s, int timeout_ms, seg_err *err)
         return fail_inherited(s, err);
     if (!s->token)
         return seg_fail(err, SEG_EPERM,
-                           "%s: attached as a reader, which takes no lock",
-                           s->path);
+                        "%s: attached as a reader, which takes no lock",
+                        s->path);
     int rc = shlock_acquire(&s->hdr->lock_word, s->token, timeout_ms,
                             owner_alive, s);
     if (rc == SEG_ETIMEDOUT)
         return seg_fail(err, rc,
-                           "%s: the segment has been locked by pid %u for "
-                           "over %d ms",
-                           s->path, s->hdr->lock_owner_pid, timeout_ms);
+                        "%s: the segment has been locked by pid %u for "
+                        "over %d ms",
+                        s->path, s->hdr->lock_owner_pid, timeout_ms);
     s->hdr->lock_owner_pid = s->pid;
     return rc;
 }
@@ -449,11 +444,11 @@ static uint32_t load_seq(const shmimg_buffer *b, memory_order order)
  * Returns: 0 with *v; EEMPTY, EINCOMPLETE, ECORRUPT, ETIMEDOUT, ELAPPED. */
 static int find_frame(seg *s, seg_view *v, int wait_ms, seg_err *err)
 {
-    int64_t deadline = wait_ms < 0 ? INT64_MAX
-                                   : monotonic_ns() + (int64_t)wait_ms * 1000000;
+    int64_t deadline =
+        wait_ms < 0 ? INT64_MAX : monotonic_ns() + (int64_t)wait_ms * 1000000;
     for (int tries = 0; tries < SEG_MAX_LAPS; tries++) {
-        uint32_t latest = atomic_load_explicit(&s->hdr->latest,
-                                               memory_order_acquire);
+        uint32_t latest =
+            atomic_load_explicit(&s->hdr->latest, memory_order_acquire);
         uint32_t i = SHMIMG_LATEST_INDEX(latest);
         const shmimg_buffer *b = &s->hdr->buf[i];
         uint32_t seq = load_seq(b, memory_order_acquire);
@@ -464,14 +459,14 @@ static int find_frame(seg *s, seg_view *v, int wait_ms, seg_err *err)
              * one, and a re-layout marks them all. Or its writer died. */
             if (!writer_alive(s) || wait_ms == 0)
                 return seg_fail(err, SEG_EINCOMPLETE,
-                                   "%s: %s (image incomplete)", s->path,
-                                   seg_strerror(SEG_EINCOMPLETE));
+                                "%s: %s (image incomplete)", s->path,
+                                seg_strerror(SEG_EINCOMPLETE));
             int64_t left = deadline - monotonic_ns();
             if (left <= 0)
                 return seg_fail(err, SEG_ETIMEDOUT,
-                                   "%s: a publisher (pid %u) has been "
-                                   "writing the only frame for over %d ms",
-                                   s->path, s->hdr->lock_owner_pid, wait_ms);
+                                "%s: a publisher (pid %u) has been "
+                                "writing the only frame for over %d ms",
+                                s->path, s->hdr->lock_owner_pid, wait_ms);
             int64_t slice = (int64_t)writer_check_ms * 1000000;
             futex_wait(&s->hdr->latest, latest, left < slice ? left : slice);
             tries--; /* waiting for a writer is not being lapped */
@@ -488,7 +483,7 @@ static int find_frame(seg *s, seg_view *v, int wait_ms, seg_err *err)
                 latest)
                 continue; /* a re-layout emptied it after `latest` moved */
             return seg_fail(err, SEG_EEMPTY, "%s: %s", s->path,
-                               seg_strerror(SEG_EEMPTY));
+                            seg_strerror(SEG_EEMPTY));
         }
         /* What we mapped is inside the file: a frame there needs no
          * fstat. Any other answer is the file's own size's, which a
@@ -518,18 +513,17 @@ static int find_frame(seg *s, seg_view *v, int wait_ms, seg_err *err)
         return 0;
     }
     return seg_fail(err, SEG_ELAPPED,
-                       "%s: %s %d times in a row; this reader is slower "
-                       "than the publisher",
-                       s->path, seg_strerror(SEG_ELAPPED),
-                       SEG_MAX_LAPS);
+                    "%s: %s %d times in a row; this reader is slower "
+                    "than the publisher",
+                    s->path, seg_strerror(SEG_ELAPPED), SEG_MAX_LAPS);
 }
 
 /* ---- attaching ---------------------------------------------------------- */
 
 /* Opens the key's file: read-write when it is ours; read-only for a reader
  * when it is another user's (shared with --share) or not writable. */
-static int open_file(seg *s, const char *key, unsigned flags,
-                     struct stat *st, seg_err *err)
+static int open_file(seg *s, const char *key, unsigned flags, struct stat *st,
+                     seg_err *err)
 {
     int fd = seg_open_checked(s->path, O_RDWR, key, false, st, err);
     if (fd == SEG_EPERM && (flags & SEG_READER)) {
@@ -567,8 +561,7 @@ static int map_header(seg *s, seg_err *err)
 }
 
 /* One attempt at attaching. Returns 0, an error, or `retry`. */
-static int attach_once(seg *s, const char *key, unsigned flags,
-                       seg_err *err)
+static int attach_once(seg *s, const char *key, unsigned flags, seg_err *err)
 {
     struct stat st;
     char tmp[SEG_PATH_MAX + 32] = "";
@@ -628,8 +621,8 @@ int seg_attach(const char *key, unsigned flags, seg **out, seg_err *err)
     *out = NULL;
     if ((flags & SEG_READER) && (flags & SEG_CREATE))
         return seg_fail(err, SEG_EINVAL,
-                           "a reader never creates a segment (wait for one "
-                           "with seg_attach_wait)");
+                        "a reader never creates a segment (wait for one "
+                        "with seg_attach_wait)");
     seg *s = calloc(1, sizeof *s);
     if (!s)
         return seg_fail(err, SEG_ESYS, "out of memory");
@@ -659,8 +652,7 @@ int seg_attach(const char *key, unsigned flags, seg **out, seg_err *err)
     }
     if (rc == 0)
         rc = seg_fail(err, SEG_ESYS,
-                         "%s kept changing while attaching; try again",
-                         s->path);
+                      "%s kept changing while attaching; try again", s->path);
     free(s);
     return rc;
 }
@@ -715,10 +707,7 @@ int seg_detach(seg *s)
     return removed;
 }
 
-int seg_let_go(seg *s)
-{
-    return owns_slot(s) ? leave_as_owner(s) : 0;
-}
+int seg_let_go(seg *s) { return owns_slot(s) ? leave_as_owner(s) : 0; }
 
 /* A handle attached as a reader that publishes becomes an owner then:
  * it takes a slot, and checks that the name still leads to its file (an
@@ -749,9 +738,9 @@ static int become_owner(seg *s, seg_err *err)
     if (!same) {
         drop_slot(s);
         return seg_fail(err, SEG_EGONE,
-                           "%s was removed or replaced while we were "
-                           "attached; attach again",
-                           s->path);
+                        "%s was removed or replaced while we were "
+                        "attached; attach again",
+                        s->path);
     }
     return 0;
 }
@@ -820,9 +809,9 @@ static int check_intact(seg *s, seg_err *err)
     if (!magic) {
         s->untrusted = true;
         return seg_fail(err, SEG_ECORRUPT,
-                           "%s: corrupt segment header: its magic was "
-                           "overwritten while we were attached",
-                           s->path);
+                        "%s: corrupt segment header: its magic was "
+                        "overwritten while we were attached",
+                        s->path);
     }
     return 0;
 }
@@ -832,7 +821,8 @@ static int check_intact(seg *s, seg_err *err)
 /* Descriptor fields are stored relaxed: readers load them while we write
  * (their seq check discards what they read then), and a plain store
  * racing with a load would be a data race in C11 terms. */
-#define STORE(field, value) __atomic_store_n(&(field), (value), __ATOMIC_RELAXED)
+#define STORE(field, value)                                                    \
+    __atomic_store_n(&(field), (value), __ATOMIC_RELAXED)
 
 static void set_source_name(shmimg_buffer *b, const char *name)
 {
@@ -881,8 +871,7 @@ static uint64_t round_up(uint64_t n, uint64_t to)
 /* Buffer i of a layout with this stride has its pages (reserve), once
  * per buffer and layout: buffers are allocated as they are first written,
  * so a still image costs one buffer, a stream up to want_buffers. */
-static int reserve_buffer(seg *s, unsigned i, uint64_t stride,
-                          seg_err *err)
+static int reserve_buffer(seg *s, unsigned i, uint64_t stride, seg_err *err)
 {
     if (s->reserved_stride != stride) {
         s->reserved_stride = stride;
@@ -890,8 +879,8 @@ static int reserve_buffer(seg *s, unsigned i, uint64_t stride,
     }
     if (s->reserved_mask & 1u << i)
         return 0;
-    int rc = reserve(s->fd, s->payload_offset + i * stride, stride, s->path,
-                     err);
+    int rc =
+        reserve(s->fd, s->payload_offset + i * stride, stride, s->path, err);
     if (rc == 0)
         s->reserved_mask |= 1u << i;
     return rc;
@@ -915,10 +904,10 @@ static int relayout(seg *s, uint64_t stride, uint64_t capacity,
     if (file_size < total && ftruncate(s->fd, (off_t)total) < 0)
         return errno == EFBIG
                    ? seg_fail(err, SEG_ENOSPACE,
-                                 "%s: a file of %llu bytes is too large "
-                                 "here (%s)",
-                                 s->path, (unsigned long long)total,
-                                 strerror(errno))
+                              "%s: a file of %llu bytes is too large "
+                              "here (%s)",
+                              s->path, (unsigned long long)total,
+                              strerror(errno))
                    : seg_fail_errno(err, s->path, "grow the file");
     rc = cover(s, (uint64_t)n * stride, err);
     if (rc < 0)
@@ -939,13 +928,13 @@ static int relayout(seg *s, uint64_t stride, uint64_t capacity,
  * A full SHMIMG_DIR shrinks the ring to the buffers already written (at
  * least buffer 0, reserved by the re-layout): from then on the publisher
  * makes do with them. Returns: 0; the errors of reserve and cover. */
-static int pick_buffer(seg *s, unsigned count, uint64_t stride,
-                       uint32_t newest, seg_err *err)
+static int pick_buffer(seg *s, unsigned count, uint64_t stride, uint32_t newest,
+                       seg_err *err)
 {
     int rc = cover(s, (uint64_t)count * stride, err);
     unsigned t = (newest + 1) % count;
-    while (rc == 0 && (rc = reserve_buffer(s, t, stride, err)) ==
-                          SEG_ENOSPACE && t > 0) {
+    while (rc == 0 &&
+           (rc = reserve_buffer(s, t, stride, err)) == SEG_ENOSPACE && t > 0) {
         /* The ring fills in order, so t is the first buffer never
          * written in this layout, and newest is t - 1. */
         count = t;
@@ -961,8 +950,8 @@ static int pick_buffer(seg *s, unsigned count, uint64_t stride,
 }
 
 int seg_write_begin(seg *s, uint32_t width, uint32_t height,
-                    const char *source_name, uint8_t **pixels,
-                    uint32_t *pitch, seg_err *err)
+                    const char *source_name, uint8_t **pixels, uint32_t *pitch,
+                    seg_err *err)
 {
     int rc = become_owner(s, err);
     if (rc < 0)
@@ -970,9 +959,8 @@ int seg_write_begin(seg *s, uint32_t width, uint32_t height,
     if (width == 0 || height == 0 || width > SEG_MAX_DIMENSION ||
         height > SEG_MAX_DIMENSION)
         return seg_fail(err, SEG_ETOOBIG,
-                           "image size %ux%u is not between 1x1 and %ux%u",
-                           width, height, SEG_MAX_DIMENSION,
-                           SEG_MAX_DIMENSION);
+                        "image size %ux%u is not between 1x1 and %ux%u", width,
+                        height, SEG_MAX_DIMENSION, SEG_MAX_DIMENSION);
     uint32_t row = width * SHMIMG_BYTES_PER_PIXEL; /* < 2^22 */
     uint64_t size = (uint64_t)row * height;
     uint64_t stride = round_up(size, SHMIMG_BUFFER_ALIGN);
@@ -1002,8 +990,7 @@ int seg_write_begin(seg *s, uint32_t width, uint32_t height,
     if (snap.buffer_count == 0 || stride > snap.buffer_stride)
         rc = relayout(s, stride, snap.capacity, file_size, err);
     else
-        rc = pick_buffer(s, snap.buffer_count, snap.buffer_stride, newest,
-                         err);
+        rc = pick_buffer(s, snap.buffer_count, snap.buffer_stride, newest, err);
     if (rc < 0) {
         seg_unlock(s);
         return rc;
@@ -1046,8 +1033,7 @@ int seg_write_end(seg *s, bool complete, seg_err *err)
     /* Incomplete, the buffer stays odd; readers keep the newest complete
      * frame, unless the re-layout dropped it: then they say incomplete. */
     if (complete || s->write_relayout)
-        atomic_store_explicit(&h->latest,
-                              (uint32_t)(s->write_frame << 2) | t,
+        atomic_store_explicit(&h->latest, (uint32_t)(s->write_frame << 2) | t,
                               memory_order_release);
     /* After `latest` moved: a reader still looking at an old buffer sees it
      * odd (it waits and looks again), never empty (it would say so). */
@@ -1071,23 +1057,24 @@ int seg_read_begin(seg *s, seg_view *v, seg_err *err)
 int seg_read_end(seg *s, const seg_view *v, seg_err *err)
 {
     atomic_thread_fence(memory_order_acquire);
-    uint32_t seq = load_seq(&s->hdr->buf[v->image.buffer],
-                            memory_order_relaxed);
+    uint32_t seq =
+        load_seq(&s->hdr->buf[v->image.buffer], memory_order_relaxed);
     if (atomic_load(&s->lost))
         return seg_fail(err, SEG_ECORRUPT,
-                           "%s: the file was truncated by another process "
-                           "while being read (SIGBUS caught); publish again",
-                           s->path);
+                        "%s: the file was truncated by another process "
+                        "while being read (SIGBUS caught); publish again",
+                        s->path);
     if (seq != v->seq)
         return seg_fail(err, SEG_ELAPPED, "%s: %s", s->path,
-                           seg_strerror(SEG_ELAPPED));
+                        seg_strerror(SEG_ELAPPED));
     return 0;
 }
 
 /* The seqlock's deliberate race: a publisher may write these bytes while
  * we copy them; seg_read_end's sequence check throws such a copy away. */
-__attribute__((no_sanitize("thread"))) void
-seg_copy_out(seg *s, void *dst, const void *src, size_t n)
+__attribute__((no_sanitize("thread"))) void seg_copy_out(seg *s, void *dst,
+                                                         const void *src,
+                                                         size_t n)
 {
     (void)s;
     memcpy(dst, src, n); /* pages cut away read as zeros (guard.h) */
@@ -1104,16 +1091,15 @@ static int pull_once(seg *s, void *dst, size_t dst_size, seg_image *img,
     *img = v.image;
     if (v.image.payload_size > dst_size)
         return seg_fail(err, SEG_EINVAL,
-                           "%s: the image needs %llu bytes, the buffer has "
-                           "%zu",
-                           s->path, (unsigned long long)v.image.payload_size,
-                           dst_size);
+                        "%s: the image needs %llu bytes, the buffer has "
+                        "%zu",
+                        s->path, (unsigned long long)v.image.payload_size,
+                        dst_size);
     seg_copy_out(s, dst, v.pixels, (size_t)v.image.payload_size);
     return seg_read_end(s, &v, err);
 }
 
-int seg_pull(seg *s, void *dst, size_t dst_size, seg_image *img,
-             seg_err *err)
+int seg_pull(seg *s, void *dst, size_t dst_size, seg_image *img, seg_err *err)
 {
     int rc = SEG_ELAPPED;
     for (int laps = 0; laps < SEG_MAX_LAPS && rc == SEG_ELAPPED; laps++) {
@@ -1135,10 +1121,9 @@ int seg_pull(seg *s, void *dst, size_t dst_size, seg_image *img,
     }
     if (rc == SEG_ELAPPED)
         return seg_fail(err, SEG_ELAPPED,
-                           "%s: %s %d times in a row; this reader is slower "
-                           "than the publisher",
-                           s->path, seg_strerror(SEG_ELAPPED),
-                           SEG_MAX_LAPS);
+                        "%s: %s %d times in a row; this reader is slower "
+                        "than the publisher",
+                        s->path, seg_strerror(SEG_ELAPPED), SEG_MAX_LAPS);
     return rc;
 }
 
@@ -1152,9 +1137,8 @@ int seg_pull_grow(seg *s, uint8_t **buf, size_t *cap, seg_image *img,
             return rc;
         uint8_t *bigger = realloc(*buf, (size_t)img->payload_size);
         if (!bigger)
-            return seg_fail(err, SEG_ESYS,
-                               "out of memory for a %ux%u frame", img->width,
-                               img->height);
+            return seg_fail(err, SEG_ESYS, "out of memory for a %ux%u frame",
+                            img->width, img->height);
         *buf = bigger;
         *cap = (size_t)img->payload_size;
     }
@@ -1177,14 +1161,14 @@ int seg_check(seg *s, seg_err *err)
         return fail_truncated(s, err);
     if (!same_file(s->path, s->fd))
         return seg_fail(err, SEG_EGONE,
-                           "%s was removed or replaced while we were "
-                           "attached",
-                           s->path);
+                        "%s was removed or replaced while we were "
+                        "attached",
+                        s->path);
     return 0;
 }
 
-int seg_wait(seg *s, uint32_t seen, int timeout_ms,
-             const atomic_bool *cancel, uint32_t *now, seg_err *err)
+int seg_wait(seg *s, uint32_t seen, int timeout_ms, const atomic_bool *cancel,
+             uint32_t *now, seg_err *err)
 {
     int64_t deadline = timeout_ms < 0
                            ? INT64_MAX
@@ -1201,8 +1185,7 @@ int seg_wait(seg *s, uint32_t seen, int timeout_ms,
             return 0;
         }
         if (cancel && atomic_load(cancel))
-            return seg_fail(err, SEG_ECANCELED, "%s: wait cancelled",
-                               s->path);
+            return seg_fail(err, SEG_ECANCELED, "%s: wait cancelled", s->path);
         /* Woken without a new frame ('shmimg rm' wakes us), or time to
          * look: is the file still the key's, and whole? */
         int64_t t = monotonic_ns();
@@ -1214,9 +1197,8 @@ int seg_wait(seg *s, uint32_t seen, int timeout_ms,
         }
         int64_t left = timeout_ms < 0 ? INT64_MAX : deadline - t;
         if (left <= 0)
-            return seg_fail(err, SEG_ETIMEDOUT,
-                               "%s: no new image within %d ms", s->path,
-                               timeout_ms);
+            return seg_fail(err, SEG_ETIMEDOUT, "%s: no new image within %d ms",
+                            s->path, timeout_ms);
         int64_t slice = next_check - t < left ? next_check - t : left;
         woken = futex_wait(&s->hdr->latest, g, slice) == 0;
     }
@@ -1228,8 +1210,8 @@ void seg_wake_waiters(seg *s) { futex_wake(&s->hdr->latest, INT_MAX); }
  * the key's file to appear: inotify on the directory wakes it at once
  * (link() and rename() both make the name), and it looks anyway every
  * wait_check_ms, for a cancel flag, a lost event or inotify refused. */
-int seg_wait_for_key(const char *key, int timeout_ms,
-                     const atomic_bool *cancel, seg_err *err)
+int seg_wait_for_key(const char *key, int timeout_ms, const atomic_bool *cancel,
+                     seg_err *err)
 {
     char path[SEG_PATH_MAX];
     int rc = seg_path(key, path, sizeof path, err);
@@ -1239,8 +1221,9 @@ int seg_wait_for_key(const char *key, int timeout_ms,
                            ? INT64_MAX
                            : monotonic_ns() + (int64_t)timeout_ms * 1000000;
     int in = seg_above_stdio(inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
-    if (in >= 0 && inotify_add_watch(in, seg_dir(), IN_CREATE | IN_MOVED_TO |
-                                                        IN_ONLYDIR) < 0) {
+    if (in >= 0 &&
+        inotify_add_watch(in, seg_dir(), IN_CREATE | IN_MOVED_TO | IN_ONLYDIR) <
+            0) {
         close(in);
         in = -1;
     }
@@ -1260,15 +1243,14 @@ int seg_wait_for_key(const char *key, int timeout_ms,
             break;
         }
         if (cancel && atomic_load(cancel)) {
-            rc = seg_fail(err, SEG_ECANCELED, "%s: wait cancelled",
-                             path);
+            rc = seg_fail(err, SEG_ECANCELED, "%s: wait cancelled", path);
             break;
         }
         int64_t left = deadline - monotonic_ns();
         if (left <= 0) {
             rc = seg_fail(err, SEG_ETIMEDOUT,
-                             "no segment for key '%s' in %s within %d ms",
-                             key, seg_dir(), timeout_ms);
+                          "no segment for key '%s' in %s within %d ms", key,
+                          seg_dir(), timeout_ms);
             break;
         }
         int64_t slice = (int64_t)wait_check_ms * 1000000;
@@ -1300,9 +1282,7 @@ int seg_attach_wait(const char *key, int timeout_ms, const atomic_bool *cancel,
             return rc;
         /* The file may appear and vanish again before we open it. */
         int64_t left = deadline - monotonic_ns();
-        int ms = timeout_ms < 0 ? -1
-                 : left <= 0    ? 0
-                                : (int)(left / 1000000);
+        int ms = timeout_ms < 0 ? -1 : left <= 0 ? 0 : (int)(left / 1000000);
         rc = seg_wait_for_key(key, ms, cancel, err);
         if (rc < 0)
             return rc;
@@ -1328,18 +1308,18 @@ int seg_remove(const char *key, unsigned *attached, seg_err *err)
     if (attached)
         *attached = seg_count_owners(fd);
     if (unlink(path) < 0) {
-        rc = errno == ENOENT ? seg_fail(err, SEG_ENOSEG,
-                                           "no segment for key '%s' in %s",
-                                           key, seg_dir())
-                             : seg_fail_errno(err, path, "remove");
+        rc = errno == ENOENT
+                 ? seg_fail(err, SEG_ENOSEG, "no segment for key '%s' in %s",
+                            key, seg_dir())
+                 : seg_fail_errno(err, path, "remove");
         close(fd);
         return rc;
     }
     /* Wake its waiters, so that they follow the key to its next file now
      * rather than at their next check. Read-only: rm writes nothing. */
     if (st.st_size >= SHMIMG_HEADER_SIZE) {
-        shmimg_header *h = mmap(NULL, SHMIMG_HEADER_SIZE, PROT_READ,
-                                MAP_SHARED, fd, 0);
+        shmimg_header *h =
+            mmap(NULL, SHMIMG_HEADER_SIZE, PROT_READ, MAP_SHARED, fd, 0);
         if (h != MAP_FAILED) {
             futex_wake(&h->latest, INT_MAX);
             munmap(h, SHMIMG_HEADER_SIZE);

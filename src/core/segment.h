@@ -55,8 +55,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SEG_KEY_MAX 64
-#define SEG_PATH_MAX 4096 /* bytes of a segment file name, NUL included */
+#define SEG_KEY_MAX     64
+#define SEG_PATH_MAX    4096 /* bytes of a segment file name, NUL included */
 #define SEG_DEFAULT_KEY "shmimg"
 #define SEG_DEFAULT_DIR "/dev/shm"
 #define SEG_FILE_PREFIX "shmimg-"
@@ -70,13 +70,13 @@ typedef struct seg seg;
 
 /* The metadata of a published image. */
 typedef struct seg_image {
-    uint32_t width;          /* pixels */
-    uint32_t height;         /* pixels */
-    uint32_t pitch;          /* bytes per row */
-    uint32_t pixel_format;   /* SHMIMG_FORMAT_RGBA8 */
-    uint64_t payload_size;   /* bytes: pitch * height */
-    uint64_t frame;          /* 1, 2, ...: every publish counts */
-    uint32_t buffer;         /* the buffer it was read from */
+    uint32_t width;        /* pixels */
+    uint32_t height;       /* pixels */
+    uint32_t pitch;        /* bytes per row */
+    uint32_t pixel_format; /* SHMIMG_FORMAT_RGBA8 */
+    uint64_t payload_size; /* bytes: pitch * height */
+    uint64_t frame;        /* 1, 2, ...: every publish counts */
+    uint32_t buffer;       /* the buffer it was read from */
     uint32_t publisher_pid;
     int64_t publish_time_ns; /* CLOCK_REALTIME */
     char source_name[SHMIMG_NAME_MAX];
@@ -200,8 +200,8 @@ void seg_set_persist(seg *s, bool persist);
  * through fork), EGONE, ETOOMANY, ETOOBIG, ENOSPACE, ETIMEDOUT, ECORRUPT,
  * ESYS. */
 int seg_write_begin(seg *s, uint32_t width, uint32_t height,
-                    const char *source_name, uint8_t **pixels,
-                    uint32_t *pitch, seg_err *err);
+                    const char *source_name, uint8_t **pixels, uint32_t *pitch,
+                    seg_err *err);
 
 /* Ends a publish: complete = true makes the frame the newest; false
  * leaves its buffer marked incomplete, and readers keep the previous frame
@@ -238,8 +238,7 @@ void seg_copy_out(seg *s, void *dst, const void *src, size_t n);
  * publisher cannot starve it.
  * Returns: 0 and *img; SEG_EINVAL with *img filled when dst is too
  * small; or the errors of seg_read_begin and seg_read_end. */
-int seg_pull(seg *s, void *dst, size_t dst_size, seg_image *img,
-             seg_err *err);
+int seg_pull(seg *s, void *dst, size_t dst_size, seg_image *img, seg_err *err);
 
 /* seg_pull into a malloc'd buffer of the caller's (*buf, *cap bytes;
  * NULL and 0 to start) that grows to fit whichever frame is newest when it
@@ -268,16 +267,16 @@ uint32_t seg_generation(const seg *s);
  * Returns: 0 and *now; SEG_ETIMEDOUT; SEG_ECANCELED; SEG_EGONE
  * when the key's file was removed or replaced (attach again to follow the
  * key); SEG_ECORRUPT when the file was truncated. */
-int seg_wait(seg *s, uint32_t seen, int timeout_ms,
-             const atomic_bool *cancel, uint32_t *now, seg_err *err);
+int seg_wait(seg *s, uint32_t seen, int timeout_ms, const atomic_bool *cancel,
+             uint32_t *now, seg_err *err);
 
 /* Sleeps until key has a segment file (a reader never makes one: only
  * publishers create, keep and remove segments). timeout_ms < 0 waits for
  * ever; cancel (may be NULL) is checked at least every 250 ms.
  * Returns: 0 once the file exists; SEG_ETIMEDOUT; SEG_ECANCELED;
  * SEG_EKEY; SEG_ESETTING (SHMIMG_DIR missing). */
-int seg_wait_for_key(const char *key, int timeout_ms,
-                     const atomic_bool *cancel, seg_err *err);
+int seg_wait_for_key(const char *key, int timeout_ms, const atomic_bool *cancel,
+                     seg_err *err);
 
 /* seg_attach(key, SEG_READER), waiting (seg_wait_for_key) while the key
  * has no segment. Returns: as seg_attach, or ETIMEDOUT, ECANCELED. */

@@ -18,28 +18,28 @@
 
 struct seg {
     int fd;
-    shmimg_header *hdr;  /* the 4096-byte header, mapped for good */
-    uint8_t *payload;    /* mapping from payload_offset, or NULL */
-    size_t payload_len;  /* bytes mapped at payload */
-    bool read_only;      /* opened O_RDONLY: maps PROT_READ, holds no slot */
-    uid_t file_uid;      /* the file's owner, for messages */
-    uint32_t slot;       /* our attach slot (owners only) */
-    uint32_t token;      /* our lock-owner token: nonce << 9 | slot */
-    uint32_t pid;        /* getpid() at attach: it is a syscall, and the
-                            lock is taken far more often than we attach */
+    shmimg_header *hdr; /* the 4096-byte header, mapped for good */
+    uint8_t *payload;   /* mapping from payload_offset, or NULL */
+    size_t payload_len; /* bytes mapped at payload */
+    bool read_only;     /* opened O_RDONLY: maps PROT_READ, holds no slot */
+    uid_t file_uid;     /* the file's owner, for messages */
+    uint32_t slot;      /* our attach slot (owners only) */
+    uint32_t token;     /* our lock-owner token: nonce << 9 | slot */
+    uint32_t pid;       /* getpid() at attach: it is a syscall, and the
+                           lock is taken far more often than we attach */
     uint64_t payload_offset; /* bytes, as checked at attach */
     int lock_timeout_ms;
-    unsigned want_buffers;   /* buffers a re-layout asks for */
-    uint64_t reserved_stride;  /* the layout reserved_mask is about */
-    unsigned reserved_mask;    /* bit i: buffer i's pages are allocated */
+    unsigned want_buffers;    /* buffers a re-layout asks for */
+    uint64_t reserved_stride; /* the layout reserved_mask is about */
+    unsigned reserved_mask;   /* bit i: buffer i's pages are allocated */
     /* The publish under way (between seg_write_begin and seg_write_end). */
     uint32_t write_index;
     uint64_t write_frame;
     bool write_relayout;
-    bool untrusted;      /* we saw it corrupt: never remove it on detach */
-    atomic_bool lost;    /* the file was truncated under our mappings:
-                            they now hold zeros (guard.h) */
-    int guard_hdr;       /* guard_register handles, -1 when none */
+    bool untrusted;   /* we saw it corrupt: never remove it on detach */
+    atomic_bool lost; /* the file was truncated under our mappings:
+                         they now hold zeros (guard.h) */
+    int guard_hdr;    /* guard_register handles, -1 when none */
     int guard_payload;
     char path[SEG_PATH_MAX];
 };
@@ -82,7 +82,6 @@ void seg_copy_descriptor(const shmimg_buffer *d, seg_image *img,
 int seg_check_frame(const seg_image *img, uint64_t offset,
                     uint64_t payload_offset, uint64_t file_size,
                     const char *path, seg_err *err);
-
 
 /* ---- segment.c ---- */
 

@@ -42,8 +42,7 @@ int image_load_animation(const char *path, image_anim **out, seg_err *err)
     /* The same words as image_load's (truncated_check says them), with
      * no extension: the animation reader goes by the magic bytes alone. */
     if (cut == 1 && truncated_check(f, size, &info, NULL, why, sizeof why))
-        rc = seg_fail(err, SEG_ENOTIMAGE, "%s (truncated: %s)", path,
-                         why);
+        rc = seg_fail(err, SEG_ENOTIMAGE, "%s (truncated: %s)", path, why);
     rewind(f);
     if (rc < 0 || cut < 0 || frames < 2) {
         fclose(f);
@@ -51,19 +50,18 @@ int image_load_animation(const char *path, image_anim **out, seg_err *err)
     }
     if (probe_image(f, &info) < 0 || info.width == 0 || info.height == 0) {
         fclose(f);
-        return seg_fail(err, SEG_ENOTIMAGE, "%s (a GIF without a size)",
-                           path);
+        return seg_fail(err, SEG_ENOTIMAGE, "%s (a GIF without a size)", path);
     }
     int w = (int)info.width, h = (int)info.height; /* 16 bits each */
     uint64_t pixels = (uint64_t)frames * (uint64_t)w * (uint64_t)h;
     if (pixels > image_max_pixels()) {
         fclose(f);
         return seg_fail(err, SEG_ETOOBIG,
-                           "%s: %d frames of %dx%d are %llu pixels, over the "
-                           "limit of %llu for an animation kept in memory "
-                           "(SHMIMG_MAX_PIXELS); refused before decoding",
-                           path, frames, w, h, (unsigned long long)pixels,
-                           (unsigned long long)image_max_pixels());
+                        "%s: %d frames of %dx%d are %llu pixels, over the "
+                        "limit of %llu for an animation kept in memory "
+                        "(SHMIMG_MAX_PIXELS); refused before decoding",
+                        path, frames, w, h, (unsigned long long)pixels,
+                        (unsigned long long)image_max_pixels());
     }
     rewind(f);
     image_limit_allocations();
@@ -75,8 +73,7 @@ int image_load_animation(const char *path, image_anim **out, seg_err *err)
     }
     IMG_Animation *decoded = IMG_LoadAnimation_RW(rw, 1);
     if (!decoded)
-        return seg_fail(err, SEG_ENOTIMAGE, "%s (%s)", path,
-                           IMG_GetError());
+        return seg_fail(err, SEG_ENOTIMAGE, "%s (%s)", path, IMG_GetError());
     image_anim *a = calloc(1, sizeof *a);
     if (!a)
         goto nomem;
@@ -97,9 +94,8 @@ int image_load_animation(const char *path, image_anim **out, seg_err *err)
         if (!a->frames[i])
             goto nomem;
         int d = decoded->delays[i];
-        a->delays_ms[i] = d < IMAGE_ANIM_MIN_DELAY_MS
-                              ? IMAGE_ANIM_DEFAULT_DELAY_MS
-                              : d;
+        a->delays_ms[i] =
+            d < IMAGE_ANIM_MIN_DELAY_MS ? IMAGE_ANIM_DEFAULT_DELAY_MS : d;
         a->loop_ms += a->delays_ms[i];
     }
     IMG_FreeAnimation(decoded);
@@ -113,6 +109,6 @@ nomem:
     IMG_FreeAnimation(decoded);
     image_anim_free(a);
     return seg_fail(err, SEG_ESYS,
-                       "%s: out of memory for its %d frames of %dx%d", path,
-                       frames, w, h);
+                    "%s: out of memory for its %d frames of %dx%d", path,
+                    frames, w, h);
 }

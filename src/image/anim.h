@@ -29,7 +29,7 @@
 #include <SDL.h>
 #include <stdint.h>
 
-#define IMAGE_ANIM_MIN_DELAY_MS 20
+#define IMAGE_ANIM_MIN_DELAY_MS     20
 #define IMAGE_ANIM_DEFAULT_DELAY_MS 100
 
 typedef struct image_anim {
@@ -44,8 +44,7 @@ typedef struct image_anim {
  * not an animation); SEG_ETOOBIG (over the memory bound, nothing
  * decoded), SEG_ENOTIMAGE (a cut GIF among them), SEG_EPERM,
  * SEG_ESYS, SEG_ESETTING. */
-int image_load_animation(const char *path, image_anim **out,
-                         seg_err *err);
+int image_load_animation(const char *path, image_anim **out, seg_err *err);
 
 void image_anim_free(image_anim *a);
 

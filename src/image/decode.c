@@ -63,11 +63,11 @@ int image_check_settings(seg_err *err)
     /* The value goes into the message as it is (cut if long), like every
      * path in the library's messages: callers escape what they print. */
     return seg_fail(err, SEG_ESETTING,
-                       "SHMIMG_MAX_PIXELS='%.64s' is not a whole number from "
-                       "1 to %llu (the default is %llu)",
-                       getenv("SHMIMG_MAX_PIXELS"),
-                       (unsigned long long)MAX_MAX_PIXELS,
-                       (unsigned long long)IMAGE_DEFAULT_MAX_PIXELS);
+                    "SHMIMG_MAX_PIXELS='%.64s' is not a whole number from "
+                    "1 to %llu (the default is %llu)",
+                    getenv("SHMIMG_MAX_PIXELS"),
+                    (unsigned long long)MAX_MAX_PIXELS,
+                    (unsigned long long)IMAGE_DEFAULT_MAX_PIXELS);
 }
 
 /* ---- the allocation ceiling ---------------------------------------------- */
@@ -134,18 +134,18 @@ static int check_pixels(const char *path, uint64_t w, uint64_t h,
 {
     if (w > SEG_MAX_DIMENSION || h > SEG_MAX_DIMENSION)
         return seg_fail(err, SEG_ETOOBIG,
-                           "%s: image of %llux%llu pixels is over the limit of "
-                           "%u pixels per side (the largest width and height "
-                           "a segment holds)%s",
-                           path, (unsigned long long)w, (unsigned long long)h,
-                           SEG_MAX_DIMENSION, when);
+                        "%s: image of %llux%llu pixels is over the limit of "
+                        "%u pixels per side (the largest width and height "
+                        "a segment holds)%s",
+                        path, (unsigned long long)w, (unsigned long long)h,
+                        SEG_MAX_DIMENSION, when);
     uint64_t limit = image_max_pixels();
     if (w * h > limit) /* each side <= 2^20: no overflow */
         return seg_fail(err, SEG_ETOOBIG,
-                           "%s: image of %llux%llu pixels is over the limit of "
-                           "%llu pixels (SHMIMG_MAX_PIXELS)%s",
-                           path, (unsigned long long)w, (unsigned long long)h,
-                           (unsigned long long)limit, when);
+                        "%s: image of %llux%llu pixels is over the limit of "
+                        "%llu pixels (SHMIMG_MAX_PIXELS)%s",
+                        path, (unsigned long long)w, (unsigned long long)h,
+                        (unsigned long long)limit, when);
     return 0;
 }
 
@@ -179,19 +179,19 @@ static int check_decoder_limits(const char *path, const probe_info *info,
         if (l->per_side &&
             (info->width > l->per_side || info->height > l->per_side))
             return seg_fail(err, SEG_ETOOBIG,
-                               "%s: image of %llux%llu pixels is over %s's "
-                               "read limit of %llu pixels per side; refused "
-                               "before decoding",
-                               path, (unsigned long long)info->width,
-                               (unsigned long long)info->height, l->decoder,
-                               (unsigned long long)l->per_side);
+                            "%s: image of %llux%llu pixels is over %s's "
+                            "read limit of %llu pixels per side; refused "
+                            "before decoding",
+                            path, (unsigned long long)info->width,
+                            (unsigned long long)info->height, l->decoder,
+                            (unsigned long long)l->per_side);
         if (l->total && info->width * info->height > l->total)
             return seg_fail(err, SEG_ETOOBIG,
-                               "%s: image of %llux%llu pixels is over %s's "
-                               "limit of %llu pixels; refused before decoding",
-                               path, (unsigned long long)info->width,
-                               (unsigned long long)info->height, l->decoder,
-                               (unsigned long long)l->total);
+                            "%s: image of %llux%llu pixels is over %s's "
+                            "limit of %llu pixels; refused before decoding",
+                            path, (unsigned long long)info->width,
+                            (unsigned long long)info->height, l->decoder,
+                            (unsigned long long)l->total);
     }
     return 0;
 }
@@ -279,9 +279,8 @@ static void unpremultiply(SDL_Surface *s)
  * Returns: a new RGBA32 surface, or NULL with SDL_GetError(). */
 static SDL_Surface *grey_alpha_to_rgba(const SDL_Surface *s)
 {
-    SDL_Surface *out =
-        SDL_CreateRGBSurfaceWithFormat(0, s->w, s->h, 32,
-                                       SDL_PIXELFORMAT_RGBA32);
+    SDL_Surface *out = SDL_CreateRGBSurfaceWithFormat(0, s->w, s->h, 32,
+                                                      SDL_PIXELFORMAT_RGBA32);
     if (!out)
         return NULL;
     for (int y = 0; y < s->h; y++) {
@@ -316,17 +315,15 @@ static int correct_decoded(const char *path, const probe_info *info,
              !SDL_ISPIXELFORMAT_INDEXED(format)) {
         SDL_Surface *fixed = grey_alpha_to_rgba(s);
         if (!fixed)
-            return seg_fail(err, SEG_ESYS,
-                               "%s: cannot convert the image: %s", path,
-                               SDL_GetError());
+            return seg_fail(err, SEG_ESYS, "%s: cannot convert the image: %s",
+                            path, SDL_GetError());
         SDL_FreeSurface(s);
         *surface = fixed;
     }
     return 0;
 }
 
-int image_open(const char *path, FILE **out, uint64_t *size,
-               seg_err *err)
+int image_open(const char *path, FILE **out, uint64_t *size, seg_err *err)
 {
     *out = NULL;
     /* Open first and check what we opened: O_NONBLOCK so that a FIFO
@@ -335,7 +332,7 @@ int image_open(const char *path, FILE **out, uint64_t *size,
     if (fd < 0) {
         int e = errno;
         return seg_fail(err, e == EACCES ? SEG_EPERM : SEG_ESYS,
-                           "%s: cannot read it: %s", path, strerror(e));
+                        "%s: cannot read it: %s", path, strerror(e));
     }
     struct stat st;
     int rc = 0;
@@ -344,8 +341,7 @@ int image_open(const char *path, FILE **out, uint64_t *size,
     else if (S_ISDIR(st.st_mode))
         rc = seg_fail(err, SEG_ENOTIMAGE, "%s (a directory)", path);
     else if (!S_ISREG(st.st_mode))
-        rc = seg_fail(err, SEG_ENOTIMAGE, "%s (not a regular file)",
-                         path);
+        rc = seg_fail(err, SEG_ENOTIMAGE, "%s (not a regular file)", path);
     else if (st.st_size == 0)
         rc = seg_fail(err, SEG_ENOTIMAGE, "%s (empty: 0 bytes)", path);
     else if (!(*out = fdopen(fd, "rb")))
@@ -365,8 +361,7 @@ int image_check_whole(const char *path, FILE *f, uint64_t size,
     if (truncated_check(f, size, info, image_extension(path), why,
                         sizeof why) != 1)
         return 0;
-    return seg_fail(err, SEG_ENOTIMAGE, "%s (truncated: %s)", path,
-                       why);
+    return seg_fail(err, SEG_ENOTIMAGE, "%s (truncated: %s)", path, why);
 }
 
 int image_truncated(const char *path, char *why, size_t why_size)
@@ -378,11 +373,11 @@ int image_truncated(const char *path, char *why, size_t why_size)
     probe_info info;
     if (probe_image(f, &info) < 0)
         info = (probe_info){.format = PROBE_UNKNOWN, .adobe_transform = -1};
-    int cut = info.format == PROBE_TIFF
-                  ? tiffread_check(fileno(f), size, why, why_size) ==
-                        TIFFREAD_CUT
-                  : truncated_check(f, size, &info, image_extension(path),
-                                    why, why_size) == 1;
+    int cut =
+        info.format == PROBE_TIFF
+            ? tiffread_check(fileno(f), size, why, why_size) == TIFFREAD_CUT
+            : truncated_check(f, size, &info, image_extension(path), why,
+                              why_size) == 1;
     fclose(f);
     return cut;
 }
@@ -396,8 +391,7 @@ const char *image_extension(const char *path)
 
 /* Decodes f with SDL_image, which closes it. Returns: the surface, or
  * NULL with rc set. */
-static SDL_Surface *decode_sdl(const char *path, FILE *f, int *rc,
-                               seg_err *err)
+static SDL_Surface *decode_sdl(const char *path, FILE *f, int *rc, seg_err *err)
 {
     SDL_RWops *rw = SDL_RWFromFP(f, SDL_TRUE);
     if (!rw) {
@@ -409,15 +403,14 @@ static SDL_Surface *decode_sdl(const char *path, FILE *f, int *rc,
     SDL_Surface *surface = IMG_LoadTyped_RW(rw, 1, image_extension(path));
     if (!surface && refused)
         *rc = seg_fail(err, SEG_ETOOBIG,
-                          "%s: image too large: decoding it needs more than "
-                          "%zu bytes, over the limit of %llu pixels "
-                          "(SHMIMG_MAX_PIXELS); refused before allocating",
-                          path, ceiling,
-                          (unsigned long long)image_max_pixels());
+                       "%s: image too large: decoding it needs more than "
+                       "%zu bytes, over the limit of %llu pixels "
+                       "(SHMIMG_MAX_PIXELS); refused before allocating",
+                       path, ceiling, (unsigned long long)image_max_pixels());
     else if (!surface)
-        *rc = seg_fail(err, SEG_ENOTIMAGE,
-                          "%s (SDL_image cannot decode it: %s)", path,
-                          IMG_GetError());
+        *rc =
+            seg_fail(err, SEG_ENOTIMAGE, "%s (SDL_image cannot decode it: %s)",
+                     path, IMG_GetError());
     return surface;
 }
 
@@ -428,21 +421,19 @@ static SDL_Surface *decode_tiff(const char *path, FILE *f, uint64_t size,
 {
     SDL_Surface *surface;
     char why[256];
-    int r = tiffread_decode(fileno(f), size, ceiling, &surface, why,
-                            sizeof why);
+    int r =
+        tiffread_decode(fileno(f), size, ceiling, &surface, why, sizeof why);
     if (r == TIFFREAD_CUT)
-        *rc = seg_fail(err, SEG_ENOTIMAGE, "%s (truncated: %s)", path,
-                          why);
+        *rc = seg_fail(err, SEG_ENOTIMAGE, "%s (truncated: %s)", path, why);
     else if (r != TIFFREAD_DECODED && refused)
         *rc = seg_fail(err, SEG_ETOOBIG,
-                          "%s: image too large: decoding it needs more than "
-                          "%zu bytes, over the limit of %llu pixels "
-                          "(SHMIMG_MAX_PIXELS); refused before allocating",
-                          path, ceiling,
-                          (unsigned long long)image_max_pixels());
+                       "%s: image too large: decoding it needs more than "
+                       "%zu bytes, over the limit of %llu pixels "
+                       "(SHMIMG_MAX_PIXELS); refused before allocating",
+                       path, ceiling, (unsigned long long)image_max_pixels());
     else if (r != TIFFREAD_DECODED)
-        *rc = seg_fail(err, SEG_ENOTIMAGE,
-                          "%s (libtiff cannot decode it: %s)", path, why);
+        *rc = seg_fail(err, SEG_ENOTIMAGE, "%s (libtiff cannot decode it: %s)",
+                       path, why);
     return r == TIFFREAD_DECODED ? surface : NULL;
 }
 
@@ -475,9 +466,9 @@ int image_load(const char *path, SDL_Surface **out, seg_err *err)
     if (info.format == PROBE_TIFF && info.tiff_photometric == 5 &&
         info.tiff_alpha) {
         rc = seg_fail(err, SEG_ENOTIMAGE,
-                         "%s (a CMYK TIFF with alpha: libtiff's RGBA reader "
-                         "drops the alpha)",
-                         path);
+                      "%s (a CMYK TIFF with alpha: libtiff's RGBA reader "
+                      "drops the alpha)",
+                      path);
         goto out;
     }
     /* A cut file is refused before decoding where the header gave the
@@ -495,8 +486,7 @@ int image_load(const char *path, SDL_Surface **out, seg_err *err)
         /* Above the standard streams, as every fd of ours. */
         int copy = fcntl(fileno(f), F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
         if (copy < 0 || !(again = fdopen(copy, "rb"))) {
-            rc = seg_fail(err, SEG_ESYS, "%s: %s", path,
-                             strerror(errno));
+            rc = seg_fail(err, SEG_ESYS, "%s: %s", path, strerror(errno));
             if (copy >= 0)
                 close(copy);
             goto out;
@@ -522,8 +512,8 @@ int image_load(const char *path, SDL_Surface **out, seg_err *err)
         fclose(again);
     }
     if (surface)
-        rc = check_pixels(path, (uint64_t)surface->w, (uint64_t)surface->h,
-                          "", err);
+        rc = check_pixels(path, (uint64_t)surface->w, (uint64_t)surface->h, "",
+                          err);
     if (rc == 0)
         rc = correct_decoded(path, &info, &surface, err);
     if (rc == 0) {
@@ -536,4 +526,3 @@ out:
         fclose(f);
     return rc;
 }
-

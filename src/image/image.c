@@ -67,27 +67,25 @@ int image_publish(seg *s, SDL_Surface *src, const char *source_name,
     if (needs_private_conversion(src)) {
         converted = SDL_ConvertSurfaceFormat(src, SDL_PIXELFORMAT_RGBA32, 0);
         if (!converted)
-            return seg_fail(err, SEG_ESYS,
-                               "%s: cannot convert the image: %s",
-                               source_name, SDL_GetError());
+            return seg_fail(err, SEG_ESYS, "%s: cannot convert the image: %s",
+                            source_name, SDL_GetError());
         src = converted;
     }
     if (SDL_MUSTLOCK(src) && SDL_LockSurface(src) < 0) {
         SDL_FreeSurface(converted);
-        return seg_fail(err, SEG_ESYS, "%s: %s", source_name,
-                           SDL_GetError());
+        return seg_fail(err, SEG_ESYS, "%s: %s", source_name, SDL_GetError());
     }
 
     uint8_t *dst;
     uint32_t pitch;
-    int rc = seg_write_begin(s, (uint32_t)src->w, (uint32_t)src->h,
-                             source_name, &dst, &pitch, err);
+    int rc = seg_write_begin(s, (uint32_t)src->w, (uint32_t)src->h, source_name,
+                             &dst, &pitch, err);
     if (rc == 0) {
         if (convert_into(dst, pitch, src) < 0)
             rc = seg_fail(err, SEG_ESYS,
-                             "%s: cannot convert the pixels: %s; the segment "
-                             "is marked incomplete",
-                             source_name, SDL_GetError());
+                          "%s: cannot convert the pixels: %s; the segment "
+                          "is marked incomplete",
+                          source_name, SDL_GetError());
         int end = seg_write_end(s, rc == 0, err);
         if (rc == 0)
             rc = end;
@@ -131,9 +129,8 @@ int image_pull(seg *s, SDL_Surface **io, seg_image *img, seg_err *err)
                 SDL_PIXELFORMAT_RGBA32);
             if (!fresh)
                 return seg_fail(err, SEG_ESYS,
-                                   "cannot allocate a %ux%u image: %s",
-                                   v.image.width, v.image.height,
-                                   SDL_GetError());
+                                "cannot allocate a %ux%u image: %s",
+                                v.image.width, v.image.height, SDL_GetError());
             SDL_FreeSurface(*io);
             *io = fresh;
         }
@@ -143,9 +140,9 @@ int image_pull(seg *s, SDL_Surface **io, seg_image *img, seg_err *err)
             seg_copy_out(s, d->pixels, v.pixels, (size_t)v.image.payload_size);
         else
             for (uint32_t y = 0; y < v.image.height; y++)
-                seg_copy_out(s,
-                             (uint8_t *)d->pixels + (size_t)y * (size_t)d->pitch,
-                             v.pixels + (size_t)y * v.image.pitch, row);
+                seg_copy_out(
+                    s, (uint8_t *)d->pixels + (size_t)y * (size_t)d->pitch,
+                    v.pixels + (size_t)y * v.image.pitch, row);
         rc = seg_read_end(s, &v, err);
         if (rc == SEG_ELAPPED)
             continue;
@@ -154,8 +151,7 @@ int image_pull(seg *s, SDL_Surface **io, seg_image *img, seg_err *err)
         return rc;
     }
     return seg_fail(err, SEG_ELAPPED,
-                       "%s: %s %d times in a row; this reader is slower than "
-                       "the publisher",
-                       seg_file(s), seg_strerror(SEG_ELAPPED),
-                       SEG_MAX_LAPS);
+                    "%s: %s %d times in a row; this reader is slower than "
+                    "the publisher",
+                    seg_file(s), seg_strerror(SEG_ELAPPED), SEG_MAX_LAPS);
 }

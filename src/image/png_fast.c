@@ -60,9 +60,8 @@ int png_fast_write(SDL_Surface *sf, SDL_RWops *rw)
         if (!rgba)
             return -1;
     }
-    png_structp png =
-        png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, on_error,
-                                on_warning);
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL,
+                                              on_error, on_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     int rc = -1;
     if (!png || !info)

@@ -11,13 +11,21 @@ static uint32_t be32(const uint8_t *p)
 }
 static uint32_t be16(const uint8_t *p) { return (uint32_t)p[0] << 8 | p[1]; }
 static uint32_t le16(const uint8_t *p) { return (uint32_t)p[1] << 8 | p[0]; }
-static uint32_t le24(const uint8_t *p) { return le16(p) | (uint32_t)p[2] << 16; }
+static uint32_t le24(const uint8_t *p)
+{
+    return le16(p) | (uint32_t)p[2] << 16;
+}
 static uint32_t le32(const uint8_t *p) { return le16(p) | le16(p + 2) << 16; }
-static uint32_t get16(const uint8_t *p, int big) { return big ? be16(p) : le16(p); }
-static uint32_t get32(const uint8_t *p, int big) { return big ? be32(p) : le32(p); }
+static uint32_t get16(const uint8_t *p, int big)
+{
+    return big ? be16(p) : le16(p);
+}
+static uint32_t get32(const uint8_t *p, int big)
+{
+    return big ? be32(p) : le32(p);
+}
 
-static int found(probe_info *info, probe_format format, uint64_t w,
-                 uint64_t h)
+static int found(probe_info *info, probe_format format, uint64_t w, uint64_t h)
 {
     info->format = format;
     info->width = w;
@@ -206,8 +214,7 @@ int probe_image(FILE *f, probe_info *info)
             return -1;
         return probe_xpm(f, info);
     }
-    if (n >= 3 && h[0] == 'P' && h[1] >= '1' && h[1] <= '6' &&
-        isspace(h[2])) {
+    if (n >= 3 && h[0] == 'P' && h[1] >= '1' && h[1] <= '6' && isspace(h[2])) {
         if (fseek(f, 2, SEEK_SET) != 0)
             return -1;
         return probe_pnm(f, info);

@@ -66,38 +66,38 @@ int image_check_output_size(image_out_format fmt, int width, int height,
         return seg_fail(err, SEG_EINVAL, "unknown output format");
     if (w < 1 || h < 1)
         return seg_fail(err, SEG_EINVAL,
-                           "an empty image (%dx%d) cannot be saved", width,
-                           height);
+                        "an empty image (%dx%d) cannot be saved", width,
+                        height);
     if (fmt == IMAGE_OUT_JPG) {
         if (w > jpeg_max_side || h > jpeg_max_side)
             return seg_fail(err, SEG_ETOOBIG,
-                               "%dx%d is too large for JPEG: at most %lld "
-                               "pixels per side (libjpeg's "
-                               "JPEG_MAX_DIMENSION)",
-                               width, height, (long long)jpeg_max_side);
+                            "%dx%d is too large for JPEG: at most %lld "
+                            "pixels per side (libjpeg's "
+                            "JPEG_MAX_DIMENSION)",
+                            width, height, (long long)jpeg_max_side);
         /* SDL_image encodes from an RGB24 copy, rows padded to 4 bytes. */
         int64_t pitch = (w * 3 + 3) & ~(int64_t)3;
         if (pitch * h > max_pixel_bytes)
             return seg_fail(err, SEG_ETOOBIG,
-                               "%dx%d is too large for JPEG: at most 2 GiB "
-                               "of RGB pixel data (SDL_image's encoder "
-                               "uses int offsets)",
-                               width, height);
+                            "%dx%d is too large for JPEG: at most 2 GiB "
+                            "of RGB pixel data (SDL_image's encoder "
+                            "uses int offsets)",
+                            width, height);
         return 0;
     }
     if (fmt == IMAGE_OUT_PNG && (w > png_max_side || h > png_max_side))
         return seg_fail(err, SEG_ETOOBIG,
-                           "%dx%d is too large for PNG: at most %lld pixels "
-                           "per side (libpng's default user limit)",
-                           width, height, (long long)png_max_side);
+                        "%dx%d is too large for PNG: at most %lld pixels "
+                        "per side (libpng's default user limit)",
+                        width, height, (long long)png_max_side);
     if (w * h > max_pixel_bytes / 4) /* w * h < 2^62: no overflow */
         return seg_fail(err, SEG_ETOOBIG,
-                           "%dx%d is too large for %s: at most 2 GiB of "
-                           "pixel data, width x height x 4 bytes (%s uses "
-                           "int offsets)",
-                           width, height, fmt == IMAGE_OUT_PNG ? "PNG" : "BMP",
-                           fmt == IMAGE_OUT_PNG ? "SDL_image's encoder"
-                                                : "SDL_SaveBMP");
+                        "%dx%d is too large for %s: at most 2 GiB of "
+                        "pixel data, width x height x 4 bytes (%s uses "
+                        "int offsets)",
+                        width, height, fmt == IMAGE_OUT_PNG ? "PNG" : "BMP",
+                        fmt == IMAGE_OUT_PNG ? "SDL_image's encoder"
+                                             : "SDL_SaveBMP");
     return 0;
 }
 
@@ -138,16 +138,13 @@ typedef struct output {
     int seekable; /* lseek works and writes land where it says */
     int error;    /* the first errno; 0 while every write went whole */
     int in_memory;
-    Uint8 *buf;     /* in_memory: the whole file so far */
-    size_t len;     /* bytes in buf */
-    size_t cap;     /* bytes allocated */
-    size_t pos;     /* in_memory: the write position; else bytes written */
+    Uint8 *buf; /* in_memory: the whole file so far */
+    size_t len; /* bytes in buf */
+    size_t cap; /* bytes allocated */
+    size_t pos; /* in_memory: the write position; else bytes written */
 } output;
 
-static output *output_of(SDL_RWops *rw)
-{
-    return rw->hidden.unknown.data1;
-}
+static output *output_of(SDL_RWops *rw) { return rw->hidden.unknown.data1; }
 
 static size_t output_write(SDL_RWops *rw, const void *p, size_t size,
                            size_t num)
@@ -262,8 +259,7 @@ static int write_image(SDL_Surface *sf, image_out_format fmt, int fd,
     output o = {.fd = fd};
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0)
-        return seg_fail(err, SEG_EWRITE, "%s: %s", name,
-                           strerror(errno));
+        return seg_fail(err, SEG_EWRITE, "%s: %s", name, strerror(errno));
     o.seekable = !(fl & O_APPEND) && lseek(fd, 0, SEEK_CUR) >= 0;
     o.in_memory = fmt == IMAGE_OUT_BMP && !o.seekable;
 
@@ -284,11 +280,10 @@ static int write_image(SDL_Surface *sf, image_out_format fmt, int fd,
     if (o.error == ENOMEM)
         return seg_fail(err, SEG_ESYS, "%s: out of memory", name);
     if (o.error)
-        return seg_fail(err, SEG_EWRITE, "%s: %s", name,
-                           strerror(o.error));
+        return seg_fail(err, SEG_EWRITE, "%s: %s", name, strerror(o.error));
     if (rc < 0)
         return seg_fail(err, SEG_ESYS, "%s: cannot encode: %s", name,
-                           SDL_GetError());
+                        SDL_GetError());
     return 0;
 }
 
@@ -319,25 +314,23 @@ static int save_in_place(const char *path, save_writer fn, void *ctx,
 {
     int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
-        return seg_fail(err, SEG_EWRITE, "%s: %s", path,
-                           strerror(errno));
+        return seg_fail(err, SEG_EWRITE, "%s: %s", path, strerror(errno));
     int rc = fn(fd, path, ctx, err);
     if (close(fd) < 0 && rc == 0 && errno != EINTR)
-        rc = seg_fail(err, SEG_EWRITE, "%s: %s", path,
-                         strerror(errno));
+        rc = seg_fail(err, SEG_EWRITE, "%s: %s", path, strerror(errno));
     return rc;
 }
 
 /* Puts the complete temporary tmp in place of target, or at path (which
  * must not exist) with NO_CLOBBER.
  * Returns: 0; SEG_EEXIST; SEG_EWRITE. */
-static int put_in_place(const char *tmp, const char *target,
-                        const char *path, unsigned flags, seg_err *err)
+static int put_in_place(const char *tmp, const char *target, const char *path,
+                        unsigned flags, seg_err *err)
 {
     if (!(flags & IMAGE_SAVE_NO_CLOBBER)) {
         if (rename(tmp, target) < 0)
-            return seg_fail(err, SEG_EWRITE, "%s: cannot replace: %s",
-                               target, strerror(errno));
+            return seg_fail(err, SEG_EWRITE, "%s: cannot replace: %s", target,
+                            strerror(errno));
         return 0;
     }
     /* link() fails on an existing name, atomically; renameat2's NOREPLACE
@@ -345,14 +338,12 @@ static int put_in_place(const char *tmp, const char *target,
     int rc = link(tmp, path);
     if (rc < 0 && (errno == EPERM || errno == EOPNOTSUPP || errno == EMLINK))
         return renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) < 0
-                   ? seg_fail(err,
-                                 errno == EEXIST ? SEG_EEXIST
-                                                 : SEG_EWRITE,
-                                 "%s: %s", path, strerror(errno))
+                   ? seg_fail(err, errno == EEXIST ? SEG_EEXIST : SEG_EWRITE,
+                              "%s: %s", path, strerror(errno))
                    : 0;
     if (rc < 0)
         return seg_fail(err, errno == EEXIST ? SEG_EEXIST : SEG_EWRITE,
-                           "%s: %s", path, strerror(errno));
+                        "%s: %s", path, strerror(errno));
     unlink(tmp); /* the image is saved; a leftover name is only untidy */
     return 0;
 }
@@ -397,9 +388,8 @@ void image_save_abandon(void)
  * for a new name), through a temporary in the target's directory. target
  * is the final name (links resolved), path the name the caller gave. */
 static int save_replacing(const char *path, const char *target,
-                          const struct stat *old, mode_t mode,
-                          save_writer fn, void *ctx, unsigned flags,
-                          seg_err *err)
+                          const struct stat *old, mode_t mode, save_writer fn,
+                          void *ctx, unsigned flags, seg_err *err)
 {
     int existed = old != NULL;
     const char *slash = strrchr(target, '/');
@@ -411,12 +401,12 @@ static int save_replacing(const char *path, const char *target,
                      (int)(base - target), target, (int)TMP_NAME_KEEP, base);
     if (n < 0 || (size_t)n >= sizeof tmp)
         return seg_fail(err, SEG_EWRITE, "%s: %s", path,
-                           strerror(ENAMETOOLONG));
+                        strerror(ENAMETOOLONG));
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return seg_fail(err, SEG_EWRITE,
-                           "%s: cannot create a temporary file: %s", path,
-                           strerror(errno));
+                        "%s: cannot create a temporary file: %s", path,
+                        strerror(errno));
     memcpy(pending_tmp, tmp, sizeof pending_tmp);
     pending = 1;
 
@@ -426,7 +416,8 @@ static int save_replacing(const char *path, const char *target,
     /* The replaced file keeps its owner where we may give it (root
      * saving over a user's file); otherwise it becomes ours, as with any
      * program that replaces a file. */
-    if (rc == 0 && old && (old->st_uid != geteuid() || old->st_gid != getegid()))
+    if (rc == 0 && old &&
+        (old->st_uid != geteuid() || old->st_gid != getegid()))
         (void)!fchown(fd, old->st_uid, old->st_gid);
     if (rc == 0)
         rc = fn(fd, path, ctx, err);
@@ -471,8 +462,7 @@ static int save_to_path(const char *path, save_writer fn, void *ctx,
     struct stat lst, st;
     if (lstat(path, &lst) < 0) {
         if (errno != ENOENT)
-            return seg_fail(err, SEG_EWRITE, "%s: %s", path,
-                               strerror(errno));
+            return seg_fail(err, SEG_EWRITE, "%s: %s", path, strerror(errno));
         return save_replacing(path, path, NULL, 0666 & ~current_umask(), fn,
                               ctx, flags, err);
     }
@@ -480,8 +470,8 @@ static int save_to_path(const char *path, save_writer fn, void *ctx,
         return seg_fail(err, SEG_EEXIST, "%s: the file exists", path);
     if (stat(path, &st) < 0)
         return seg_fail(err, SEG_EWRITE, "%s: %s", path,
-                           errno == ENOENT ? "a dangling symbolic link"
-                                           : strerror(errno));
+                        errno == ENOENT ? "a dangling symbolic link"
+                                        : strerror(errno));
     if (S_ISDIR(st.st_mode))
         return seg_fail(err, SEG_EWRITE, "%s: is a directory", path);
     if (!S_ISREG(st.st_mode))
@@ -491,15 +481,14 @@ static int save_to_path(const char *path, save_writer fn, void *ctx,
                               flags, err);
     if (!may_follow(path, &lst))
         return seg_fail(err, SEG_EWRITE,
-                           "%s: a symbolic link of uid %u in a world-writable "
-                           "sticky directory; refusing to follow it",
-                           path, (unsigned)lst.st_uid);
+                        "%s: a symbolic link of uid %u in a world-writable "
+                        "sticky directory; refusing to follow it",
+                        path, (unsigned)lst.st_uid);
     char target[PATH_MAX];
     if (!realpath(path, target))
-        return seg_fail(err, SEG_EWRITE, "%s: %s", path,
-                           strerror(errno));
-    return save_replacing(path, target, &st, st.st_mode & 0777, fn, ctx,
-                          flags, err);
+        return seg_fail(err, SEG_EWRITE, "%s: %s", path, strerror(errno));
+    return save_replacing(path, target, &st, st.st_mode & 0777, fn, ctx, flags,
+                          err);
 }
 
 int save_output(const char *path, unsigned flags, save_writer fn, void *ctx,
@@ -529,16 +518,15 @@ int image_save(SDL_Surface *sf, const char *path, image_out_format fmt,
                unsigned flags, seg_err *err)
 {
     if (!sf || !path || !*path)
-        return seg_fail(err, SEG_EINVAL,
-                           "image_save: no image or no path");
+        return seg_fail(err, SEG_EINVAL, "image_save: no image or no path");
     const int to_stdout = strcmp(path, "-") == 0;
     const char *name = to_stdout ? "standard output" : path;
     seg_err why;
     int rc = image_check_output_size(fmt, sf->w, sf->h, &why);
     if (rc == 0 && (int64_t)sf->h * sf->pitch > max_pixel_bytes)
         rc = seg_fail(&why, SEG_ETOOBIG,
-                         "%d rows of %d bytes are more than 2 GiB", sf->h,
-                         sf->pitch);
+                      "%d rows of %d bytes are more than 2 GiB", sf->h,
+                      sf->pitch);
     if (rc < 0)
         return seg_fail(err, rc, "%s: %s", name, why.msg);
     image_job job = {sf, fmt};

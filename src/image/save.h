@@ -114,8 +114,7 @@ int image_save(SDL_Surface *sf, const char *path, image_out_format fmt,
 /* Writes an output's bytes to fd; name is the output as people know it.
  * Returns: 0, or an error code with a message (SEG_EWRITE for a failed
  * write). */
-typedef int (*save_writer)(int fd, const char *name, void *ctx,
-                           seg_err *err);
+typedef int (*save_writer)(int fd, const char *name, void *ctx, seg_err *err);
 
 /* The destination handling of image_save, for any producer of bytes (a
  * stream of raw frames, say): "-" is standard output, devices and FIFOs

@@ -16,8 +16,8 @@ typedef struct tiff_said {
     char text[256];
 } tiff_said;
 
-static int keep_error(TIFF *t, void *user, const char *module,
-                      const char *fmt, va_list ap)
+static int keep_error(TIFF *t, void *user, const char *module, const char *fmt,
+                      va_list ap)
 {
     (void)t;
     tiff_said *s = user;
@@ -81,8 +81,8 @@ static uint64_t get(const uint8_t *p, int bytes, int big)
 static int check_directory(int fd, uint64_t size, char *why, size_t why_size)
 {
     /* Bytes a value of each TIFF field type 1..13 takes. */
-    static const uint8_t type_bytes[14] = {0, 1, 1, 2, 4, 8, 1, 1,
-                                           2, 4, 8, 4, 8, 4};
+    static const uint8_t type_bytes[14] = {0, 1, 1, 2, 4, 8, 1,
+                                           1, 2, 4, 8, 4, 8, 4};
     uint8_t h[8], c[2];
     if (pread(fd, h, sizeof h, 0) != (ssize_t)sizeof h)
         return TIFFREAD_DECODED; /* libtiff says what is wrong */
@@ -99,8 +99,8 @@ static int check_directory(int fd, uint64_t size, char *why, size_t why_size)
                 (ssize_t)sizeof e)
                 break;
             uint64_t type = get(e + 2, 2, big);
-            uint64_t bytes = type < 14 ? type_bytes[type] * get(e + 4, 4, big)
-                                       : 0;
+            uint64_t bytes =
+                type < 14 ? type_bytes[type] * get(e + 4, 4, big) : 0;
             if (bytes > 4 && get(e + 8, 4, big) + bytes > needs)
                 needs = get(e + 8, 4, big) + bytes;
         }
@@ -186,8 +186,8 @@ int tiffread_check(int fd, uint64_t size, char *why, size_t why_size)
     return rc;
 }
 
-int tiffread_decode(int fd, uint64_t size, size_t max_alloc,
-                    SDL_Surface **out, char *why, size_t why_size)
+int tiffread_decode(int fd, uint64_t size, size_t max_alloc, SDL_Surface **out,
+                    char *why, size_t why_size)
 {
     *out = NULL;
     tiff_said said = {""};

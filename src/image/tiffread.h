@@ -35,8 +35,8 @@ enum tiffread_result {
  * in bytes; max_alloc: the largest single allocation libtiff may make
  * (bytes). *out: a new surface, owned by the caller, on TIFFREAD_DECODED.
  * Returns: an enum tiffread_result, with why set unless TIFFREAD_DECODED. */
-int tiffread_decode(int fd, uint64_t size, size_t max_alloc,
-                    SDL_Surface **out, char *why, size_t why_size);
+int tiffread_decode(int fd, uint64_t size, size_t max_alloc, SDL_Surface **out,
+                    char *why, size_t why_size);
 
 /* The checks alone, without decoding: that the first directory, the tag
  * values it keeps out of line, and every strip or tile lie inside the

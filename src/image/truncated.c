@@ -130,7 +130,8 @@ int truncated_gif(FILE *f, int *frames)
 {
     *frames = 0;
     unsigned char head[13];
-    if (fseeko(f, 0, SEEK_SET) != 0 || fread(head, 1, sizeof head, f) != sizeof head ||
+    if (fseeko(f, 0, SEEK_SET) != 0 ||
+        fread(head, 1, sizeof head, f) != sizeof head ||
         (memcmp(head, "GIF87a", 6) != 0 && memcmp(head, "GIF89a", 6) != 0))
         return -1;
     /* A seek past the end succeeds; the next read then finds the end. */
@@ -257,8 +258,8 @@ static int tga_cut(FILE *f, uint64_t size, uint64_t *got, uint64_t *want)
     unsigned type = h[2], bits = h[16];
     bool rle = type >= 9;
     if ((type & 7) < 1 || (type & 7) > 3 || (type > 3 && type < 9) ||
-        type > 11 || (bits != 8 && bits != 15 && bits != 16 && bits != 24 &&
-                      bits != 32) ||
+        type > 11 ||
+        (bits != 8 && bits != 15 && bits != 16 && bits != 24 && bits != 32) ||
         (h[17] & 0xD0)) /* interleaved, or right to left: refused */
         return 0;
     uint64_t bpp = (bits + 7) / 8; /* bytes a pixel */
@@ -279,7 +280,7 @@ static int tga_cut(FILE *f, uint64_t size, uint64_t *got, uint64_t *want)
         int c = getc_unlocked(f);
         if (c == EOF)
             return 1;
-        uint64_t n = (uint64_t)(c & 0x7F) + 1;  /* pixels */
+        uint64_t n = (uint64_t)(c & 0x7F) + 1;    /* pixels */
         uint64_t data = c & 0x80 ? bpp : n * bpp; /* bytes */
         at += 1 + data;
         if (at > size) { /* the pixels of the packet that are there */
@@ -323,7 +324,10 @@ static int qoi_cut(FILE *f, uint64_t size, uint64_t *got, uint64_t *want)
         if (op == EOF)
             return 1;
         at++;
-        int more = op == 0xFE ? 3 : op == 0xFF ? 4 : (op & 0xC0) == 0x80 ? 1 : 0;
+        int more = op == 0xFE            ? 3
+                   : op == 0xFF          ? 4
+                   : (op & 0xC0) == 0x80 ? 1
+                                         : 0;
         for (int i = 0; i < more; i++, at++)
             if (getc_unlocked(f) == EOF)
                 return 1;
@@ -570,16 +574,14 @@ int truncated_check(FILE *f, uint64_t size, const probe_info *info,
                      "the QOI data stops after %llu of %llu pixels",
                      (unsigned long long)got, (unsigned long long)want);
         else
-            snprintf(why, why_size,
-                     "the QOI data stops before its end marker");
+            snprintf(why, why_size, "the QOI data stops before its end marker");
         return 1;
     case PROBE_XPM:
         if (!xpm_cut(f, size))
             return 0;
         snprintf(why, why_size, "the XPM data stops before its closing };");
         return 1;
-    case PROBE_UNKNOWN:
-        break;
+    case PROBE_UNKNOWN: break;
     default: /* TIFF: tiffread.c; PNM: its reader refuses a cut file */
         return 0;
     }
@@ -605,8 +607,7 @@ int truncated_check(FILE *f, uint64_t size, const probe_info *info,
                      "the PCX file stops before the end of its 256-colour "
                      "palette");
         return 1;
-    default:
-        break;
+    default: break;
     }
     if (is_svg(f) && svg_cut(f, size)) {
         snprintf(why, why_size,

@@ -104,7 +104,8 @@ static int fail_inherited(const shmimg *h)
 static int open_as(const char *key, bool reader, shmimg **out)
 {
     if (!key || !out)
-        return shmimg_set_error(SHMIMG_ERR_ARGUMENT, "key and out must not be NULL");
+        return shmimg_set_error(SHMIMG_ERR_ARGUMENT,
+                                "key and out must not be NULL");
     *out = NULL;
     shmimg *h = calloc(1, sizeof *h);
     if (!h)
@@ -149,8 +150,8 @@ int shmimg_set_persist(shmimg *h, int persist)
         return shmimg_set_error(SHMIMG_ERR_ARGUMENT, "no handle");
     if (h->reader)
         return shmimg_set_error(SHMIMG_ERR_READ_ONLY,
-                            "%s: a reader cannot keep the segment",
-                            seg_file(h->s));
+                                "%s: a reader cannot keep the segment",
+                                seg_file(h->s));
     if (inherited(h))
         return fail_inherited(h);
     seg_set_persist(h->s, persist != 0);
@@ -194,9 +195,7 @@ static void convert_row(uint8_t *dst, const uint8_t *src, uint32_t width,
                         shmimg_pixel_format format)
 {
     switch (format) {
-    case SHMIMG_PIXEL_RGBA8:
-        memcpy(dst, src, (size_t)width * 4);
-        break;
+    case SHMIMG_PIXEL_RGBA8: memcpy(dst, src, (size_t)width * 4); break;
     case SHMIMG_PIXEL_BGRA8:
         for (uint32_t x = 0; x < width; x++, dst += 4, src += 4) {
             dst[0] = src[2], dst[1] = src[1], dst[2] = src[0];
@@ -227,38 +226,39 @@ int shmimg_publish(shmimg *h, const void *pixels, uint32_t width,
         return shmimg_set_error(SHMIMG_ERR_ARGUMENT, "no handle or no pixels");
     if (bpp == 0)
         return shmimg_set_error(SHMIMG_ERR_ARGUMENT, "unknown pixel format %d",
-                            (int)format);
+                                (int)format);
     if (width == 0 || height == 0)
         return shmimg_set_error(SHMIMG_ERR_ARGUMENT, "%ux%u: no pixels", width,
-                            height);
+                                height);
     if (width > SEG_MAX_DIMENSION || height > SEG_MAX_DIMENSION)
         return shmimg_set_error(SHMIMG_ERR_TOO_BIG,
-                            "%ux%u: over %u pixels wide or high", width,
-                            height, SEG_MAX_DIMENSION);
+                                "%ux%u: over %u pixels wide or high", width,
+                                height, SEG_MAX_DIMENSION);
     size_t row = (size_t)width * bpp; /* < 2^22 */
     if (pitch == 0)
         pitch = row;
     if (pitch < row)
         return shmimg_set_error(SHMIMG_ERR_ARGUMENT,
-                            "pitch %zu is less than a row's %zu bytes", pitch,
-                            row);
+                                "pitch %zu is less than a row's %zu bytes",
+                                pitch, row);
     size_t span;
     if (!rows_span(height, pitch, row, &span) || !addressable(pixels, span))
-        return shmimg_set_error(SHMIMG_ERR_ARGUMENT,
-                            "pitch %zu: %u rows of %zu bytes that far apart "
-                            "run past the end of memory",
-                            pitch, height, row);
+        return shmimg_set_error(
+            SHMIMG_ERR_ARGUMENT,
+            "pitch %zu: %u rows of %zu bytes that far apart "
+            "run past the end of memory",
+            pitch, height, row);
     if (h->reader)
         return shmimg_set_error(SHMIMG_ERR_READ_ONLY,
-                            "%s: opened as a reader, cannot publish",
-                            seg_file(h->s));
+                                "%s: opened as a reader, cannot publish",
+                                seg_file(h->s));
     if (inherited(h))
         return fail_inherited(h);
     seg_err err = {0};
     uint8_t *dst;
     uint32_t dst_pitch;
-    int rc = seg_write_begin(h->s, width, height, source_name, &dst,
-                             &dst_pitch, &err);
+    int rc = seg_write_begin(h->s, width, height, source_name, &dst, &dst_pitch,
+                             &err);
     if (rc < 0)
         return shmimg__failed(rc, &err);
     const uint8_t *src = pixels;
@@ -291,8 +291,7 @@ static void to_frame(const seg_image *img, shmimg_frame *f)
 }
 
 /* Copies the frame of v row by row to dst_pitch-spaced rows. */
-static void copy_rows(seg *s, const seg_view *v, uint8_t *dst,
-                      size_t dst_pitch)
+static void copy_rows(seg *s, const seg_view *v, uint8_t *dst, size_t dst_pitch)
 {
     size_t row = (size_t)v->image.width * SHMIMG_BYTES_PER_PIXEL;
     for (uint32_t y = 0; y < v->image.height; y++)
@@ -307,8 +306,8 @@ int shmimg_pull(shmimg *h, void *dst, size_t dst_pitch, size_t dst_size,
         return shmimg_set_error(SHMIMG_ERR_ARGUMENT, "no handle or no buffer");
     if (!addressable(dst, dst_size))
         return shmimg_set_error(SHMIMG_ERR_ARGUMENT,
-                            "dst_size %zu runs past the end of memory",
-                            dst_size);
+                                "dst_size %zu runs past the end of memory",
+                                dst_size);
     if (inherited(h))
         return fail_inherited(h);
     seg_err err = {0};
@@ -331,17 +330,17 @@ int shmimg_pull(shmimg *h, void *dst, size_t dst_pitch, size_t dst_size,
             to_frame(&img, frame);
             if (pitch < row)
                 return shmimg_set_error(SHMIMG_ERR_SMALL_BUFFER,
-                                    "%s: frame %llu is %ux%u, rows of %zu "
-                                    "bytes, wider than dst_pitch %zu",
-                                    seg_file(h->s),
-                                    (unsigned long long)img.frame, img.width,
-                                    img.height, row, dst_pitch);
-            return shmimg_set_error(SHMIMG_ERR_SMALL_BUFFER,
-                                "%s: frame %llu is %ux%u (%u rows %zu bytes "
-                                "apart), dst has %zu bytes",
-                                seg_file(h->s), (unsigned long long)img.frame,
-                                img.width, img.height, img.height, pitch,
-                                dst_size);
+                                        "%s: frame %llu is %ux%u, rows of %zu "
+                                        "bytes, wider than dst_pitch %zu",
+                                        seg_file(h->s),
+                                        (unsigned long long)img.frame,
+                                        img.width, img.height, row, dst_pitch);
+            return shmimg_set_error(
+                SHMIMG_ERR_SMALL_BUFFER,
+                "%s: frame %llu is %ux%u (%u rows %zu bytes "
+                "apart), dst has %zu bytes",
+                seg_file(h->s), (unsigned long long)img.frame, img.width,
+                img.height, img.height, pitch, dst_size);
         }
         if (pitch == img.pitch && img.payload_size <= dst_size) {
             /* The segment's own rows: seg_pull's copy, which also knows
@@ -418,8 +417,8 @@ int shmimg_wait(shmimg *h, int timeout_ms)
         int64_t left = deadline == INT64_MAX ? -1 : deadline - monotonic_ms();
         if (deadline != INT64_MAX && left <= 0)
             return shmimg_set_error(SHMIMG_ERR_TIMEOUT,
-                                "%s: no new frame in %d ms", seg_file(h->s),
-                                timeout_ms);
+                                    "%s: no new frame in %d ms", seg_file(h->s),
+                                    timeout_ms);
         rc = seg_wait(h->s, g, left > INT32_MAX ? INT32_MAX : (int)left, NULL,
                       NULL, &err);
         if (rc < 0 && rc != SEG_ETIMEDOUT)

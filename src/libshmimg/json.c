@@ -40,7 +40,8 @@ static int json_close(json_out *o, int rc, char **json)
 int shmimg_info_json(const char *key, char **json)
 {
     if (!key || !json)
-        return shmimg_set_error(SHMIMG_ERR_ARGUMENT, "key and json must not be NULL");
+        return shmimg_set_error(SHMIMG_ERR_ARGUMENT,
+                                "key and json must not be NULL");
     *json = NULL;
     seg_err err = {0};
     char path[SEG_PATH_MAX];

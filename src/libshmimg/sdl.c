@@ -33,9 +33,9 @@ int shmimg_sdl_publish_surface(shmimg *h, SDL_Surface *surface,
         SDL_ConvertSurfaceFormat(surface, SDL_PIXELFORMAT_RGBA32, 0);
     if (!rgba)
         return sdl_failed(SHMIMG_ERR_SYSTEM, "SDL_ConvertSurfaceFormat");
-    int rc = shmimg_publish(h, rgba->pixels, (uint32_t)rgba->w,
-                            (uint32_t)rgba->h, (size_t)rgba->pitch,
-                            SHMIMG_PIXEL_RGBA8, source_name);
+    int rc =
+        shmimg_publish(h, rgba->pixels, (uint32_t)rgba->w, (uint32_t)rgba->h,
+                       (size_t)rgba->pitch, SHMIMG_PIXEL_RGBA8, source_name);
     SDL_FreeSurface(rgba);
     return rc;
 }
@@ -59,8 +59,8 @@ int shmimg_sdl_publish_file(shmimg *h, const char *path)
 /* A w x h RGBA32 surface, or NULL with the reason set. */
 static SDL_Surface *new_surface(uint32_t w, uint32_t h)
 {
-    SDL_Surface *sf = SDL_CreateRGBSurfaceWithFormat(
-        0, (int)w, (int)h, 32, SDL_PIXELFORMAT_RGBA32);
+    SDL_Surface *sf = SDL_CreateRGBSurfaceWithFormat(0, (int)w, (int)h, 32,
+                                                     SDL_PIXELFORMAT_RGBA32);
     if (!sf)
         sdl_failed(SHMIMG_ERR_SYSTEM, "SDL_CreateRGBSurface");
     return sf;

@@ -27,8 +27,8 @@ static inline int futex_wait(_Atomic uint32_t *word, uint32_t expected,
         ts.tv_nsec = (long)(timeout_ns % 1000000000);
         tsp = &ts;
     }
-    if (syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT, expected, tsp,
-                NULL, 0) == 0)
+    if (syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT, expected, tsp, NULL,
+                0) == 0)
         return 0;
     if (errno == EAGAIN)
         return 0;

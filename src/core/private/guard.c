@@ -34,10 +34,9 @@ static bool rescue(uintptr_t addr)
             continue;
         /* The system call itself, not a wrapper that a sanitizer or an
          * allocator may have interposed (not safe in a signal handler). */
-        void *p = (void *)syscall(SYS_mmap, (void *)start, len,
-                                  PROT_READ | PROT_WRITE,
-                                  MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1,
-                                  0);
+        void *p = (void *)syscall(
+            SYS_mmap, (void *)start, len, PROT_READ | PROT_WRITE,
+            MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED)
             return false;
         atomic_store(atomic_load(&table[i].lost), true);

@@ -24,8 +24,7 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static inline bool try_take(_Atomic uint32_t *word, uint32_t from,
-                            uint32_t to)
+static inline bool try_take(_Atomic uint32_t *word, uint32_t from, uint32_t to)
 {
     return atomic_compare_exchange_strong_explicit(
         word, &from, to, memory_order_acquire, memory_order_relaxed);
@@ -95,6 +94,5 @@ void shlock_release(_Atomic uint32_t *word)
 
 uint32_t shlock_owner(_Atomic uint32_t *word)
 {
-    return atomic_load_explicit(word, memory_order_relaxed) &
-           SHLOCK_TOKEN_MASK;
+    return atomic_load_explicit(word, memory_order_relaxed) & SHLOCK_TOKEN_MASK;
 }

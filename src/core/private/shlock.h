@@ -37,9 +37,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define SHLOCK_WAITERS 0x80000000u
-#define SHLOCK_TOKEN_MASK 0x7fffffffu
-#define SHLOCK_TAKEN_OVER 1
+#define SHLOCK_WAITERS           0x80000000u
+#define SHLOCK_TOKEN_MASK        0x7fffffffu
+#define SHLOCK_TAKEN_OVER        1
 #define SHLOCK_CHECK_INTERVAL_MS 100
 
 typedef bool (*shlock_alive_fn)(void *ctx, uint32_t owner_token);

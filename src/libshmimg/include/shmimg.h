@@ -125,12 +125,12 @@ typedef enum shmimg_error {
     SHMIMG_ERR_ARGUMENT = -10015,   /* a bad argument: NULL, 0 size... */
     SHMIMG_ERR_SMALL_BUFFER = -10016, /* dst is too small: the frame's size
                                          is in *frame */
-    SHMIMG_ERR_SETTING = -10017,    /* SHMIMG_DIR is not a directory */
-    SHMIMG_ERR_GONE = -10018,       /* the segment was removed or replaced
-                                       (its publisher left) */
-    SHMIMG_ERR_LAPPED = -10019,     /* frames came faster than we could copy
-                                       them, again and again */
-    SHMIMG_ERR_READ_ONLY = -10020,  /* publish on a reader handle */
+    SHMIMG_ERR_SETTING = -10017,      /* SHMIMG_DIR is not a directory */
+    SHMIMG_ERR_GONE = -10018,         /* the segment was removed or replaced
+                                         (its publisher left) */
+    SHMIMG_ERR_LAPPED = -10019,       /* frames came faster than we could copy
+                                         them, again and again */
+    SHMIMG_ERR_READ_ONLY = -10020,    /* publish on a reader handle */
 } shmimg_error;
 
 /* Pixel formats shmimg_publish accepts; the segment holds RGBA8. */
@@ -146,9 +146,9 @@ typedef struct shmimg shmimg;
 
 /* A frame's metadata. */
 typedef struct shmimg_frame {
-    uint32_t width;          /* pixels */
-    uint32_t height;         /* pixels */
-    uint32_t pitch;          /* bytes per row in the segment */
+    uint32_t width;  /* pixels */
+    uint32_t height; /* pixels */
+    uint32_t pitch;  /* bytes per row in the segment */
     uint32_t publisher_pid;
     uint64_t frame;          /* 1, 2, ...: counts every publish, so
                                 frames skipped = frame - previous - 1 */

@@ -219,13 +219,33 @@ def _frame_dict(f):
     }
 
 
-class Publisher:
+class _Handle:
+    """What a Publisher and a Reader share: one libshmimg handle of key,
+    closed by close(), at the end of a with block, when the object is
+    collected, or at the latest when the interpreter exits."""
+
+    def __init__(self, open_call, key):
+        self._h = _open(open_call, key, self)
+        self.key = key
+
+    def close(self):
+        """Detaches. In a child of fork(), only forgets the handle: the
+        parent's segment is left as it is."""
+        _close(self)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Publisher(_Handle):
     """A publisher of key: keeps the segment alive until close() (or the
     end of the process), longer with persist=True. A context manager."""
 
     def __init__(self, key, persist=False):
-        self._h = _open(_lib.shmimg_publisher_open, key, self)
-        self.key = key
+        super().__init__(_lib.shmimg_publisher_open, key)
         if persist:
             _check(_lib.shmimg_set_persist(self._h, 1))
 
@@ -259,14 +279,8 @@ class Publisher:
         parent's segment is left as it is."""
         _close(self)
 
-    def __enter__(self):
-        return self
 
-    def __exit__(self, *exc):
-        self.close()
-
-
-class Reader:
+class Reader(_Handle):
     """A reader of key (which must exist). Never keeps the segment alive,
     never makes a publisher wait. A context manager:
 
@@ -276,8 +290,7 @@ class Reader:
     """
 
     def __init__(self, key):
-        self._h = _open(_lib.shmimg_reader_open, key, self)
-        self.key = key
+        super().__init__(_lib.shmimg_reader_open, key)
         self.last = None  # the metadata of the last frame pulled (a dict)
 
     def peek(self):
@@ -347,15 +360,6 @@ class Reader:
             except Gone:
                 return
             yield self.pull()
-
-    def close(self):
-        _close(self)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def _open(call, key, owner):

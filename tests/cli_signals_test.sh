@@ -19,18 +19,8 @@ set -u
 shmimg=$(realpath "$1") suite=$(realpath "$2")
 here=$(dirname "$(realpath "${BASH_SOURCE[0]}")")
 py=${SHMIMG_PYTHON:-python3}   # (ctest gives the one CMake found)
-export SHMIMG_DIR=$(mktemp -d /dev/shm/shmimg-sigtest.XXXXXX)
-work=$(mktemp -d)
-cleanup() {
-  for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; done
-  rm -rf "$SHMIMG_DIR" "$work"
-}
-trap cleanup EXIT
-cd "$work"
+source "$(dirname "$(realpath "$0")")/preamble.sh"
 ulimit -c 0   # pull dies of QUIT, ABRT, TRAP, SYS and XCPU: no core files
-checks=0
-fail() { echo "FAIL (line ${BASH_LINENO[0]}): $*" >&2; exit 1; }
-ok() { checks=$((checks + 1)); }
 
 # The README's quit signals: INT, TERM, HUP, and every other whose default
 # ends the process (of the real-time ones: the first two, the last two).

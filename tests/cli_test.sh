@@ -7,19 +7,9 @@ set -u
 shmimg=$(realpath "$1") imgcmp=$(realpath "$2") suite=$(realpath "$3")
 here=$(dirname "$(realpath "${BASH_SOURCE[0]}")")
 py=${SHMIMG_PYTHON:-python3}   # (ctest gives the one CMake found)
-export SHMIMG_DIR=$(mktemp -d /dev/shm/shmimg-clitest.XXXXXX)
-work=$(mktemp -d)
+source "$(dirname "$(realpath "$0")")/preamble.sh"
 # Only jobs still running: a PID already waited for may belong to another
 # test's process by now. Their children too (--pair's windows).
-cleanup() {
-  for p in $(jobs -p); do pkill -9 -P "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
-  rm -rf "$SHMIMG_DIR" "$work"
-}
-trap cleanup EXIT
-cd "$work"
-checks=0
-fail() { echo "FAIL (line ${BASH_LINENO[0]}): $*" >&2; exit 1; }
-ok() { checks=$((checks + 1)); }
 
 # (What runs for every check uses bash builtins only: on a loaded machine
 # each process started costs more than the check itself.)

@@ -14,12 +14,8 @@
 # Usage: decode_test.sh SHMIMG PNGSUITE_DIR FORMATS_DIR
 set -u
 shmimg=$(realpath "$1") suite=$(realpath "$2") formats=$(realpath "$3")
-export SHMIMG_DIR=$(mktemp -d /dev/shm/shmimg-decode.XXXXXX)
-work=$(mktemp -d)
-trap 'rm -rf "$SHMIMG_DIR" "$work"' EXIT
-cd "$work"
+source "$(dirname "$(realpath "$0")")/preamble.sh"
 mkdir gen raw
-fail() { echo "FAIL (line ${BASH_LINENO[0]}): $*" >&2; exit 1; }
 start=$SECONDS
 
 # check FILE TOLERANCE [IM_OPTIONS...]: publishes FILE, pulls it, and

@@ -12,14 +12,8 @@
 set -u
 shmimg=$(realpath "$1") imgcmp=$(realpath "$2") formats=$(realpath "$3")
 here=$(dirname "$(realpath "$0")")
-export SHMIMG_DIR=$(mktemp -d /dev/shm/shmimg-files.XXXXXX)
-work=$(mktemp -d)
-trap 'rm -rf "$SHMIMG_DIR" "$work"' EXIT
+source "$(dirname "$(realpath "$0")")/preamble.sh"
 chmod 755 "$work"
-cd "$work"
-checks=0
-fail() { echo "FAIL (line ${BASH_LINENO[0]}): $*" >&2; exit 1; }
-ok() { checks=$((checks + 1)); }
 # peak_mb CMD...: runs CMD; prints its exit status and peak RSS in MiB.
 peak_mb() {
   python3 -c 'import resource, subprocess, sys

@@ -12,13 +12,7 @@
 # Usage: install_test.sh CMAKE BUILD_DIR SOURCE_DIR PYTHON SANITIZE
 set -u
 cmake=$1 build=$(realpath "$2") src=$(realpath "$3") python=$4 sanitize=${5:-}
-work=$(mktemp -d /tmp/shmimg-install.XXXXXX)
-export SHMIMG_DIR=$(mktemp -d /dev/shm/shmimg-install.XXXXXX)
-cleanup() { rm -rf "$work" "$SHMIMG_DIR"; }
-trap cleanup EXIT
-checks=0
-fail() { echo "FAIL (line ${BASH_LINENO[0]}): $*" >&2; exit 1; }
-ok() { checks=$((checks + 1)); }
+source "$src/tests/preamble.sh"
 prefix=$work/prefix
 
 "$cmake" --install "$build" --prefix "$prefix" > "$work/install.log" ||

@@ -11,20 +11,10 @@ shmimg=$(realpath "$1") imgcmp=$(realpath "$2") suite=$(realpath "$3")
 if [ "$(id -u)" != 0 ] || ! id nobody > /dev/null 2>&1; then
   echo "SKIP: needs root and a 'nobody' user"; exit 77
 fi
+source "$(dirname "$(realpath "$0")")/preamble.sh"
 # A directory both users reach, as /dev/shm is: sticky, world-writable.
-export SHMIMG_DIR=$(mktemp -d /dev/shm/shmimg-share.XXXXXX)
 chmod 1777 "$SHMIMG_DIR"
-work=$(mktemp -d /tmp/shmimg-share-work.XXXXXX)
 chmod 1777 "$work"
-cleanup() {
-  for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; done
-  rm -rf "$SHMIMG_DIR" "$work"
-}
-trap cleanup EXIT
-cd "$work"
-checks=0
-fail() { echo "FAIL (line ${BASH_LINENO[0]}): $*" >&2; exit 1; }
-ok() { checks=$((checks + 1)); }
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 wait_for_line() {
   for _ in $(seq 400); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done

@@ -7,18 +7,8 @@
 # Usage: stream_test.sh SHMIMG PNGSUITE_DIR
 set -u
 shmimg=$(realpath "$1") suite=$(realpath "$2")
-export SHMIMG_DIR=$(mktemp -d /dev/shm/shmimg-streamtest.XXXXXX)
-work=$(mktemp -d)
-cleanup() {
-  for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; done
-  umount "$work/small" "$work/tiny" 2>/dev/null
-  rm -rf "$SHMIMG_DIR" "$work"
-}
-trap cleanup EXIT
-cd "$work"
-checks=0
-fail() { echo "FAIL (line ${BASH_LINENO[0]}): $*" >&2; exit 1; }
-ok() { checks=$((checks + 1)); }
+source "$(dirname "$(realpath "$0")")/preamble.sh"
+extra_cleanup='umount "$work/small" "$work/tiny" 2>/dev/null'
 expect() {
   local want=$1 pattern=$2; shift 3
   local out status

@@ -5,10 +5,7 @@
 # Usage: valgrind_test.sh SHMIMG IMGCMP PNGSUITE_DIR FORMATS_DIR
 set -u
 shmimg=$(realpath "$1") imgcmp=$(realpath "$2") suite=$(realpath "$3") formats=$(realpath "$4")
-export SHMIMG_DIR=$(mktemp -d /dev/shm/shmimg-vg.XXXXXX)
-work=$(mktemp -d)
-trap 'rm -rf "$SHMIMG_DIR" "$work"' EXIT
-cd "$work"
+source "$(dirname "$(realpath "$0")")/preamble.sh"
 runs=0
 vg() {
   valgrind -q --error-exitcode=99 --leak-check=full \

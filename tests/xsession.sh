@@ -14,18 +14,7 @@ export SHMIMG_MESSAGE_MS=500
 # other tests. Mesa's own threads race as TSan sees it (tests/tsan.supp).
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 export TSAN_OPTIONS=${TSAN_OPTIONS:+$TSAN_OPTIONS:}suppressions=$(dirname "${BASH_SOURCE[0]}")/tsan.supp
-export SHMIMG_DIR=$(mktemp -d /dev/shm/shmimg-guitest.XXXXXX)
-work=$(mktemp -d)
-cd "$work" || exit 1
-
-# Only jobs still running: a PID already waited for may belong to another
-# test's process by now. Their children too (--pair's windows).
-cleanup() {
-  for p in $(jobs -p); do pkill -9 -P "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
-  rm -rf "$SHMIMG_DIR" "$work"
-}
-trap cleanup EXIT
-checks=0
+source "$(dirname "${BASH_SOURCE[0]}")/preamble.sh"
 fail() {
   # Where, through the helpers (drop, shows...) up to the test's own line.
   local at="$(basename "${BASH_SOURCE[1]}") line ${BASH_LINENO[0]}" i

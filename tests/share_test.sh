@@ -16,6 +16,18 @@ source "$(dirname "$(realpath "$0")")/preamble.sh"
 chmod 1777 "$SHMIMG_DIR"
 chmod 1777 "$work"
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+# wait_open PID PATH: process PID (a job: a subshell running reader, or
+# one of its children) has PATH open.
+wait_open() {
+  local p
+  for _ in $(seq 1200); do
+    for p in $1 $(pgrep -P "$1") $(pgrep -P "$(pgrep -d, -P "$1")" 2>/dev/null); do
+      ls -l /proc/$p/fd 2>/dev/null | grep -q -- "-> $2\$" && return 0
+    done
+    sleep 0.05
+  done
+  fail "process $1 never opened $2"
+}
 wait_for_line() {
   for _ in $(seq 400); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
   fail "no /$2/ in $1: $(cat "$1")"
@@ -45,8 +57,10 @@ for share in all group; do
   [ "$(fingerprint)" = "$before" ] || fail "--share $share: the other user's reads changed the file"; ok
 
   # pull --wait follows live: it gets the next frame, exactly.
+  # (Once it has the file open: a loaded machine may take seconds to start
+  # it, and a frame published before its first look is not "next".)
   reader "$shmimg" pull --key s --wait 20 -o "$work/next-$share.png" > wait.out 2>&1 & waiter=$!
-  sleep 0.5
+  wait_open $waiter "$seg"; sleep 0.2
   "$shmimg" publish --key s --share $share "$pal" > pub2.out 2>&1 & pub2=$!
   wait $waiter || fail "--share $share: pull --wait as nobody: $(cat wait.out)"; ok
   "$imgcmp" "$work/next-$share.png" "$pal" || fail "--share $share: pull --wait got other pixels"; ok

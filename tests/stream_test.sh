@@ -22,13 +22,15 @@ wait_for_file() {
   for _ in $(seq 1200); do [ -e "$1" ] && return 0; sleep 0.05; done
   fail "$1 never appeared"
 }
-# A reader has the segment of key $2 open (it holds no slot to count).
-wait_attached() {
+# wait_open PID NAME: process PID has a file whose name ends in NAME open.
+wait_open() {
   for _ in $(seq 1200); do
-    ls -l /proc/$1/fd 2>/dev/null | grep -q "shmimg-$2\$" && return 0; sleep 0.05
+    ls -l /proc/$1/fd 2>/dev/null | grep -q "$2\$" && return 0; sleep 0.05
   done
-  fail "process $1 never attached to key $2"
+  fail "process $1 never opened $2"
 }
+# A reader has the segment of key $2 open (it holds no slot to count).
+wait_attached() { wait_open "$1" "shmimg-$2"; }
 # A reader that came first says it waits (it makes no segment).
 wait_waiting() {
   for _ in $(seq 1200); do grep -q 'waiting for a publisher' "$1" 2>/dev/null && return 0; sleep 0.05; done
@@ -225,13 +227,15 @@ for sig in TERM INT; do
 done
 # A signal ends a raw publisher that waits on a FIFO nobody writes.
 mkfifo quiet.fifo
+# (The input is opened after the quit signals are held: a signal sent
+# before, by a loaded machine's clock, would meet their default action.)
 "$shmimg" publish --key fifo --raw 320x240 quiet.fifo > fifo.out 2>&1 & pub=$!
-sleep 0.3; kill -INT $pub; wait $pub; st=$?
+wait_open $pub quiet.fifo; kill -INT $pub; wait $pub; st=$?
 [ "$st" = 0 ] || fail "publisher on a silent FIFO: exit $st $(cat fifo.out)"
 ok
 exec 7<>quiet.fifo   # a writer that never writes: the reader waits in poll
 "$shmimg" publish --key fifo --raw 320x240 quiet.fifo > fifo.out 2>&1 & pub=$!
-sleep 0.3; kill -TERM $pub; wait $pub; st=$?
+wait_open $pub quiet.fifo; kill -TERM $pub; wait $pub; st=$?
 exec 7>&-
 [ "$st" = 0 ] || fail "publisher on a stalled FIFO: exit $st $(cat fifo.out)"
 ok

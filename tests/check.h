@@ -103,6 +103,15 @@
         }                                                                      \
     } while (0)
 
+#define CHECK_STR_EQ(s, want)                                                  \
+    do {                                                                       \
+        if (strcmp((s), (want)) != 0) {                                        \
+            fprintf(stderr, "%s:%d: \"%s\" is not \"%s\"\n", __FILE__,         \
+                    __LINE__, (s), (want));                                    \
+            exit(1);                                                           \
+        }                                                                      \
+    } while (0)
+
 #define CHECK_STR_HAS(s, part)                                                 \
     do {                                                                       \
         if (!strstr((s), (part))) {                                            \

@@ -161,7 +161,7 @@ static int die_mid_read(void *arg)
     seg_view v;
     CHECK_RC(seg_attach("faults", 0, &s, &err), 0, &err);
     CHECK_RC(seg_read_begin(s, &v, &err), 0, &err);
-    CHECK(write(fd, "R", 1) == 1);
+    CHECK_EQ(write(fd, "R", 1), 1);
     for (;;)
         pause();
 }
@@ -216,7 +216,7 @@ static int full(void)
                strerror(errno));
         signal(SIGXFSZ, SIG_IGN);
         struct rlimit rl = {2 << 20, 2 << 20};
-        CHECK(setrlimit(RLIMIT_FSIZE, &rl) == 0);
+        CHECK_SYS(setrlimit(RLIMIT_FSIZE, &rl));
     }
     setenv("SHMIMG_DIR", dir, 1);
     seg *s;
@@ -238,8 +238,8 @@ static int full(void)
     free(buf);
     seg_detach(s);
     if (mounted)
-        CHECK(umount(dir) == 0);
-    CHECK(rmdir(dir) == 0);
+        CHECK_SYS(umount(dir));
+    CHECK_SYS(rmdir(dir));
     return 0;
 }
 
@@ -324,7 +324,7 @@ static int load_worker(void *arg)
 static int load(double seconds)
 {
     int p[2];
-    CHECK(pipe(p) == 0);
+    CHECK_SYS(pipe(p));
     enum { publishers = 2, readers = 8 };
     pid_t pids[publishers + readers];
     load_args args[publishers + readers];
@@ -338,7 +338,7 @@ static int load(double seconds)
     for (int i = 0; i < publishers + readers; i++) {
         CHECK_EQ(test_wait(pids[i]), 0);
         long n;
-        CHECK(read(p[0], &n, sizeof n) == sizeof n);
+        CHECK_EQ(read(p[0], &n, sizeof n), sizeof n);
         *(i < publishers ? &published : &pulled) += n;
     }
     printf("load: %d publishers and %d readers for %.0f s: %ld images "

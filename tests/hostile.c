@@ -61,8 +61,8 @@ static void write_file(const char *p, const void *data, size_t n, int mode)
 {
     int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
     CHECK_SYS(fd);
-    CHECK(write(fd, data, n) == (ssize_t)n);
-    CHECK(fchmod(fd, (mode_t)mode) == 0);
+    CHECK_EQ(write(fd, data, n), (ssize_t)n);
+    CHECK_SYS(fchmod(fd, (mode_t)mode));
     close(fd);
 }
 
@@ -143,21 +143,21 @@ static void make_symlink(const char *p)
     shmimg_header h;
     valid_header(&h, 2, 2);
     write_whole(target, &h, 0600);
-    CHECK(symlink(target, p) == 0);
+    CHECK_SYS(symlink(target, p));
 }
 
-static void make_directory(const char *p) { CHECK(mkdir(p, 0700) == 0); }
-static void make_fifo(const char *p) { CHECK(mkfifo(p, 0600) == 0); }
+static void make_directory(const char *p) { CHECK_SYS(mkdir(p, 0700)); }
+static void make_fifo(const char *p) { CHECK_SYS(mkfifo(p, 0600)); }
 
 /* A bound Unix socket: open() of it fails with ENXIO, before any fstat. */
 static void make_socket(const char *p)
 {
     struct sockaddr_un a = {.sun_family = AF_UNIX};
-    CHECK(strlen(p) < sizeof a.sun_path);
+    CHECK_CMP_I64(strlen(p), <, sizeof a.sun_path);
     strcpy(a.sun_path, p);
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     CHECK_SYS(fd);
-    CHECK(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
+    CHECK_SYS(bind(fd, (struct sockaddr *)&a, sizeof a));
     close(fd); /* the name stays */
 }
 
@@ -169,7 +169,7 @@ static void make_other_user(const char *p)
     char dir[SEG_PATH_MAX];
     snprintf(dir, sizeof dir, "%s", p);
     *strrchr(dir, '/') = '\0';
-    CHECK(chmod(dir, 01777) == 0);
+    CHECK_SYS(chmod(dir, 01777));
     pid_t pid = fork();
     CHECK_SYS(pid);
     if (pid == 0) {
@@ -407,7 +407,7 @@ typedef struct fingerprint {
 static fingerprint fingerprint_of(const char *p)
 {
     fingerprint f = {0};
-    CHECK(lstat(p, &f.st) == 0);
+    CHECK_SYS(lstat(p, &f.st));
     f.hash = 1469598103934665603u;
     if (S_ISREG(f.st.st_mode)) {
         FILE *in = fopen(p, "rb");
@@ -438,7 +438,7 @@ static void check_untouched(const fingerprint *a, const char *p,
 static bool says_(const char *msg, const char *re)
 {
     regex_t r;
-    CHECK(regcomp(&r, re, REG_EXTENDED | REG_NOSUB) == 0);
+    CHECK_EQ(regcomp(&r, re, REG_EXTENDED | REG_NOSUB), 0);
     bool match = regexec(&r, msg, 0, NULL, 0) == 0;
     regfree(&r);
     if (!match)
@@ -571,7 +571,7 @@ static int wait_through_truncation(void *ready)
 {
     char file[SEG_PATH_MAX];
     seg *s = publish_small(file, sizeof file);
-    CHECK(write(*(int *)ready, "r", 1) == 1);
+    CHECK_EQ(write(*(int *)ready, "r", 1), 1);
     double t0 = test_now();
     CHECK_RC(seg_wait(s, seg_generation(s), 10000, NULL, NULL, &err),
              SEG_ECORRUPT, &err);
@@ -598,11 +598,11 @@ static int touch_after_truncation(void *arg)
     if (step == 2) { /* cut in the middle of a publish */
         CHECK_RC(seg_write_begin(s, 64, 64, "b.png", &px, &pitch, &err), 0,
                  &err);
-        CHECK(truncate(file, 0) == 0);
+        CHECK_SYS(truncate(file, 0));
         memset(px, 0x66, (size_t)pitch * 64);
         CHECK_RC(seg_write_end(s, true, &err), SEG_ECORRUPT, &err);
     } else {
-        CHECK(truncate(file, 0) == 0);
+        CHECK_SYS(truncate(file, 0));
     }
     uint8_t buf[64 * 64 * 4];
     seg_image img;
@@ -640,7 +640,7 @@ static void check_truncated_to_zero(void)
     snprintf(file, sizeof file, "%s/shmimg-zero", seg_dir());
     pid_t pid = test_spawn_ready(wait_through_truncation);
     test_sleep_ms(100);
-    CHECK(truncate(file, 0) == 0);
+    CHECK_SYS(truncate(file, 0));
     CHECK_EQ(test_wait(pid), 0);
 }
 
@@ -650,7 +650,7 @@ static int wait_through_rm(void *ready)
 {
     char file[SEG_PATH_MAX];
     seg *s = publish_small(file, sizeof file);
-    CHECK(write(*(int *)ready, "r", 1) == 1);
+    CHECK_EQ(write(*(int *)ready, "r", 1), 1);
     CHECK_RC(seg_wait(s, seg_generation(s), 10000, NULL, NULL, &err), SEG_EGONE,
              &err);
     seg_detach(s);
@@ -814,7 +814,7 @@ static void check_other_user(void)
     memset(want, 0x5a, sizeof want);
     seg_image img;
     CHECK_RC(seg_pull(s, buf, sizeof buf, &img, &err), 0, &err);
-    CHECK(memcmp(buf, want, sizeof buf) == 0);
+    CHECK_EQ(memcmp(buf, want, sizeof buf), 0);
     uint8_t *px;
     uint32_t pitch;
     CHECK_RC(seg_write_begin(s, 2, 2, "x.png", &px, &pitch, &err), SEG_EPERM,

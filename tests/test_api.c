@@ -203,7 +203,7 @@ static void check_whole(const uint8_t *px, size_t pitch, const shmimg_frame *f,
 static void test_size_changes(void)
 {
     int stop[2];
-    CHECK(pipe(stop) == 0);
+    CHECK_SYS(pipe(stop));
     stop_fd = stop[0];
     stop_write_fd = stop[1];
     pid_t pid = test_spawn_ready(alternating_publisher);
@@ -231,7 +231,7 @@ static void test_size_changes(void)
             surfaces++;
         } else {
             CHECK_API(rc, SHMIMG_ERR_LAPPED); /* a slow reader, allowed */
-            CHECK(sf == NULL);
+            CHECK_EQ(sf, NULL);
             lapped++;
         }
         rc = shmimg_pull(rd, buf, pitch, size, &f);
@@ -249,7 +249,7 @@ static void test_size_changes(void)
             continue;
         }
         CHECK_API(rc, SHMIMG_OK);
-        CHECK(f.width * 4 <= pitch);
+        CHECK_CMP_I64(f.width * 4, <=, pitch);
         check_whole(buf, pitch, &f, "pull");
         pulls++;
         if (f.width * 4 != pitch) {
@@ -304,7 +304,7 @@ static void test_fork(void)
     CHECK_API(shmimg_reader_open("fork", &rd), SHMIMG_OK);
     fflush(NULL);
     pid_t pid = fork();
-    CHECK(pid >= 0);
+    CHECK_CMP_I64(pid, >=, 0);
     if (pid == 0) {
         /* The child's copies: the publisher only closes, the reader
          * reads. */
@@ -355,7 +355,7 @@ static void test_escaped_messages(void)
     CHECK(saved);
     setenv("SHMIMG_DIR", "/nonexistent\x1b[31m\nred", 1);
     int rc = shmimg_publisher_open("k", &h);
-    CHECK(rc < 0);
+    CHECK_CMP_I64(rc, <, 0);
     msg = shmimg_last_error();
     CHECK(!has_control(msg));
     CHECK_STR_HAS(msg, "/nonexistent\\e[31m\\nred");
@@ -366,7 +366,7 @@ static void test_escaped_messages(void)
      * escape. */
     CHECK_API(shmimg_set_error(SHMIMG_ERR_SYSTEM, "a\x1b%s\\c", "b"),
               SHMIMG_ERR_SYSTEM);
-    CHECK(strcmp(shmimg_last_error(), "a\\eb\\\\c") == 0);
+    CHECK_STR_EQ(shmimg_last_error(), "a\\eb\\\\c");
     /* The longest message, all of it escapes: kept whole. */
     char many[600];
     memset(many, 0x1b, sizeof many - 1);
@@ -465,7 +465,7 @@ static void test_one_decoder(void)
         uint8_t *exe = pull_all("cli-file", &w2, &h2);
         CHECK_EQ(w1, w2);
         CHECK_EQ(h1, h2);
-        CHECK(memcmp(lib, exe, (size_t)w1 * h1 * 4) == 0);
+        CHECK_EQ(memcmp(lib, exe, (size_t)w1 * h1 * 4), 0);
         if (i == 0) {
             /* The check can fail: SDL_image alone gives other pixels. */
             SDL_Surface *raw = IMG_Load(file);

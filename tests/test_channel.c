@@ -89,11 +89,12 @@ static void test_stopped_reader(void)
     seg_set_lock_timeout(s, 2000); /* a publish that waited would fail */
     publish_frame(s, 512, 512);
     int up[2], down[2];
-    CHECK(pipe(up) == 0 && pipe(down) == 0);
+    CHECK_SYS(pipe(up));
+    CHECK_SYS(pipe(down));
     pipes p = {up[1], down[0]};
     pid_t pid = test_spawn(stopped_reader, &p);
     char c;
-    CHECK(read(up[0], &c, 1) == 1);
+    CHECK_EQ(read(up[0], &c, 1), 1);
     int status;
     CHECK(waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status));
     seg_status st;
@@ -107,7 +108,7 @@ static void test_stopped_reader(void)
     printf("reader stopped mid-read: 20 publishes went on (%.3f s), the "
            "lock free\n",
            test_now() - t0);
-    CHECK(write(down[1], &frame, sizeof frame) == sizeof frame);
+    CHECK_EQ(write(down[1], &frame, sizeof frame), sizeof frame);
     kill(pid, SIGCONT);
     CHECK_EQ(test_wait(pid), 0);
     for (int i = 0; i < 2; i++) {
@@ -129,7 +130,7 @@ static int killed_reader(void *arg)
     seg_view v;
     CHECK_RC(seg_attach("chan", SEG_READER, &s, &err), 0, &err);
     CHECK_RC(seg_read_begin(s, &v, &err), 0, &err);
-    CHECK(write(fd, "R", 1) == 1);
+    CHECK_EQ(write(fd, "R", 1), 1);
     for (;;)
         pause();
 }
@@ -211,13 +212,14 @@ static int follower(void *arg)
 static int start_followers(const char *key, uint64_t last, pid_t *pids, int n)
 {
     int ready[2], report[2];
-    CHECK(pipe(ready) == 0 && pipe(report) == 0);
+    CHECK_SYS(pipe(ready));
+    CHECK_SYS(pipe(report));
     follow_args a = {key, last, ready[1], report[1]};
     for (int i = 0; i < n; i++)
         pids[i] = test_spawn(follower, &a);
     for (int i = 0; i < n; i++) {
         char c;
-        CHECK(read(ready[0], &c, 1) == 1);
+        CHECK_EQ(read(ready[0], &c, 1), 1);
     }
     close(ready[0]);
     close(ready[1]);
@@ -234,7 +236,7 @@ static void finish_followers(int report, pid_t *pids, int n, uint64_t last,
     for (int i = 0; i < n; i++) {
         CHECK_EQ(test_wait(pids[i]), 0);
         long counts[2];
-        CHECK(read(report, counts, sizeof counts) == sizeof counts);
+        CHECK_EQ(read(report, counts, sizeof counts), sizeof counts);
         CHECK_EQ(counts[0] + counts[1], (long)last);
         got += counts[0];
         skipped += counts[1];
@@ -266,14 +268,14 @@ static void test_small_dir(void)
     /* 2 MiB: 2 buffers of a 480x480 frame (900 KiB each), not 3. */
     bool mounted = mount("tmpfs", dir, "tmpfs", 0, "size=2m,mode=0700") == 0;
     struct rlimit old;
-    CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
+    CHECK_SYS(getrlimit(RLIMIT_FSIZE, &old));
     if (!mounted) {
         printf("cannot mount a tmpfs here (%s): limiting the file size to "
                "2 MiB with RLIMIT_FSIZE instead\n",
                strerror(errno));
         signal(SIGXFSZ, SIG_IGN);
         struct rlimit rl = {2 << 20, old.rlim_max};
-        CHECK(setrlimit(RLIMIT_FSIZE, &rl) == 0);
+        CHECK_SYS(setrlimit(RLIMIT_FSIZE, &rl));
     }
     char *saved = strdup(getenv("SHMIMG_DIR"));
     setenv("SHMIMG_DIR", dir, 1);
@@ -315,10 +317,10 @@ static void test_small_dir(void)
     setenv("SHMIMG_DIR", saved, 1);
     free(saved);
     if (mounted)
-        CHECK(umount(dir) == 0);
+        CHECK_SYS(umount(dir));
     else
-        CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
-    CHECK(rmdir(dir) == 0);
+        CHECK_SYS(setrlimit(RLIMIT_FSIZE, &old));
+    CHECK_SYS(rmdir(dir));
 }
 
 int main(void)

@@ -398,10 +398,10 @@ static void python_start(void)
     }
     /* Through the environment: the shell expands "$VAR" without parsing
      * it again, and no file is left behind when a check exits early. */
-    CHECK(setenv("TEST_ESCAPE_PY", python_script, 1) == 0);
+    CHECK_SYS(setenv("TEST_ESCAPE_PY", python_script, 1));
     signal(SIGPIPE, SIG_IGN); /* python's exit status says what failed */
     python = popen("python3 -c \"$TEST_ESCAPE_PY\"", "w");
-    CHECK(python != NULL);
+    CHECK_NE(python, NULL);
 }
 
 /* One field: the bytes of s in hex, "-" for none. */
@@ -464,7 +464,7 @@ static void check_size(const char *s, int json, const piece *pc, size_t npc,
 {
     static char want[MAX_OUT];
     char *out = malloc(size ? size : 1);
-    CHECK(out != NULL);
+    CHECK_NE(out, NULL);
     memset(out, 'Z', size ? size : 1);
 
     size_t got =
@@ -476,7 +476,7 @@ static void check_size(const char *s, int json, const piece *pc, size_t npc,
         return;
     }
     size_t wlen = ref_cut(pc, npc, json, size, want);
-    CHECK(memchr(out, '\0', size) != NULL);
+    CHECK_NE(memchr(out, '\0', size), NULL);
     if (got != wlen || strlen(out) != got || strcmp(out, want) != 0) {
         fprintf(stderr, "size %zu, returned %zu, wanted \"", size, got);
         print_raw(want);
@@ -722,7 +722,7 @@ static void test_every_code_point(void)
      * 4 bytes of UTF-8 and is in the table. */
     in[utf8_put(in, 0x10ffff)] = '\0';
     escape_display(in, out, sizeof out);
-    CHECK(strcmp(out, in) == 0);
+    CHECK_STR_EQ(out, in);
 }
 
 /* Inputs made to hurt a cut: every escape kind and every UTF-8 length next
@@ -755,17 +755,17 @@ static void test_cuts(void)
     CHECK_EQ(escape_json("abc", out, 2), 0);
     CHECK_EQ(out[0], '\0');
     CHECK_EQ(escape_json("abc", out, 3), 2);
-    CHECK(strcmp(out, "\"\"") == 0);
+    CHECK_STR_EQ(out, "\"\"");
     CHECK_EQ(escape_json("abc", out, 4), 3);
-    CHECK(strcmp(out, "\"a\"") == 0);
+    CHECK_STR_EQ(out, "\"a\"");
     CHECK_EQ(escape_display("\n", out, 2), 0); /* \n needs 3 bytes */
     CHECK_EQ(out[0], '\0');
     CHECK_EQ(escape_display("\n", out, 3), 2);
-    CHECK(strcmp(out, "\\n") == 0);
+    CHECK_STR_EQ(out, "\\n");
     CHECK_EQ(escape_display("\xc3\xa9", out, 2), 0); /* no half é */
     CHECK_EQ(escape_display("\xc3\xa9", out, 3), 2);
     CHECK_EQ(escape_display("a\xe2\x80\xae", out, 4), 1);
-    CHECK(strcmp(out, "a") == 0);
+    CHECK_STR_EQ(out, "a");
     out[0] = 'Z';
     CHECK_EQ(escape_display("abc", out, 0), 0);
     CHECK_EQ(escape_json("abc", out, 0), 0);

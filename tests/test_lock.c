@@ -76,7 +76,7 @@ static int holder(void *arg)
     seg *s;
     CHECK_RC(seg_attach("lock", 0, &s, &err), 0, &err);
     CHECK_RC(seg_lock(s, &err), 0, &err);
-    CHECK(write(fd, "L", 1) == 1);
+    CHECK_EQ(write(fd, "L", 1), 1);
     for (;;)
         pause();
 }
@@ -109,17 +109,18 @@ static int lock_after_death(void *arg)
 static void test_dead_holder(void)
 {
     int ready[2], go[2];
-    CHECK(pipe(ready) == 0 && pipe(go) == 0);
+    CHECK_SYS(pipe(ready));
+    CHECK_SYS(pipe(go));
     waiter_pipes p = {ready[1], go[0]};
     pid_t others[2];
     for (int i = 0; i < 2; i++)
         others[i] = test_spawn(lock_after_death, &p);
     for (int i = 0; i < 2; i++) {
         char c;
-        CHECK(read(ready[0], &c, 1) == 1);
+        CHECK_EQ(read(ready[0], &c, 1), 1);
     }
     pid_t victim = test_spawn_ready(holder);
-    CHECK(write(go[1], "GG", 2) == 2);
+    CHECK_EQ(write(go[1], "GG", 2), 2);
     test_sleep_ms(50); /* let them start waiting */
     double t0 = test_now();
     kill(victim, SIGKILL);
@@ -175,7 +176,7 @@ static void test_reused_slot_is_dead(void)
     CHECK_SYS(fd);
     shmimg_header *h =
         mmap(NULL, sizeof *h, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    CHECK(h != MAP_FAILED);
+    CHECK_NE(h, MAP_FAILED);
     uint32_t live_slot = SHMIMG_SLOTS;
     for (uint32_t i = 0; i < SHMIMG_SLOTS; i++)
         if (atomic_load(&h->slot_nonce[i]) != 0) {
@@ -208,7 +209,7 @@ static int holder_in_new_pid_namespace(void *arg)
         _exit(holder(arg));
     char msg[1 + sizeof pid] = {'P'};
     memcpy(msg + 1, &pid, sizeof pid);
-    CHECK(write(fd, msg, sizeof msg) == (ssize_t)sizeof msg);
+    CHECK_EQ(write(fd, msg, sizeof msg), (ssize_t)sizeof msg);
     return test_wait(pid);
 }
 
@@ -217,7 +218,7 @@ static void test_other_pid_namespace(void)
     seg *s;
     CHECK_RC(seg_attach("lock", 0, &s, &err), 0, &err);
     int p[2];
-    CHECK(pipe(p) == 0);
+    CHECK_SYS(pipe(p));
     pid_t outer = test_spawn(holder_in_new_pid_namespace, &p[1]);
     close(p[1]);
     pid_t inner = 0;
@@ -227,7 +228,7 @@ static void test_other_pid_namespace(void)
         if (c == 'L')
             locked = true;
         else if (c == 'P')
-            CHECK(read(p[0], &inner, sizeof inner) == (ssize_t)sizeof inner);
+            CHECK_EQ(read(p[0], &inner, sizeof inner), (ssize_t)sizeof inner);
     }
     close(p[0]);
     if (!locked) {

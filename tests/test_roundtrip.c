@@ -25,7 +25,7 @@ static SDL_Surface *to_rgba(SDL_Surface *raw)
 {
     SDL_Surface *ref = SDL_ConvertSurfaceFormat(raw, SDL_PIXELFORMAT_RGBA32, 0);
     SDL_FreeSurface(raw);
-    CHECK(ref != NULL);
+    CHECK_NE(ref, NULL);
     return ref;
 }
 
@@ -94,7 +94,7 @@ static void check_pull_equals(seg *s, const SDL_Surface *want, const char *what)
 
 int main(int argc, char **argv)
 {
-    CHECK(argc == 5);
+    CHECK_EQ(argc, 5);
     const char *dir = test_dir_create();
     struct dirent **names;
     int n = scandir(argv[1], &names, is_image, alphasort);

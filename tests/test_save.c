@@ -36,7 +36,7 @@ static SDL_Surface *image(int w, int h, uint32_t id)
 {
     SDL_Surface *sf =
         SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_RGBA32);
-    CHECK(sf != NULL);
+    CHECK_NE(sf, NULL);
     pattern_fill(sf->pixels, (uint32_t)sf->pitch, (uint32_t)w, (uint32_t)h, id);
     return sf;
 }
@@ -64,7 +64,7 @@ static void check_file_is(const char *path, SDL_Surface *sf,
     SDL_Surface *got = IMG_Load(path);
     if (!got)
         fprintf(stderr, "IMG_Load(%s): %s\n", path, IMG_GetError());
-    CHECK(got != NULL);
+    CHECK_NE(got, NULL);
     CHECK_EQ(got->w, sf->w);
     CHECK_EQ(got->h, sf->h);
     if (fmt != IMAGE_OUT_JPG)
@@ -75,14 +75,14 @@ static void check_file_is(const char *path, SDL_Surface *sf,
 static char *slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
-    CHECK(f != NULL);
+    CHECK_NE(f, NULL);
     char *buf = NULL;
     size_t cap = 0, n = 0, k;
     do {
         if (n == cap) {
             cap = cap ? cap * 2 : 4096;
             buf = realloc(buf, cap);
-            CHECK(buf != NULL);
+            CHECK_NE(buf, NULL);
         }
         k = fread(buf + n, 1, cap - n, f);
         n += k;
@@ -95,9 +95,9 @@ static char *slurp(const char *path, size_t *len)
 static void put(const char *path, const char *text)
 {
     FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    CHECK(fputs(text, f) >= 0);
-    CHECK(fclose(f) == 0);
+    CHECK_NE(f, NULL);
+    CHECK_CMP_I64(fputs(text, f), >=, 0);
+    CHECK_SYS(fclose(f));
 }
 
 static void check_content(const char *path, const char *text)
@@ -105,7 +105,7 @@ static void check_content(const char *path, const char *text)
     size_t n;
     char *got = slurp(path, &n);
     CHECK_EQ(n, strlen(text));
-    CHECK(memcmp(got, text, n) == 0);
+    CHECK_EQ(memcmp(got, text, n), 0);
     free(got);
 }
 
@@ -113,7 +113,7 @@ static void check_content(const char *path, const char *text)
 static int leftovers(const char *d)
 {
     DIR *dd = opendir(d);
-    CHECK(dd != NULL);
+    CHECK_NE(dd, NULL);
     int n = 0;
     struct dirent *e;
     while ((e = readdir(dd)))
@@ -228,12 +228,12 @@ static void test_modes(void)
     const char *out = at("mode.png");
     CHECK_RC(image_save(sf, out, IMAGE_OUT_PNG, 0, &err), 0, &err);
     struct stat st;
-    CHECK(stat(out, &st) == 0);
+    CHECK_SYS(stat(out, &st));
     CHECK_EQ(st.st_mode & 07777, 0640);
     umask(old);
-    CHECK(chmod(out, 0604) == 0);
+    CHECK_SYS(chmod(out, 0604));
     CHECK_RC(image_save(sf, out, IMAGE_OUT_PNG, 0, &err), 0, &err);
-    CHECK(stat(out, &st) == 0);
+    CHECK_SYS(stat(out, &st));
     CHECK_EQ(st.st_mode & 07777, 0604);
     unlink(out);
     SDL_FreeSurface(sf);
@@ -263,17 +263,17 @@ static void test_symlink(void)
 {
     SDL_Surface *sf = image(9, 7, 5);
     const char *sub = at("real");
-    CHECK(mkdir(sub, 0700) == 0);
+    CHECK_SYS(mkdir(sub, 0700));
     const char *target = at("real/target.bmp");
     const char *link = at("link.bmp");
     put(target, "old");
-    CHECK(symlink("real/target.bmp", link) == 0);
-    CHECK(chmod(target, 0600) == 0);
+    CHECK_SYS(symlink("real/target.bmp", link));
+    CHECK_SYS(chmod(target, 0600));
     CHECK_RC(image_save(sf, link, IMAGE_OUT_BMP, 0, &err), 0, &err);
     struct stat st;
-    CHECK(lstat(link, &st) == 0);
+    CHECK_SYS(lstat(link, &st));
     CHECK(S_ISLNK(st.st_mode));
-    CHECK(stat(target, &st) == 0);
+    CHECK_SYS(stat(target, &st));
     CHECK_EQ(st.st_mode & 07777, 0600);
     check_file_is(target, sf, IMAGE_OUT_BMP);
     CHECK_EQ(leftovers(dir), 0);
@@ -294,7 +294,7 @@ static void test_bad_targets(void)
 {
     SDL_Surface *sf = image(4, 4, 6);
     const char *d = at("adir");
-    CHECK(mkdir(d, 0700) == 0);
+    CHECK_SYS(mkdir(d, 0700));
     CHECK_RC(image_save(sf, d, IMAGE_OUT_PNG, 0, &err), SEG_EWRITE, &err);
     CHECK_STR_HAS(err.msg, "is a directory");
     CHECK_EQ(leftovers(dir), 0);
@@ -336,14 +336,14 @@ static void check_failed_saves(const char *d, const char *reason)
         char out[4096];
         snprintf(out, sizeof out, "%s/full.%s", d, ext[f]);
         put(out, old_text);
-        CHECK(chmod(out, 0640) == 0);
+        CHECK_SYS(chmod(out, 0640));
         CHECK_RC(image_save(big, out, f, 0, &err), SEG_EWRITE, &err);
         CHECK_STR_HAS(err.msg, out);
         CHECK_STR_HAS(err.msg, reason);
         CHECK_STR_HAS(err.msg, "left as it was");
         check_content(out, old_text);
         struct stat st;
-        CHECK(stat(out, &st) == 0);
+        CHECK_SYS(stat(out, &st));
         CHECK_EQ(st.st_mode & 07777, 0640);
         CHECK_EQ(leftovers(d), 0);
         /* A new name: nothing at all is left. */
@@ -360,7 +360,7 @@ static int fsize_child(void *arg)
     (void)arg;
     signal(SIGXFSZ, SIG_IGN);
     struct rlimit rl = {.rlim_cur = 4096, .rlim_max = 4096};
-    CHECK(setrlimit(RLIMIT_FSIZE, &rl) == 0);
+    CHECK_SYS(setrlimit(RLIMIT_FSIZE, &rl));
     check_failed_saves(dir, "File too large");
     return 0;
 }
@@ -387,13 +387,13 @@ static int tmpfs_child(void *arg)
 static void test_full_disk(void)
 {
     CHECK_EQ(test_wait(test_spawn(fsize_child, NULL)), 0);
-    CHECK(mkdir(at("small"), 0700) == 0);
+    CHECK_SYS(mkdir(at("small"), 0700));
     int rc = test_wait(test_spawn(tmpfs_child, NULL));
     if (rc == 77)
         printf("  (no tmpfs: mount refused; RLIMIT_FSIZE only)\n");
     else
         CHECK_EQ(rc, 0);
-    CHECK(rmdir(at("small")) == 0); /* empty: the tmpfs was private */
+    CHECK_SYS(rmdir(at("small"))); /* empty: the tmpfs was private */
 }
 
 /* ---- standard output, FIFOs ---------------------------------------------- */
@@ -432,11 +432,11 @@ static void check_stream_is_image(int fd, image_out_format fmt)
 {
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap);
-    CHECK(buf != NULL);
+    CHECK_NE(buf, NULL);
     for (;;) {
         if (n == cap) {
             buf = realloc(buf, cap *= 2);
-            CHECK(buf != NULL);
+            CHECK_NE(buf, NULL);
         }
         ssize_t k = read(fd, buf + n, cap - n);
         if (k < 0 && errno == EINTR)
@@ -447,7 +447,7 @@ static void check_stream_is_image(int fd, image_out_format fmt)
         n += (size_t)k;
     }
     SDL_Surface *got = IMG_Load_RW(SDL_RWFromConstMem(buf, (int)n), 1);
-    CHECK(got != NULL);
+    CHECK_NE(got, NULL);
     SDL_Surface *want = image(200, 200, 12);
     CHECK_EQ(got->w, 200);
     if (fmt != IMAGE_OUT_JPG)
@@ -462,7 +462,7 @@ static void test_stdout(void)
     for (int f = IMAGE_OUT_PNG; f <= IMAGE_OUT_JPG; f++) {
         /* A reader that went away: EPIPE, not success. */
         int p[2];
-        CHECK(pipe(p) == 0);
+        CHECK_SYS(pipe(p));
         close(p[0]);
         check_stdout_fails(p[1], f, "standard output: Broken pipe");
         close(p[1]);
@@ -475,7 +475,7 @@ static void test_stdout(void)
         check_stdout_fails(-1, f, "Bad file descriptor");
         /* A pipe that is read: the whole image (BMP too, which cannot seek
          * on a pipe). */
-        CHECK(pipe(p) == 0);
+        CHECK_SYS(pipe(p));
         stdout_case ok = {p[1], f, 0, NULL};
         pid_t pid = test_spawn(stdout_child, &ok);
         close(p[1]);
@@ -503,7 +503,7 @@ static int fifo_writer(void *arg)
 static void test_fifo(void)
 {
     const char *fifo = at("fifo");
-    CHECK(mkfifo(fifo, 0600) == 0);
+    CHECK_SYS(mkfifo(fifo, 0600));
     for (int f = IMAGE_OUT_PNG; f <= IMAGE_OUT_JPG; f++) {
         fifo_case c = {fifo, f};
         pid_t pid = test_spawn(fifo_writer, &c);
@@ -513,7 +513,7 @@ static void test_fifo(void)
         close(fd);
         CHECK_EQ(test_wait(pid), 0);
         struct stat st;
-        CHECK(lstat(fifo, &st) == 0);
+        CHECK_SYS(lstat(fifo, &st));
         CHECK(S_ISFIFO(st.st_mode));
     }
     unlink(fifo);
@@ -531,7 +531,7 @@ static int remove_one(const char *path, const struct stat *st, int type,
 int main(void)
 {
     alarm(110);
-    CHECK(mkdtemp(dir) != NULL);
+    CHECK_NE(mkdtemp(dir), NULL);
     static const struct {
         const char *name;
         void (*run)(void);

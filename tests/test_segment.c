@@ -58,7 +58,7 @@ static void test_missing_and_empty(void)
     CHECK_RC(seg_read_begin(s, &v, &err), SEG_EEMPTY, &err);
     CHECK_STR_HAS(err.msg, "nothing has been published");
     struct stat st;
-    CHECK(stat(seg_file(s), &st) == 0);
+    CHECK_SYS(stat(seg_file(s), &st));
     CHECK_EQ(st.st_mode & 0777, 0600);
     publish(s, 3, 2, 7);
     CHECK_RC(seg_read_begin(s, &v, &err), 0, &err);
@@ -68,7 +68,7 @@ static void test_missing_and_empty(void)
     CHECK_EQ(v.image.frame, 1);
     CHECK_EQ(v.image.buffer, 0);
     CHECK_EQ(pattern_verify(v.pixels, v.image.pitch, 3, 2), 7);
-    CHECK(strcmp(v.image.source_name, "pattern") == 0);
+    CHECK_STR_EQ(v.image.source_name, "pattern");
     CHECK_RC(seg_read_end(s, &v, &err), 0, &err);
     unsigned wanted;
     CHECK_EQ(seg_buffers(s, &wanted), SEG_DEFAULT_BUFFERS);
@@ -110,7 +110,7 @@ static int attach_publish_and_hang(void *arg)
     seg *s;
     CHECK_RC(seg_attach("crash", SEG_CREATE, &s, &err), 0, &err);
     publish(s, 8, 8, 3);
-    CHECK(write(fd, "P", 1) == 1);
+    CHECK_EQ(write(fd, "P", 1), 1);
     for (;;)
         pause();
 }
@@ -134,12 +134,12 @@ static void test_sigkill_leaves_stale_then_reclaimed(void)
     CHECK_RC(seg_inspect(path, &st, &err), 0, &err);
     CHECK_EQ(st.attached, 0); /* stale: the file is there, nobody holds it */
     struct stat before;
-    CHECK(stat(path, &before) == 0);
+    CHECK_SYS(stat(path, &before));
 
     seg *s;
     CHECK_RC(seg_attach("crash", SEG_CREATE, &s, &err), 0, &err);
     struct stat after;
-    CHECK(stat(path, &after) == 0);
+    CHECK_SYS(stat(path, &after));
     uint8_t buf[8 * 8 * 4];
     seg_image img;
     int rc = seg_pull(s, buf, sizeof buf, &img, &err);
@@ -163,7 +163,7 @@ static int attach_and_hang(void *arg)
     int fd = *(int *)arg;
     seg *s;
     CHECK_RC(seg_attach("crash2", 0, &s, &err), 0, &err);
-    CHECK(write(fd, "A", 1) == 1);
+    CHECK_EQ(write(fd, "A", 1), 1);
     for (;;)
         pause();
 }
@@ -243,7 +243,7 @@ static int hold_readers(void *arg)
     static seg *r[200];
     for (int i = 0; i < 200; i++)
         CHECK_RC(seg_attach("many", SEG_READER, &r[i], &err), 0, &err);
-    CHECK(write(fd, "R", 1) == 1);
+    CHECK_EQ(write(fd, "R", 1), 1);
     for (;;)
         pause();
 }
@@ -299,9 +299,9 @@ static void test_fork_leaves_parent_alone(void)
     char path[4096];
     snprintf(path, sizeof path, "%s", seg_file(s));
     struct stat before, after;
-    CHECK(stat(path, &before) == 0);
+    CHECK_SYS(stat(path, &before));
     CHECK_EQ(test_wait(test_spawn(child_of_fork, s)), 0);
-    CHECK(stat(path, &after) == 0);
+    CHECK_SYS(stat(path, &after));
     CHECK_EQ(after.st_ino, before.st_ino);
     seg_status st;
     CHECK_RC(seg_inspect(path, &st, &err), 0, &err);
@@ -392,9 +392,9 @@ static int wait_for_next(void *arg)
     seg *s;
     CHECK_RC(seg_attach("wait", 0, &s, &err), 0, &err);
     uint32_t seen = seg_generation(s), now;
-    CHECK(write(ready_fd, "W", 1) == 1);
+    CHECK_EQ(write(ready_fd, "W", 1), 1);
     CHECK_RC(seg_wait(s, seen, 10000, NULL, &now, &err), 0, &err);
-    CHECK(now != seen);
+    CHECK_NE(now, seen);
     seg_view v;
     CHECK_RC(seg_read_begin(s, &v, &err), 0, &err);
     CHECK_EQ(now, (uint32_t)(v.image.frame << 2) | v.image.buffer);
@@ -410,13 +410,13 @@ static void test_wait_is_woken(void)
     seg *s;
     CHECK_RC(seg_attach("wait", SEG_CREATE, &s, &err), 0, &err);
     int p[2];
-    CHECK(pipe(p) == 0);
+    CHECK_SYS(pipe(p));
     pid_t waiters[3];
     for (int i = 0; i < 3; i++)
         waiters[i] = test_spawn(wait_for_next, &p[1]);
     for (int i = 0; i < 3; i++) { /* each has read the generation */
         char c;
-        CHECK(read(p[0], &c, 1) == 1);
+        CHECK_EQ(read(p[0], &c, 1), 1);
     }
     close(p[0]);
     close(p[1]);

@@ -146,6 +146,159 @@ static int publish_frame(seg *s, const uint8_t *frame, uint32_t w, uint32_t h,
     return seg_write_end(s, true, err);
 }
 
+/* A raw input: where the frames come from, and one frame's buffer. */
+typedef struct raw_in {
+    int fd;
+    bool from_stdin;
+    const char *name; /* for people: "standard input", or the path */
+    const char *base; /* published as the source: "stdin", or the base name */
+    uint32_t w, h;
+    size_t size; /* bytes of a frame */
+    uint8_t *frame;
+} raw_in;
+
+/* Opens source ("-": standard input) for w x h frames, the quit signals
+ * held first (they are let in only where we wait: read_frame).
+ * Returns: 0, or EXIT_FAILURE after saying why. */
+static int open_raw_in(raw_in *in, const char *source, uint32_t w, uint32_t h)
+{
+    bool from_stdin = strcmp(source, "-") == 0;
+    const char *slash = strrchr(source, '/');
+    *in = (raw_in){.fd = -1,
+                   .from_stdin = from_stdin,
+                   .name = from_stdin ? "standard input" : source,
+                   .base = from_stdin ? "stdin"
+                           : slash    ? slash + 1
+                                      : source,
+                   .w = w,
+                   .h = h,
+                   .size = (size_t)w * h * 4};
+    if (from_stdin && (closed_stdio & 1u << STDIN_FILENO)) {
+        say("standard input is closed: no frames to read");
+        return EXIT_FAILURE;
+    }
+    in->frame = malloc(in->size);
+    if (!in->frame) {
+        say("cannot allocate a %ux%u frame (%zu bytes)", w, h, in->size);
+        return EXIT_FAILURE;
+    }
+    hold_quit_signals();
+    in->fd = from_stdin ? STDIN_FILENO
+                        : open(source, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (in->fd < 0) {
+        say("%s: %s", source, strerror(errno));
+        free(in->frame);
+        return EXIT_FAILURE;
+    }
+    /* A FIFO opened O_NONBLOCK has no writer yet: reads say EOF until one
+     * comes. Wait for the first byte with poll, then read blocking. */
+    if (!from_stdin)
+        fcntl(in->fd, F_SETFL, fcntl(in->fd, F_GETFL) & ~O_NONBLOCK);
+    return 0;
+}
+
+static void close_raw_in(raw_in *in)
+{
+    free(in->frame);
+    if (!in->from_stdin)
+        close(in->fd);
+}
+
+/* Reads frames from in and publishes each, paced at fps (0: as they come),
+ * until the input ends, a quit signal, or a failure (said). The segment is
+ * made with the first whole frame (*s; NULL while none came).
+ * Returns: 0 or EXIT_FAILURE; *frames: how many were published. */
+static int publish_frames(const opts *o, raw_in *in, double fps, seg **s,
+                          unsigned long long *frames)
+{
+    seg_err err;
+    unsigned o_buffers = SHMIMG_MAX_BUFFERS + 1; /* noted so far */
+    int64_t start = 0;
+    int status = 0;
+    for (;;) {
+        size_t got;
+        int rc = read_frame(in->fd, in->frame, in->size, &got, in->name, &err);
+        if (rc < 0 && rc != SEG_ECANCELED) {
+            if (rc == SEG_EINCOMPLETE)
+                say("%s ended %zu bytes into frame %llu; a %ux%u RGBA frame "
+                    "is %zu bytes; that frame was not published%s",
+                    in->name, got, *frames + 1, in->w, in->h, in->size,
+                    *frames ? " (the previous one stays as it was)" : "");
+            else
+                say("%s", err.msg);
+            return EXIT_FAILURE;
+        }
+        if (rc == SEG_ECANCELED || rc == 0)
+            return status;
+        if (!*s) {
+            /* The first whole frame: only now does a segment appear. */
+            note_dir_kind();
+            rc = seg_attach(o->key, SEG_CREATE | seg_create_flag(o->share), s,
+                            &err);
+            if (rc == 0)
+                rc = seg_set_share(*s, o->share, &err);
+            if (rc < 0)
+                return failure(&err, o->key);
+            start = clock_ns();
+        }
+        if (fps > 0) {
+            int64_t due = start + (int64_t)((double)*frames * 1e9 / fps);
+            if (wait_for(-1, due) < 0)
+                return status;
+        }
+        rc = publish_frame(*s, in->frame, in->w, in->h, in->base, &err);
+        if (rc < 0)
+            return failure(&err, o->key);
+        /* From the first frame on, not before: a stream that fails later
+         * keeps what it published; one that published nothing leaves
+         * nothing. */
+        if (*frames == 0 && o->persist)
+            seg_set_persist(*s, true);
+        /* The ring takes its buffers as it fills: a full SHMIMG_DIR shows
+         * in the first frames. */
+        if (*frames < SHMIMG_MAX_BUFFERS && seg_buffers(*s, NULL) < o_buffers) {
+            o_buffers = seg_buffers(*s, NULL);
+            note_buffers(*s);
+        }
+        if ((*frames)++ == 0) {
+            out("Publishing %ux%u RGBA frames from %s under key %s in %s",
+                in->w, in->h, in->name, o->key, seg_file(*s));
+            status = finish_stdout(status, false);
+        }
+    }
+}
+
+/* Says how the stream ended; without --persist, a stream that ended by
+ * itself keeps its last frame published until a quit signal.
+ * Returns: the command's status. */
+static int end_of_stream(const opts *o, const char *name, seg *s, int status,
+                         unsigned long long frames)
+{
+    bool quit = atomic_load(&quit_asked);
+    if (!s) {
+        if (status == 0 && !quit)
+            say("%s: no frame came: nothing was published", name);
+        return status ? status : quit ? 0 : EXIT_FAILURE;
+    }
+    const char *plural = frames == 1 ? "" : "s";
+    if (status == 0 && !quit && o->persist) {
+        out("End of %s after %llu frame%s; the last stays under key %s "
+            "until 'shmimg rm --key %s'",
+            name, frames, plural, o->key, o->key);
+    } else if (status == 0 && !quit) {
+        out("End of %s after %llu frame%s; the last stays published until "
+            "SIGINT or SIGTERM",
+            name, frames, plural);
+        finish_stdout(0, false);
+        wait_for(-1, -1);
+    } else if (quit) {
+        out("Stopped after %llu frame%s", frames, plural);
+    }
+    status = finish_stdout(status, false);
+    seg_detach(s);
+    return status;
+}
+
 int stream_publish(const opts *o, const char *source)
 {
     seg_err err;
@@ -155,120 +308,14 @@ int stream_publish(const opts *o, const char *source)
         return usage_error("publish", STREAM_PUBLISH_USAGE, "%s", err.msg);
     if (o->fps && stream_parse_fps(o->fps, &fps, &err) < 0)
         return usage_error("publish", STREAM_PUBLISH_USAGE, "%s", err.msg);
-    bool from_stdin = strcmp(source, "-") == 0;
-    const char *name = from_stdin ? "standard input" : source;
-    if (from_stdin && (closed_stdio & 1u << STDIN_FILENO)) {
-        say("standard input is closed: no frames to read");
+    raw_in in;
+    if (open_raw_in(&in, source, w, h) != 0)
         return EXIT_FAILURE;
-    }
-    size_t size = (size_t)w * h * 4;
-    uint8_t *frame = malloc(size);
-    if (!frame) {
-        say("cannot allocate a %ux%u frame (%zu bytes)", w, h, size);
-        return EXIT_FAILURE;
-    }
-    hold_quit_signals();
-    int fd = from_stdin ? STDIN_FILENO
-                        : open(source, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        say("%s: %s", source, strerror(errno));
-        free(frame);
-        return EXIT_FAILURE;
-    }
-    /* A FIFO opened O_NONBLOCK has no writer yet: reads say EOF until one
-     * comes. Wait for the first byte with poll, then read blocking. */
-    if (!from_stdin)
-        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-
     seg *s = NULL;
-    const char *base = from_stdin             ? "stdin"
-                       : strrchr(source, '/') ? strrchr(source, '/') + 1
-                                              : source;
     unsigned long long frames = 0;
-    unsigned o_buffers = SHMIMG_MAX_BUFFERS + 1; /* noted so far */
-    int64_t start = 0;
-    int status = 0;
-    for (;;) {
-        size_t got;
-        int rc = read_frame(fd, frame, size, &got, name, &err);
-        if (rc < 0 && rc != SEG_ECANCELED) {
-            if (rc == SEG_EINCOMPLETE)
-                say("%s ended %zu bytes into frame %llu; a %ux%u RGBA frame "
-                    "is %zu bytes; that frame was not published%s",
-                    name, got, frames + 1, w, h, size,
-                    frames ? " (the previous one stays as it was)" : "");
-            else
-                say("%s", err.msg);
-            status = EXIT_FAILURE;
-            break;
-        }
-        if (rc == SEG_ECANCELED || rc == 0)
-            break;
-        if (!s) {
-            /* The first whole frame: only now does a segment appear. */
-            note_dir_kind();
-            rc = seg_attach(o->key, SEG_CREATE | seg_create_flag(o->share), &s,
-                            &err);
-            if (rc == 0)
-                rc = seg_set_share(s, o->share, &err);
-            if (rc < 0) {
-                status = failure(&err, o->key);
-                break;
-            }
-            start = clock_ns();
-        }
-        if (fps > 0) {
-            int64_t due = start + (int64_t)((double)frames * 1e9 / fps);
-            if (wait_for(-1, due) < 0)
-                break;
-        }
-        rc = publish_frame(s, frame, w, h, base, &err);
-        if (rc < 0) {
-            status = failure(&err, o->key);
-            break;
-        }
-        /* From the first frame on, not before: a stream that fails later
-         * keeps what it published; one that published nothing leaves
-         * nothing. */
-        if (frames == 0 && o->persist)
-            seg_set_persist(s, true);
-        /* The ring takes its buffers as it fills: a full SHMIMG_DIR shows
-         * in the first frames. */
-        if (frames < SHMIMG_MAX_BUFFERS && seg_buffers(s, NULL) < o_buffers) {
-            o_buffers = seg_buffers(s, NULL);
-            note_buffers(s);
-        }
-        if (frames++ == 0) {
-            out("Publishing %ux%u RGBA frames from %s under key %s in %s", w, h,
-                name, o->key, seg_file(s));
-            status = finish_stdout(status, false);
-        }
-    }
-    free(frame);
-    if (!from_stdin)
-        close(fd);
-    if (!s) {
-        if (status == 0 && !atomic_load(&quit_asked))
-            say("%s: no frame came: nothing was published", name);
-        return status ? status : atomic_load(&quit_asked) ? 0 : EXIT_FAILURE;
-    }
-    bool quit = atomic_load(&quit_asked);
-    if (status == 0 && !quit && o->persist) {
-        out("End of %s after %llu frame%s; the last stays under key %s "
-            "until 'shmimg rm --key %s'",
-            name, frames, frames == 1 ? "" : "s", o->key, o->key);
-    } else if (status == 0 && !quit) {
-        out("End of %s after %llu frame%s; the last stays published until "
-            "SIGINT or SIGTERM",
-            name, frames, frames == 1 ? "" : "s");
-        finish_stdout(0, false);
-        wait_for(-1, -1);
-    } else if (quit) {
-        out("Stopped after %llu frame%s", frames, frames == 1 ? "" : "s");
-    }
-    status = finish_stdout(status, false);
-    seg_detach(s);
-    return status;
+    int status = publish_frames(o, &in, fps, &s, &frames);
+    close_raw_in(&in);
+    return end_of_stream(o, in.name, s, status, frames);
 }
 
 /* ---- publish ANIMATION.gif ------------------------------------------------ */

@@ -22,10 +22,14 @@ wait_for_file() {
   for _ in $(seq 1200); do [ -e "$1" ] && return 0; sleep 0.05; done
   fail "$1 never appeared"
 }
-# wait_open PID NAME: process PID has a file whose name ends in NAME open.
+# wait_open PID NAME: process PID, once it runs shmimg (before its exec it
+# is a shell with the shell's files), has a file whose name ends in NAME
+# open.
 wait_open() {
   for _ in $(seq 1200); do
-    ls -l /proc/$1/fd 2>/dev/null | grep -q "$2\$" && return 0; sleep 0.05
+    [ "$(readlink /proc/$1/exe)" = "$shmimg" ] &&
+      ls -l /proc/$1/fd 2>/dev/null | grep -q "$2\$" && return 0
+    sleep 0.05
   done
   fail "process $1 never opened $2"
 }
@@ -234,7 +238,7 @@ wait_open $pub quiet.fifo; kill -INT $pub; wait $pub; st=$?
 [ "$st" = 0 ] || fail "publisher on a silent FIFO: exit $st $(cat fifo.out)"
 ok
 exec 7<>quiet.fifo   # a writer that never writes: the reader waits in poll
-"$shmimg" publish --key fifo --raw 320x240 quiet.fifo > fifo.out 2>&1 & pub=$!
+"$shmimg" publish --key fifo --raw 320x240 quiet.fifo > fifo.out 2>&1 7>&- & pub=$!
 wait_open $pub quiet.fifo; kill -TERM $pub; wait $pub; st=$?
 exec 7>&-
 [ "$st" = 0 ] || fail "publisher on a stalled FIFO: exit $st $(cat fifo.out)"

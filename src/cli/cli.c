@@ -70,6 +70,97 @@ static int load_quietly(const char *path, SDL_Surface **out, seg_err *err)
     return rc;
 }
 
+/* After an image's publish: with --persist, says so and detaches (the
+ * file stays); otherwise stays attached until a quit signal, then detaches
+ * (the last owner out removes the file) and says what became of it.
+ * frames: the animation's count (1 for a still). Returns: the status. */
+static int stay_or_go(const opts *o, seg *s, const char *base, int w, int h,
+                      int frames)
+{
+    if (o->persist) {
+        seg_set_persist(s, true);
+        char of[64] = "";
+        if (frames > 1)
+            snprintf(of, sizeof of,
+                     ", frame 1 of %d: it plays without --persist", frames);
+        out("Published %s (%dx%d%s) under key %s in %s; it stays until "
+            "'shmimg rm --key %s'",
+            base, w, h, of, o->key, seg_file(s), o->key);
+        seg_detach(s);
+        return finish_stdout(0, false);
+    }
+    out("Published %s (%dx%d) under key %s in %s; attached until SIGINT or "
+        "SIGTERM",
+        base, w, h, o->key, seg_file(s));
+    int status = finish_stdout(0, false);
+    quit_wait(-1, 0, -1);
+    char file[SEG_PATH_MAX];
+    snprintf(file, sizeof file, "%s", seg_file(s));
+    /* Someone may have cut or removed the file while we waited. */
+    seg_err err;
+    int rc = seg_check(s, &err);
+    if (rc == SEG_ECORRUPT)
+        status = failure(&err, NULL);
+    int removed = seg_detach(s);
+    if (rc == SEG_EGONE)
+        say("detached; %s had been removed or replaced meanwhile", file);
+    else if (removed)
+        say("detached; removed %s (last user)", file);
+    return status;
+}
+
+/* publish IMAGE: decodes path, publishes it, then stay_or_go. An
+ * animation plays until a signal; with --persist its first frame is
+ * published as a still, and we exit like any --persist publish. */
+static int publish_image(const opts *o, const char *path)
+{
+    seg_err err;
+    /* Decode before attaching: a bad file must not create a segment, and a
+     * signal during the decode ends us with nothing made. */
+    image_anim *anim;
+    if (image_load_animation(path, &anim, &err) < 0)
+        return failure(&err, o->key);
+    if (anim && !o->persist) {
+        int rc = stream_play(o, anim, path);
+        image_anim_free(anim);
+        return rc;
+    }
+    SDL_Surface *surface;
+    int frames = anim ? anim->count : 1;
+    if (anim) {
+        surface = anim->frames[0];
+        anim->frames[0] = NULL;
+        image_anim_free(anim);
+    } else if (load_quietly(path, &surface, &err) < 0) {
+        return failure(&err, o->key);
+    }
+    /* From here on the quit signals are held (cli_common.c): none cuts
+     * the publish short, and one that came already cancels it. */
+    hold_quit_signals();
+    if (quit_poll()) {
+        SDL_FreeSurface(surface);
+        return die_of_quit_signal();
+    }
+    note_dir_kind();
+    seg *s;
+    int rc =
+        seg_attach(o->key, SEG_CREATE | seg_create_flag(o->share), &s, &err);
+    /* Who may read it is what this publish asked, --share or not. */
+    if (rc == 0)
+        rc = seg_set_share(s, o->share, &err);
+    if (rc == 0)
+        rc = image_publish(s, surface, path, &err);
+    int w = surface->w, h = surface->h;
+    SDL_FreeSurface(surface);
+    if (rc < 0) {
+        seg_detach(s);
+        return failure(&err, o->key);
+    }
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    note_buffers(s);
+    return stay_or_go(o, s, base, w, h, frames);
+}
+
 static int cmd_publish(int argc, char **argv)
 {
     static const char usage[] =
@@ -97,83 +188,7 @@ static int cmd_publish(int argc, char **argv)
         return usage_error("publish", usage,
                            "--fps paces raw frames: it needs --raw WxH");
     const char *path = argv[optind];
-    if (o.raw)
-        return stream_publish(&o, path);
-    seg_err err;
-
-    /* Decode before attaching: a bad file must not create a segment, and a
-     * signal during the decode ends us with nothing made. An animation
-     * plays until a signal; with --persist its first frame is published
-     * as a still, and we exit like any --persist publish. */
-    image_anim *anim;
-    if (image_load_animation(path, &anim, &err) < 0)
-        return failure(&err, o.key);
-    if (anim && !o.persist) {
-        rc = stream_play(&o, anim, path);
-        image_anim_free(anim);
-        return rc;
-    }
-    SDL_Surface *surface;
-    int frames = anim ? anim->count : 1;
-    if (anim) {
-        surface = anim->frames[0];
-        anim->frames[0] = NULL;
-        image_anim_free(anim);
-    } else if (load_quietly(path, &surface, &err) < 0) {
-        return failure(&err, o.key);
-    }
-    /* From here on the quit signals are held (cli_common.c): none cuts
-     * the publish short, and one that came already cancels it. */
-    hold_quit_signals();
-    if (quit_poll()) {
-        SDL_FreeSurface(surface);
-        return die_of_quit_signal();
-    }
-    note_dir_kind();
-    seg *s;
-    rc = seg_attach(o.key, SEG_CREATE | seg_create_flag(o.share), &s, &err);
-    /* Who may read it is what this publish asked, --share or not. */
-    if (rc == 0)
-        rc = seg_set_share(s, o.share, &err);
-    if (rc == 0)
-        rc = image_publish(s, surface, path, &err);
-    int w = surface->w, h = surface->h;
-    SDL_FreeSurface(surface);
-    if (rc < 0) {
-        seg_detach(s);
-        return failure(&err, o.key);
-    }
-    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    note_buffers(s);
-    if (o.persist) {
-        seg_set_persist(s, true);
-        char of[64] = "";
-        if (frames > 1)
-            snprintf(of, sizeof of,
-                     ", frame 1 of %d: it plays without --persist", frames);
-        out("Published %s (%dx%d%s) under key %s in %s; it stays until "
-            "'shmimg rm --key %s'",
-            base, w, h, of, o.key, seg_file(s), o.key);
-        seg_detach(s);
-        return finish_stdout(0, false);
-    }
-    out("Published %s (%dx%d) under key %s in %s; attached until SIGINT or "
-        "SIGTERM",
-        base, w, h, o.key, seg_file(s));
-    int status = finish_stdout(0, false);
-    quit_wait(-1, 0, -1);
-    char file[SEG_PATH_MAX];
-    snprintf(file, sizeof file, "%s", seg_file(s));
-    /* Someone may have cut or removed the file while we waited. */
-    rc = seg_check(s, &err);
-    if (rc == SEG_ECORRUPT)
-        status = failure(&err, NULL);
-    int removed = seg_detach(s);
-    if (rc == SEG_EGONE)
-        say("detached; %s had been removed or replaced meanwhile", file);
-    else if (removed)
-        say("detached; removed %s (last user)", file);
-    return status;
+    return o.raw ? stream_publish(&o, path) : publish_image(&o, path);
 }
 
 /* ---- pull --------------------------------------------------------------- */
@@ -240,6 +255,64 @@ static int check_output(seg *s, image_out_format fmt, const char *out,
     return rc < 0 ? seg_fail(err, rc, "%s: %s", out, why.msg) : 0;
 }
 
+/* pull without --follow: the image (the next one with --wait) into
+ * o->out, whole or not at all. Returns: the status. */
+static int pull_image(const opts *o, image_out_format fmt, bool to_stdout)
+{
+    seg_err err;
+    int rc;
+    /* A signal from here on ends the wait; we detach, then end as the
+     * signal would have ended us. */
+    catch_quit_signals();
+    note_dir_kind();
+    /* A waiting reader may come first: it waits for the publisher to make
+     * the segment. */
+    seg *s;
+    rc = seg_attach(o->key, SEG_READER, &s, &err);
+    if (rc == SEG_ENOSEG && o->wait_s >= 0)
+        rc = 0; /* s is NULL: wait_following waits for the file */
+    if (rc < 0)
+        return failure(&err, o->key);
+    if (o->wait_s >= 0)
+        rc = wait_following(&s, o, &err);
+    SDL_Surface *sf = NULL;
+    seg_image img;
+    /* An image the output format cannot hold is refused before its copy
+     * is allocated (image_save checks again, on what it gets). */
+    if (rc == 0)
+        rc = check_output(s, fmt, o->out, &err);
+    if (rc == 0)
+        rc = image_pull(s, &sf, &img, &err);
+    seg_detach(s);
+    if (rc == SEG_ECANCELED)
+        return die_of_quit_signal();
+    if (rc < 0) {
+        SDL_FreeSurface(sf);
+        return failure(&err, o->key);
+    }
+    /* A signal during the save removes its temporary file and ends us:
+     * the output is then as it was, never half-written. */
+    saving = 1;
+    if (atomic_load(&quit_asked))
+        return die_of_quit_signal();
+    rc = image_save(sf, o->out, fmt, 0, &err);
+    saving = 0;
+    SDL_FreeSurface(sf);
+    int status = 0;
+    if (rc < 0 && !(to_stdout && strstr(err.msg, "Broken pipe")))
+        status = failure(&err, NULL);
+    else if (rc < 0)
+        status = EXIT_FAILURE; /* the reader went away: nothing to say */
+    else if (!to_stdout)
+        out("Pulled %s (%ux%u) from key %s into %s",
+            img.source_name[0] ? img.source_name : "image", img.width,
+            img.height, o->key, o->out);
+    status = finish_stdout(status, to_stdout);
+    if (atomic_load(&quit_asked))
+        return die_of_quit_signal();
+    return status;
+}
+
 static int cmd_pull(int argc, char **argv)
 {
     static const char usage[] =
@@ -266,7 +339,6 @@ static int cmd_pull(int argc, char **argv)
                            o.frames ? "frames" : "raw");
     if (o.follow)
         return stream_follow(&o);
-    seg_err err;
     char default_out[SEG_KEY_MAX + 8];
     if (!o.out) {
         snprintf(default_out, sizeof default_out, "%s.png", o.key);
@@ -285,57 +357,7 @@ static int cmd_pull(int argc, char **argv)
         say("standard output is closed: nowhere to write the image (-o -)");
         return EXIT_FAILURE;
     }
-
-    /* A signal from here on ends the wait; we detach, then end as the
-     * signal would have ended us. */
-    catch_quit_signals();
-    note_dir_kind();
-    /* A waiting reader may come first: it waits for the publisher to make
-     * the segment. */
-    seg *s;
-    rc = seg_attach(o.key, SEG_READER, &s, &err);
-    if (rc == SEG_ENOSEG && o.wait_s >= 0)
-        rc = 0; /* s is NULL: wait_following waits for the file */
-    if (rc < 0)
-        return failure(&err, o.key);
-    if (o.wait_s >= 0)
-        rc = wait_following(&s, &o, &err);
-    SDL_Surface *sf = NULL;
-    seg_image img;
-    /* An image the output format cannot hold is refused before its copy
-     * is allocated (image_save checks again, on what it gets). */
-    if (rc == 0)
-        rc = check_output(s, fmt, o.out, &err);
-    if (rc == 0)
-        rc = image_pull(s, &sf, &img, &err);
-    seg_detach(s);
-    if (rc == SEG_ECANCELED)
-        return die_of_quit_signal();
-    if (rc < 0) {
-        SDL_FreeSurface(sf);
-        return failure(&err, o.key);
-    }
-    /* A signal during the save removes its temporary file and ends us:
-     * the output is then as it was, never half-written. */
-    saving = 1;
-    if (atomic_load(&quit_asked))
-        return die_of_quit_signal();
-    rc = image_save(sf, o.out, fmt, 0, &err);
-    saving = 0;
-    SDL_FreeSurface(sf);
-    int status = 0;
-    if (rc < 0 && !(to_stdout && strstr(err.msg, "Broken pipe")))
-        status = failure(&err, NULL);
-    else if (rc < 0)
-        status = EXIT_FAILURE; /* the reader went away: nothing to say */
-    else if (!to_stdout)
-        out("Pulled %s (%ux%u) from key %s into %s",
-            img.source_name[0] ? img.source_name : "image", img.width,
-            img.height, o.key, o.out);
-    status = finish_stdout(status, to_stdout);
-    if (atomic_load(&quit_asked))
-        return die_of_quit_signal();
-    return status;
+    return pull_image(&o, fmt, to_stdout);
 }
 
 /* ---- info and list ------------------------------------------------------ */

@@ -498,23 +498,14 @@ static probe_format sniff(FILE *f)
     return PROBE_UNKNOWN;
 }
 
-int truncated_check(FILE *f, uint64_t size, const probe_info *info,
-                    const char *ext, char *why, size_t why_size)
+/* A file of a format the probe or sniff named. Returns: 1 cut short, why
+ * set; 0 whole (or not ours to tell); -1 for PROBE_UNKNOWN. */
+static int cut_known(FILE *f, uint64_t size, probe_format format, char *why,
+                     size_t why_size)
 {
     uint64_t got, want, needs;
     int frames;
-    /* SDL_image tries TGA, which has no magic, first when the name says
-     * .tga, whatever the bytes. */
-    if (ext && strcasecmp(ext, "tga") == 0) {
-        if (tga_cut(f, size, &got, &want) == 1) {
-            snprintf(why, why_size,
-                     "the TGA pixel data stops after %llu of %llu pixels",
-                     (unsigned long long)got, (unsigned long long)want);
-            return 1;
-        }
-        return 0;
-    }
-    switch (info->format != PROBE_UNKNOWN ? info->format : sniff(f)) {
+    switch (format) {
     case PROBE_JPEG:
         if (!jpeg_cut(f))
             return 0;
@@ -581,12 +572,18 @@ int truncated_check(FILE *f, uint64_t size, const probe_info *info,
             return 0;
         snprintf(why, why_size, "the XPM data stops before its closing };");
         return 1;
-    case PROBE_UNKNOWN: break;
+    case PROBE_UNKNOWN: return -1;
     default: /* TIFF: tiffread.c; PNM: its reader refuses a cut file */
         return 0;
     }
-    /* Formats the probe does not know, in SDL_image's order. */
-    needs = ico_needs(f, size);
+}
+
+/* Formats the probe does not know, in SDL_image's order: ICO, PCX, SVG.
+ * Returns: 1 cut short, why set; 0 otherwise. */
+static int cut_unknown(FILE *f, uint64_t size, char *why, size_t why_size)
+{
+    uint64_t got, want;
+    uint64_t needs = ico_needs(f, size);
     if (needs > size) {
         snprintf(why, why_size,
                  "the icon file stops at byte %llu of the %llu its "
@@ -615,4 +612,25 @@ int truncated_check(FILE *f, uint64_t size, const probe_info *info,
         return 1;
     }
     return 0;
+}
+
+int truncated_check(FILE *f, uint64_t size, const probe_info *info,
+                    const char *ext, char *why, size_t why_size)
+{
+    /* SDL_image tries TGA, which has no magic, first when the name says
+     * .tga, whatever the bytes. */
+    if (ext && strcasecmp(ext, "tga") == 0) {
+        uint64_t got, want;
+        if (tga_cut(f, size, &got, &want) == 1) {
+            snprintf(why, why_size,
+                     "the TGA pixel data stops after %llu of %llu pixels",
+                     (unsigned long long)got, (unsigned long long)want);
+            return 1;
+        }
+        return 0;
+    }
+    probe_format format =
+        info->format != PROBE_UNKNOWN ? info->format : sniff(f);
+    int cut = cut_known(f, size, format, why, why_size);
+    return cut >= 0 ? cut : cut_unknown(f, size, why, why_size);
 }

@@ -41,7 +41,7 @@ function(shmimg_target_flags target)
       -fsanitize=${san} -fno-omit-frame-pointer -fno-sanitize-recover=all)
     target_link_options(${target} PRIVATE -fsanitize=${san})
     # GCC's ThreadSanitizer does not model atomic_thread_fence and warns
-    # (-Wtsan) at the seqlock's fences (segment.c). Its readers and writers
+    # (-Wtsan) at the seqlock's fences (frames.c). Its readers and writers
     # are other processes, which TSan cannot see anyway; the fences stay.
     if("thread" IN_LIST shmimg_sanitizers AND CMAKE_C_COMPILER_ID STREQUAL "GNU"
        AND CMAKE_C_COMPILER_VERSION VERSION_GREATER_EQUAL 12)

@@ -1,9 +1,10 @@
-/* segment_internal.h - what the three parts of the segment module share,
+/* segment_internal.h - what the parts of the segment module share,
  * and nobody else sees: the handle's fields, the checks (segment_check.c),
  * and the attach-slot census (segment.c) that inspection also uses.
  *
- *   segment.c          the core: create, attach, lifetime, publish, read,
- *                      wait, remove
+ *   segment.c          the core: create, attach, lifetime, the lock
+ *   frames.c           publish and read (the seqlock of layout.h)
+ *   wait.c             wait for a frame or a key's file; remove
  *   segment_check.c    validation of names, files, headers and buffer
  *                      descriptors: every byte of a segment is untrusted
  *   inspect.c          looking without touching: seg_inspect, seg_list
@@ -94,5 +95,56 @@ bool seg_is_temp_name(const char *name, const char *key);
 /* Removes the temporary files of creators that died (every key: NULL).
  * Returns: how many were removed. */
 int seg_clean_leftovers(const char *key);
+
+/* ---- segment.c, for frames.c and wait.c ---- */
+
+/* A handle attached as a reader that publishes becomes an owner then:
+ * it takes a slot, and checks that the name still leads to its file (an
+ * owner attaching does the same under the lock). */
+int seg_become_owner(seg *s, seg_err *err);
+
+/* Under the lock: the header we hold is still a header. A file truncated
+ * under us reads as zeros now (guard.h); one overwritten by a hostile
+ * writer has lost its magic. */
+int seg_check_intact(seg *s, seg_err *err);
+
+/* Makes the payload mapping cover at least `need` bytes from
+ * payload_offset, mapping the whole file as it is now. Returns: 0;
+ * ECORRUPT when the file is shorter than that (truncated, or a hostile
+ * descriptor); ESYS. */
+int seg_cover(seg *s, uint64_t need, seg_err *err);
+
+/* Gives our attach slot back, deciding nothing about the file. */
+void seg_drop_slot(seg *s);
+
+/* The error for a file truncated by someone else under our mappings. */
+int seg_fail_truncated(seg *s, seg_err *err);
+
+/* Steps 1-4 of "Read" in layout.h. wait_ms: how long to wait while the
+ * newest buffer is being written (0: report it as incomplete at once).
+ * Returns: 0 with *v; EEMPTY, EINCOMPLETE, ECORRUPT, ETIMEDOUT, ELAPPED. */
+int seg_find_frame(seg *s, seg_view *v, int wait_ms, seg_err *err);
+
+bool seg_inherited(const seg *s);
+
+/* The lock's liveness question, answered with the attach slots. */
+bool seg_owner_alive(void *ctx, uint32_t token);
+
+/* Allocates the pages of [offset, offset + len) (posix_fallocate), so
+ * that writing there can never SIGBUS on a full SHMIMG_DIR. It reports
+ * errors through its return value, not errno. */
+int seg_reserve(int fd, uint64_t offset, uint64_t len, const char *path,
+                seg_err *err);
+
+bool seg_same_file(const char *path, int fd);
+
+/* Copies the mapped header into *snap, then measures the file, then checks
+ * the copy against that size. In this order, because capacity only grows
+ * after the file did: the copy never has capacity ahead of the size. The
+ * caller uses the copy, which nobody else can change under it. */
+int seg_snapshot_header(seg *s, shmimg_header *snap, uint64_t *file_size,
+                        seg_err *err);
+
+int seg_take_slot(seg *s, seg_err *err);
 
 #endif

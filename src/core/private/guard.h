@@ -8,7 +8,7 @@
  * `lost` flag and returns, so the faulting access runs again and reads
  * zeros. Every access to the mapping, a header field as much as a pixel
  * copy, therefore survives; the owner checks `lost` before it trusts what
- * it read or wrote (segment.c does, at the end of each operation). The
+ * it read or wrote (frames.c and segment.c do, at the end of each operation). The
  * handler is installed once per process; every other SIGBUS goes to the
  * handler that was there before, or to the default action.
  */

@@ -60,6 +60,12 @@ expect 2 'unexpected argument' -- "$shmimg" list extra
 expect 1 "Unable to attach to shared memory segment. Load an image first.*'shmimg'" -- "$shmimg" pull
 expect 1 "no segment for key 'nokey'" -- "$shmimg" info --key nokey
 expect 1 "no segment for key 'nokey'" -- "$shmimg" rm --key nokey
+# A file of ours that group or others may write is refused by every use
+# but rm, which is how such a bad file goes.
+printf 'not a segment' > "$SHMIMG_DIR/shmimg-open"; chmod 666 "$SHMIMG_DIR/shmimg-open"
+expect 1 'writable by group or others \(mode 0666\); refusing it' -- "$shmimg" pull --key open
+expect 0 '' -- "$shmimg" rm --key open
+[ ! -e "$SHMIMG_DIR/shmimg-open" ] || fail "rm left a group-writable file of ours"; ok
 expect 0 'no segments in' -- "$shmimg" list
 expect 0 '^\[\]$' -- "$shmimg" list --json
 

@@ -48,7 +48,7 @@ int seg_inspect(const char *path, seg_status *st, seg_err *err)
     key = key ? key + 1 : path;
     if (strncmp(key, SEG_FILE_PREFIX, strlen(SEG_FILE_PREFIX)) == 0)
         key += strlen(SEG_FILE_PREFIX);
-    int fd = seg_open_checked(path, O_RDONLY, key, true, &sb, err);
+    int fd = seg_open_checked(path, O_RDONLY, key, SEG_OPEN_OTHERS, &sb, err);
     if (fd < 0)
         return fd;
     st->file_size = sb.st_size;

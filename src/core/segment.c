@@ -423,9 +423,9 @@ void seg_unlock(seg *s)
 static int open_file(seg *s, const char *key, unsigned flags, struct stat *st,
                      seg_err *err)
 {
-    int fd = seg_open_checked(s->path, O_RDWR, key, false, st, err);
+    int fd = seg_open_checked(s->path, O_RDWR, key, 0, st, err);
     if (fd == SEG_EPERM && (flags & SEG_READER)) {
-        fd = seg_open_checked(s->path, O_RDONLY, key, true, st, err);
+        fd = seg_open_checked(s->path, O_RDONLY, key, SEG_OPEN_OTHERS, st, err);
         s->read_only = true;
     }
     if (fd >= 0)

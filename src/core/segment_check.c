@@ -151,7 +151,7 @@ static int fail_not_file(seg_err *err, const char *path, const char *kind)
                     "%s is %s, not a segment file; refusing it", path, kind);
 }
 
-int seg_check_file(int fd, const char *path, bool others_ok, struct stat *st,
+int seg_check_file(int fd, const char *path, unsigned allow, struct stat *st,
                    seg_err *err)
 {
     if (fstat(fd, st) < 0)
@@ -159,12 +159,12 @@ int seg_check_file(int fd, const char *path, bool others_ok, struct stat *st,
     const char *kind = file_kind(st->st_mode);
     if (kind)
         return fail_not_file(err, path, kind);
-    if (st->st_uid != geteuid() && !others_ok)
+    if (st->st_uid != geteuid() && !(allow & SEG_OPEN_OTHERS))
         return seg_fail(err, SEG_EPERM,
                         "%s belongs to uid %u, not to you (uid %u); "
                         "refusing it",
                         path, (unsigned)st->st_uid, (unsigned)geteuid());
-    if (st->st_mode & (S_IWGRP | S_IWOTH))
+    if ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(allow & SEG_OPEN_WRITABLE))
         return seg_fail(err, SEG_EPERM,
                         "%s is writable by group or others (mode %04o); "
                         "refusing it",
@@ -173,7 +173,7 @@ int seg_check_file(int fd, const char *path, bool others_ok, struct stat *st,
 }
 
 int seg_open_checked(const char *path, int oflags, const char *key,
-                     bool others_ok, struct stat *st, seg_err *err)
+                     unsigned allow, struct stat *st, seg_err *err)
 {
     int fd = seg_above_stdio(
         open(path, oflags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
@@ -198,7 +198,7 @@ int seg_open_checked(const char *path, int oflags, const char *key,
             lstat(path, &other) == 0 ? file_kind(other.st_mode) : NULL;
         if (kind)
             return fail_not_file(err, path, kind);
-        if ((e == EACCES || e == EPERM) && !others_ok &&
+        if ((e == EACCES || e == EPERM) && !(allow & SEG_OPEN_OTHERS) &&
             lstat(path, &other) == 0 && other.st_uid != geteuid())
             return seg_fail(err, SEG_EPERM,
                             "%s belongs to uid %u, not to you (uid %u); "
@@ -207,7 +207,7 @@ int seg_open_checked(const char *path, int oflags, const char *key,
         errno = e;
         return seg_fail_errno(err, path, "open");
     }
-    int rc = seg_check_file(fd, path, others_ok, st, err);
+    int rc = seg_check_file(fd, path, allow, st, err);
     if (rc < 0) {
         close(fd);
         return rc;

@@ -54,17 +54,25 @@ _Static_assert((1u << seg_slot_bits) == SHMIMG_SLOTS, "slot bits");
  * with "path: what: strerror". Returns: the code. */
 int seg_fail_errno(seg_err *err, const char *path, const char *what);
 
+/* What seg_check_file lets pass besides a regular file of ours whose mode
+ * only we may write. */
+enum {
+    SEG_OPEN_OTHERS = 1u,   /* another uid's file (to read it) */
+    SEG_OPEN_WRITABLE = 2u, /* a mode writable by group or others: only to
+                               remove it (rm), never to trust its bytes */
+};
+
 /* Refuses what an attacker or an accident could put at path: not a
- * regular file; writable by group or others; and, unless others_ok,
- * owned by another uid. */
-int seg_check_file(int fd, const char *path, bool others_ok, struct stat *st,
+ * regular file; unless SEG_OPEN_WRITABLE, writable by group or others;
+ * unless SEG_OPEN_OTHERS, owned by another uid. */
+int seg_check_file(int fd, const char *path, unsigned allow, struct stat *st,
                    seg_err *err);
 
 /* Opens path (O_NOFOLLOW, O_CLOEXEC, above fd 2) and checks it as
  * seg_check_file does. Returns: the fd, or an error (ENOSEG when missing,
  * naming key). */
 int seg_open_checked(const char *path, int oflags, const char *key,
-                     bool others_ok, struct stat *st, seg_err *err);
+                     unsigned allow, struct stat *st, seg_err *err);
 
 /* Checks the fixed part of a header against the real file size, in the
  * order docs/format.md gives. h may be NULL when the file is too short to

@@ -177,8 +177,11 @@ int seg_remove(const char *key, unsigned *attached, seg_err *err)
     int rc = seg_path(key, path, sizeof path, err);
     if (rc < 0)
         return rc;
+    /* Ours only; but a mode anyone may write makes a file unusable, not
+     * unremovable: rm is how a bad file goes (its bytes are not trusted
+     * here, only woken on). */
     struct stat st;
-    int fd = seg_open_checked(path, O_RDONLY, key, false, &st, err);
+    int fd = seg_open_checked(path, O_RDONLY, key, SEG_OPEN_WRITABLE, &st, err);
     if (fd < 0)
         return fd;
     if (attached)

@@ -68,7 +68,9 @@ wait $A; [ $? = 0 ] || fail "A did not exit 0"; ok
 
 # ---- O: a stand-in zenity that prints a path, then one that cancels --------
 mkdir bin
-printf '#!/bin/sh\necho "$*" > %s/zenity-args\nsleep 1\necho %s/blue.png\n' "$work" "$work" > bin/zenity
+# It stays open until the test lets it go (the file "release"): a second
+# O while it is open must be refused, however slow the machine.
+printf '#!/bin/sh\necho "$*" > %s/zenity-args\nwhile [ ! -e %s/release ]; do sleep 0.05; done\necho %s/blue.png\n' "$work" "$work" "$work" > bin/zenity
 chmod +x bin/zenity
 PATH=$work/bin:$PATH "$shmimg" --key open2 --geometry 480x356+0+0 > b.log 2>&1 & B=$!
 WB=$(window_of $B) || exit 1
@@ -76,6 +78,7 @@ press "$WB" o
 wait_log b.log 'Choose an image in the file chooser \(zenity\)'
 press "$WB" ctrl+o   # while it is open (the loop is not waiting for it)
 wait_log b.log 'The file chooser is open already'
+touch release
 wait_log b.log 'Published blue.png \(160x160\) under key open2'
 shows "$WB" blue.png
 grep -q -- '--file-selection' zenity-args || fail "zenity was run as: $(cat zenity-args)"; ok

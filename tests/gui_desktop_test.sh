@@ -20,7 +20,7 @@ ACCENT=5a9bff ZONE=26292f CAP=e8eaee          # the empty state (hud.c)
 INFO_BAR=111214 INFO_DISC=5b8dd9              # tones (text.c)
 OK_BAR=0f2e1a OK_DISC=2fb35a
 ERR_BAR=441013 ERR_DISC=e53e3e
-LIVE=d93a2f PUBLISHER=2d6cdf READER=4a5058    # badges (app.c)
+LIVE=d93a2f PUBLISHER=2d6cdf READER=4a5058    # badges (status.c)
 NEWER=b87a0b
 PANEL=15171a                                  # the help (text.c)
 

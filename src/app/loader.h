@@ -3,7 +3,7 @@
  * quarter of a second). The result comes back as an SDL user event.
  *
  * One decode runs at a time. The app decides what a drop during a decode
- * means (app.c: the newest drop wins, and waits for the running decode).
+ * means (keys.c: the newest drop wins, and waits for the running decode).
  */
 #ifndef SHMIMG_LOADER_H
 #define SHMIMG_LOADER_H

@@ -1,6 +1,6 @@
 /* quitsig.h - the quit signals: which signals, sent from outside, must let
  * a process that holds a segment detach before it goes. One definition,
- * for the command line (cli_common.c) and the window (app.c).
+ * for the command line (cli_common.c) and the window (options.c).
  *
  * A quit signal is one whose default action ends the process and that may
  * be caught: SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGABRT, SIGTRAP, SIGSYS,

@@ -2,7 +2,8 @@
  * and nobody else sees: the handle's fields, the checks (segment_check.c),
  * and the attach-slot census (segment.c) that inspection also uses.
  *
- *   segment.c          the core: create, attach, lifetime, the lock
+ *   segment.c          the core: attach, lifetime, the lock
+ *   create.c           a new file, made whole then linked; leftovers
  *   frames.c           publish and read (the seqlock of layout.h)
  *   wait.c             wait for a frame or a key's file; remove
  *   segment_check.c    validation of names, files, headers and buffer
@@ -103,6 +104,17 @@ bool seg_is_temp_name(const char *name, const char *key);
 /* Removes the temporary files of creators that died (every key: NULL).
  * Returns: how many were removed. */
 int seg_clean_leftovers(const char *key);
+
+/* ---- create.c ---- */
+
+/* Creates an empty segment under a temporary name (*tmp), flock()ed at
+ * once and with a whole header; the caller takes its slot, then links it
+ * into place. Returns: the fd, or an error. */
+int seg_create_temp(const char *path, const char *key, unsigned flags,
+                    char *tmp, size_t tmp_size, seg_err *err);
+
+/* A random 32-bit value (getrandom; the clock and pid if it has none). */
+uint32_t seg_random_u32(void);
 
 /* ---- segment.c, for frames.c and wait.c ---- */
 

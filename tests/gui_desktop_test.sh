@@ -55,15 +55,7 @@ looks() {
   cp shot.png "/tmp/gui-desktop-fail-$$.png"
   fail "$what:$bad (screenshot kept in /tmp/gui-desktop-fail-$$.png)"
 }
-title_has() {
-  local t
-  for _ in $(seq 50); do
-    t=$(xdotool getwindowname "$1")
-    grep -qE -- "$2" <<<"$t" && { ok; return; }
-    sleep 0.1
-  done
-  fail "title of $1 is '$t', wanted /$2/"
-}
+title_has() { wait_title "$1" "$2"; ok; }
 
 convert -size 480x320 gradient:'#ff8000-#0040ff' PNG24:full.png
 convert -size 480x320 xc:white PNG24:white.png

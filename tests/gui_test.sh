@@ -59,7 +59,7 @@ wait_log b.log 'Newer image under key gui: press P'
 press "$WB" p
 wait_log b.log 'Pulled opaque1.png \(300x200\) from key gui'
 shows "$WB" opaque1.png
-xdotool getwindowname "$WB" | grep -q 'shmimg \[gui\] pulled: opaque1.png' || fail "title of B: $(xdotool getwindowname "$WB")"; ok
+wait_title "$WB" 'shmimg \[gui\] pulled: opaque1\.png'; ok
 
 # A file that is not an image, text, and a directory change nothing.
 drop "$WA" notes.png
@@ -118,7 +118,7 @@ wait_log b.log 'Live mode on'
 drop "$WA" opaque2.png
 wait_log b.log 'Live: opaque2.png \(220x140\)'
 shows "$WB" opaque2.png
-xdotool getwindowname "$WB" | grep -q 'live' || fail "title of B says nothing of live mode"; ok
+wait_title "$WB" 'live'; ok
 
 # A held key acts once: 1.5 s of L with the server's auto-repeat on gives
 # one toggle (it gave 23), and live mode stays as it was before the hold.

@@ -68,6 +68,7 @@ wait_log fd.log 'Published x'
 "$shmimg" pull --key fd -o fd.png > /dev/null && convert fd.png -format '%[hex:u.p{0,0}]' info: | grep -qi 3060c0 ||
   fail "the window published other pixels"; ok
 # Untrusted names are escaped in the title and the log, never raw.
+wait_title "$win" 'x\\e\]0;owned\\x07\\u202ey\\xff\.png'
 title=$(xdotool getwindowname "$win")
 LC_ALL=C grep -q $'[\x01-\x1f\x7f]' <<<"$title" && fail "raw control bytes in the title: $(od -c <<<"$title" | head -3)"
 grep -qF 'x\e]0;owned\x07\u202ey\xff.png' <<<"$title" || fail "title: $title"; ok

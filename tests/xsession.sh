@@ -58,6 +58,19 @@ wait_log() {
   done
   fail "no /$2/ in $1 after line $from"
 }
+# wait_title WIN PATTERN: the window's title matches PATTERN (grep -E);
+# 60 s at most. A window logs first and sets its title when it next draws,
+# and a title that reports a rate (a stream's fps) needs frames to measure:
+# on a loaded machine both come late, never wrong.
+wait_title() {
+  local t
+  for _ in $(seq 600); do
+    t=$(xdotool getwindowname "$1" 2>/dev/null)
+    grep -qE -- "$2" <<<"$t" && return 0
+    sleep 0.1
+  done
+  fail "title of $1 is '$t', wanted /$2/"
+}
 # window_of PID: the X window of that process once it is set up: visible,
 # and titled "shmimg [KEY] ..." by the app. Visible alone is not enough: the
 # app creates its window without SDL_WINDOW_OPENGL, so with the OpenGL
